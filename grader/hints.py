@@ -1,0 +1,41 @@
+"""Keras 1/2 idioms that break in Keras 3: which modern spelling a failing cell needs.
+
+Real course notebooks predate Keras 3.  When a cell raises, its error and its source
+(normalised as Python reads it, so ``model.ﬁt`` is ``model.fit``) are matched against the
+known idioms, and the report names the modern spelling.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.sandbox.runner import CellRun
+from grader.sandbox.submission import normalised
+
+# (hint key, pattern in the error text, pattern in the source); either may match.
+IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("np_utils", r"np_utils", r"np_utils"),
+    ("lr", r"[Aa]rgument\(s\) not recognized.*'lr'|unexpected keyword argument 'lr'", None),
+    ("acc_key", r"^'(val_)?acc'$", None),
+    ("predict_classes", r"predict_classes", None),
+    ("dim_ordering", r"set_image_dim_ordering|image_dim_ordering", None),
+    ("network", r"network access is disabled", None),
+)
+
+
+def hint_for(cell: CellRun) -> str | None:
+    """The hint key for a failed cell, or ``None``."""
+    if cell.outcome == "timeout":
+        return "timeout"
+    if cell.error is None:
+        return None
+    if cell.error.name == "DeadKernel":
+        return "deadkernel"
+    message = f"{cell.error.value}"
+    source = normalised(cell.source)
+    for key, in_error, in_source in IDIOMS:
+        if in_error and re.search(in_error, message):
+            return key
+        if in_source and re.search(in_source, source) and cell.error.name in ("ImportError", "ModuleNotFoundError", "AttributeError"):
+            return key
+    return None

@@ -1,0 +1,1 @@
+"""Rendering a ``Record``: rich renderables for the terminal, JSON for machines."""

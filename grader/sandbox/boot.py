@@ -1,0 +1,87 @@
+"""Kernel side: the student's kernel process starts here.
+
+The kernelspec runs ``main()`` of this module (see ``runner.KERNEL_ARGV``); it installs the network guard, the
+offline datasets and the Keras hooks, then starts an ordinary IPython kernel.  The
+configuration arrives as JSON in ``$GRADER_SANDBOX``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox import offline
+from grader.sandbox.hooks import Budget, KerasHooks
+from grader.sandbox.recorder import Recorder
+
+CONFIG_ENV = "GRADER_SANDBOX"
+NETWORK_MESSAGE = "network access is disabled while grading (the grader provides datasets offline)"
+# Names the lecture uses; their final types and shapes are recorded as evidence.
+WATCHED_NAMES = ("x_train", "y_train", "x_test", "y_test", "model", "history")
+
+_recorder: Recorder | None = None
+
+
+def _block_network(event: str, args: tuple[Any, ...]) -> None:
+    # An audit hook cannot be removed once added, unlike a patched socket module.
+    if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"):
+        raise PermissionError(NETWORK_MESSAGE)
+
+
+def _capture_figures(*_: Any, **__: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    assert _recorder is not None
+    for number in plt.get_fignums():
+        _recorder.figure(plt.figure(number))
+    plt.close("all")
+
+
+def _watch_matplotlib(pyplot: Any) -> None:
+    pyplot.show = _capture_figures
+
+
+def final_dump(namespace: dict[str, Any]) -> None:
+    """Called by the grader after the last cell: figures still open, watched variables."""
+    assert _recorder is not None
+    _capture_figures()
+    watched: dict[str, Any] = {}
+    for name in WATCHED_NAMES:
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        entry: dict[str, Any] = {"type": type(value).__name__}
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            entry.update(shape=list(getattr(value, "shape")), dtype=str(getattr(value, "dtype")), array=_recorder.array(value))
+        if hasattr(value, "to_json") and hasattr(value, "layers"):
+            try:
+                entry["config"] = value.to_json()
+            except Exception as exc:  # noqa: BLE001
+                entry["config_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        if hasattr(value, "history") and isinstance(getattr(value, "history"), dict):
+            entry["history"] = value.history
+        watched[name] = entry
+    _recorder.event("final", variables=watched)
+
+
+def main() -> None:
+    global _recorder
+    config = json.loads(os.environ[CONFIG_ENV])
+    sys.addaudithook(_block_network)
+    _recorder = Recorder(Path(config["artifacts"]))
+    offline.install(lambda dataset: _recorder.event("dataset", name=dataset.name, synthetic=dataset.synthetic))
+    KerasHooks(_recorder, Budget(**config["budget"])).install()
+    offline.after_import("matplotlib.pyplot", _watch_matplotlib)
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    # ``%matplotlib inline`` would close figures behind our back; keep the Agg backend.
+    app.shell.register_magic_function(lambda line="": None, "line", "matplotlib")
+    app.start()
+
+

@@ -1,0 +1,165 @@
+"""Kernel side: watch ``compile``/``fit``/``evaluate`` and keep ``fit`` within the budget.
+
+The hooks wrap Keras's ``Model`` methods once Keras is imported, so ``keras``,
+``tensorflow.keras``, Sequential and functional models are all seen alike.  ``fit`` keeps
+the student's epochs and batch size but sees at most ``fit_samples`` samples per epoch and
+``validation_samples`` validation samples, which turns a 20-epoch notebook into seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from grader.sandbox.offline import after_import
+from grader.sandbox.recorder import Recorder
+
+
+@dataclass(frozen=True)
+class Budget:
+    fit_samples: int
+    validation_samples: int
+    evaluate_samples: int
+    max_epochs: int
+
+
+def _describe_object(value: Any) -> Any:
+    """A compile argument as data: a name, or a class name with its config."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_describe_object(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _describe_object(v) for k, v in value.items()}
+    described: dict[str, Any] = {"class_name": type(value).__name__}
+    if callable(value) and not hasattr(value, "get_config"):
+        described["name"] = getattr(value, "__name__", type(value).__name__)
+        return described
+    try:
+        described["config"] = value.get_config()
+    except Exception:  # noqa: BLE001
+        described["config"] = None
+    return described
+
+
+def _head(value: Any, n: int) -> Any:
+    """The first ``n`` samples of an array-like (lists of arrays too), else ``value``."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_head(v, n) for v in value)
+    if hasattr(value, "shape") and hasattr(value, "__getitem__") and len(getattr(value, "shape", ())) > 0:
+        return value[:n]
+    return value
+
+
+def _model_json(model: Any) -> str | None:
+    try:
+        return model.to_json()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class KerasHooks:
+    def __init__(self, recorder: Recorder, budget: Budget) -> None:
+        self.recorder = recorder
+        self.budget = budget
+        self._model_ids: dict[int, str] = {}
+        # ``fit`` calls ``evaluate`` for validation; those calls are Keras's, not the student's.
+        self._in_fit = False
+
+    def model_key(self, model: Any) -> str:
+        return self._model_ids.setdefault(id(model), f"m{len(self._model_ids)}")
+
+    def install(self) -> None:
+        after_import("keras", self._patch)
+
+    def _patch(self, keras: Any) -> None:
+        model_class = keras.Model
+        hooks = self
+
+        original_compile = model_class.compile
+        original_fit = model_class.fit
+        original_evaluate = model_class.evaluate
+
+        @functools.wraps(original_compile)
+        def compile(self: Any, *args: Any, **kwargs: Any) -> Any:
+            names = ("optimizer", "loss", "loss_weights", "metrics")
+            bound = dict(zip(names, args), **kwargs)
+            hooks.recorder.event(
+                "compile",
+                model=hooks.model_key(self),
+                optimizer=_describe_object(bound.get("optimizer", "rmsprop")),
+                loss=_describe_object(bound.get("loss")),
+                metrics=_describe_object(bound.get("metrics")),
+            )
+            return original_compile(self, *args, **kwargs)
+
+        @functools.wraps(original_fit)
+        def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            names = ("x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data")
+            bound = dict(zip(names, args), **kwargs)
+            budget = hooks.budget
+            x, y = bound.get("x"), bound.get("y")
+            validation = bound.get("validation_data")
+            epochs = bound.get("epochs", 1)
+            record = {
+                "model": hooks.model_key(self),
+                "batch_size": bound.get("batch_size"),
+                "epochs": epochs,
+                "validation_split": bound.get("validation_split", 0.0),
+                "shuffle": bound.get("shuffle", True),
+                "x": hooks.recorder.array(x),
+                "y": hooks.recorder.array(y) if y is not None else None,
+                "validation_x": None,
+                "validation_y": None,
+                "x_type": type(x).__name__,
+            }
+            if isinstance(validation, (list, tuple)) and len(validation) >= 2:
+                record["validation_x"] = hooks.recorder.array(validation[0])
+                record["validation_y"] = hooks.recorder.array(validation[1])
+                kwargs_validation = (_head(validation[0], budget.validation_samples),
+                                     _head(validation[1], budget.validation_samples), *validation[2:])
+                bound["validation_data"] = tuple(kwargs_validation)
+            bound["x"] = _head(x, budget.fit_samples)
+            if y is not None:
+                bound["y"] = _head(y, budget.fit_samples)
+            if isinstance(epochs, int) and epochs > budget.max_epochs:
+                bound["epochs"] = budget.max_epochs
+            bound["verbose"] = 0
+            hooks.recorder.event("fit_start", **record)
+            hooks._in_fit = True
+            try:
+                history = original_fit(self, **bound)
+            finally:
+                hooks._in_fit = False
+            hooks.recorder.event(
+                "fit_end",
+                model=hooks.model_key(self),
+                config=_model_json(self),
+                history=getattr(history, "history", None),
+                params=getattr(history, "params", None),
+            )
+            return history
+
+        @functools.wraps(original_evaluate)
+        def evaluate(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if hooks._in_fit:
+                return original_evaluate(self, *args, **kwargs)
+            names = ("x", "y", "batch_size", "verbose")
+            bound = dict(zip(names, args), **kwargs)
+            x, y = bound.get("x"), bound.get("y")
+            hooks.recorder.event(
+                "evaluate",
+                model=hooks.model_key(self),
+                x=hooks.recorder.array(x),
+                y=hooks.recorder.array(y) if y is not None else None,
+            )
+            bound["x"] = _head(x, hooks.budget.evaluate_samples)
+            if y is not None:
+                bound["y"] = _head(y, hooks.budget.evaluate_samples)
+            bound["verbose"] = 0
+            return original_evaluate(self, **bound)
+
+        model_class.compile = compile
+        model_class.fit = fit
+        model_class.evaluate = evaluate

@@ -1,0 +1,114 @@
+"""Kernel side: writes what the student's code did as plain files (JSON and ``.npy``).
+
+Everything here runs inside the student's process and can be tampered with; that is fine,
+because these files are only evidence.  The grader re-derives every verdict from them
+(it rebuilds the model from its config and trains it itself) and trusts no number the
+student's process reports about itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EVENTS_FILE = "events.jsonl"
+ARRAYS_DIR = "arrays"
+FIGURES_DIR = "figures"
+MAX_CURVE_POINTS = 2_000
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of ``value``: numbers, strings, lists and dicts only."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, type(None), str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else str(number)
+    if isinstance(value, np.ndarray) and value.size <= 64:
+        return _plain(value.tolist())
+    return repr(value)[:200]
+
+
+def _floats(values: Any) -> list[float] | str:
+    try:
+        return np.asarray(values, dtype=float)[:MAX_CURVE_POINTS].tolist()
+    except (TypeError, ValueError):
+        return "not numeric"
+
+
+class Recorder:
+    """Appends events to ``events.jsonl`` and stores arrays once each."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        (directory / ARRAYS_DIR).mkdir(parents=True, exist_ok=True)
+        (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
+        self._arrays: dict[int, tuple[Any, str]] = {}
+        self._figures = 0
+
+    def event(self, kind: str, **fields: Any) -> None:
+        line = json.dumps({"kind": kind, **_plain(fields)}, allow_nan=False)
+        with open(self.directory / EVENTS_FILE, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def array(self, value: Any) -> str | dict[str, str]:
+        """Store ``value`` as ``.npy`` once; returns its file name, or why it could not be."""
+        key = id(value)
+        if key in self._arrays and self._arrays[key][0] is value:
+            return self._arrays[key][1]
+        try:
+            data = np.asarray(value)
+        except Exception as exc:  # noqa: BLE001 - student objects may raise anything
+            return {"unstorable": f"{type(value).__name__}: {exc}"[:200]}
+        if data.dtype == object or data.dtype.kind not in "biuf":
+            return {"unstorable": f"{type(value).__name__} of dtype {data.dtype}"}
+        name = f"a{len(self._arrays)}.npy"
+        np.save(self.directory / ARRAYS_DIR / name, data, allow_pickle=False)
+        self._arrays[key] = (value, name)
+        return name
+
+    def figure(self, fig: Any) -> None:
+        """Store a matplotlib figure as PNG plus the data of its axes."""
+        name = f"fig{self._figures}"
+        self._figures += 1
+        try:
+            fig.savefig(self.directory / FIGURES_DIR / f"{name}.png", dpi=72)
+            png = f"{name}.png"
+        except Exception:  # noqa: BLE001
+            png = None
+        axes = []
+        for ax in fig.get_axes():
+            legend = ax.get_legend()
+            axes.append(
+                {
+                    "title": ax.get_title(),
+                    "xlabel": ax.get_xlabel(),
+                    "ylabel": ax.get_ylabel(),
+                    "legend": [t.get_text() for t in legend.get_texts()] if legend else None,
+                    "images": len(ax.get_images()),
+                    "lines": [
+                        {
+                            "label": line.get_label(),
+                            "x": _floats(line.get_xdata()),
+                            "y": _floats(line.get_ydata()),
+                            "marker": str(line.get_marker()),
+                            "linestyle": str(line.get_linestyle()),
+                        }
+                        for line in ax.get_lines()
+                    ],
+                }
+            )
+        self.event("figure", name=name, png=png, axes=axes)

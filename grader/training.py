@@ -1,0 +1,190 @@
+"""The grader's own measurement: rebuild the student's architecture and train it.
+
+The model is rebuilt from the parsed ``Architecture`` with a fixed list of Keras layer
+classes, optimizers and losses, keeping only plain config values, so nothing the student
+wrote runs here.  It is trained under a fixed budget with a fixed seed on the student's
+prepared training data, and evaluated on their prepared test images against the true
+labels.  Parameter counts and output shapes come from this rebuilt model, not from
+anything the student's process reported.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.architecture import Architecture, LayerSpec
+
+BUILDABLE_LAYERS = frozenset(
+    {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Dense", "Flatten", "Activation", "BatchNormalization", "Reshape"}
+)
+ACTIVATIONS = frozenset(
+    {"relu", "softmax", "sigmoid", "tanh", "linear", "elu", "selu", "softplus", "softsign", "gelu", "swish", "silu",
+     "leaky_relu", "relu6", "exponential", "hard_sigmoid", "log_softmax", "mish"}
+)
+OPTIMIZERS = {name.lower(): name for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "Nadam", "Ftrl", "Lion")}
+OPTIMIZER_FIELDS = ("learning_rate", "momentum", "nesterov", "rho", "epsilon", "beta_1", "beta_2", "weight_decay")
+LOSSES = {
+    "categorical_crossentropy": "categorical_crossentropy",
+    "categoricalcrossentropy": "categorical_crossentropy",
+    "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+    "binary_crossentropy": "binary_crossentropy",
+    "binarycrossentropy": "binary_crossentropy",
+    "mean_squared_error": "mean_squared_error",
+    "meansquarederror": "mean_squared_error",
+    "mse": "mean_squared_error",
+    "mean_absolute_error": "mean_absolute_error",
+    "meanabsoluteerror": "mean_absolute_error",
+    "mae": "mean_absolute_error",
+}
+
+
+class BuildError(Exception):
+    """The architecture cannot be rebuilt; the message names the layer."""
+
+
+@dataclass(frozen=True)
+class LayerMeasure:
+    class_name: str
+    output_shape: tuple[int | None, ...]
+    params: int
+
+
+@dataclass(frozen=True)
+class Built:
+    layers: tuple[LayerMeasure, ...]
+    total_params: int
+
+
+@dataclass(frozen=True)
+class Training:
+    accuracy: float | None
+    samples: int
+    epochs: int
+    batch_size: int
+    test_samples: int
+    seconds: float
+    error: str | None = None
+
+
+def optimizer_name(optimizer: Any) -> str | None:
+    """``"adam"``, ``{"class_name": "Adam", ...}`` → ``"Adam"`` (Keras's class name)."""
+    if isinstance(optimizer, str):
+        return OPTIMIZERS.get(optimizer.lower(), optimizer)
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("class_name"), str):
+        return OPTIMIZERS.get(optimizer["class_name"].lower(), optimizer["class_name"])
+    return None
+
+
+def optimizer_settings(optimizer: Any) -> dict[str, Any]:
+    config = optimizer.get("config") if isinstance(optimizer, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    return {k: config[k] for k in OPTIMIZER_FIELDS if isinstance(config.get(k), (int, float, bool))}
+
+
+def loss_name(loss: Any) -> str | None:
+    """A loss string, class or function, as Keras's snake_case name."""
+    if isinstance(loss, str):
+        name = loss
+    elif isinstance(loss, dict):
+        name = str(loss.get("name") or loss.get("class_name") or "")
+    else:
+        return None
+    key = name.lower()
+    return LOSSES.get(key, LOSSES.get(key.replace("_", ""), name))
+
+
+def _layer(keras: Any, spec: LayerSpec) -> Any:
+    if spec.class_name not in BUILDABLE_LAYERS:
+        raise BuildError(f"layer {spec.name!r} is a {spec.class_name}, which the grader does not rebuild")
+    cls = getattr(keras.layers, spec.class_name)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "name", "dtype", "trainable", "kwargs"}
+    kwargs = {k: v for k, v in spec.config.items() if k in accepted and v is not None}
+    activation = kwargs.get("activation")
+    if activation is not None and activation not in ACTIVATIONS:
+        raise BuildError(f"layer {spec.name!r} uses activation {activation!r}, which is not a built-in one")
+    for key in ("kernel_size", "strides", "pool_size", "target_shape"):
+        if isinstance(kwargs.get(key), list):
+            kwargs[key] = tuple(kwargs[key])
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise BuildError(f"layer {spec.name!r} ({spec.class_name}) cannot be rebuilt: {exc}") from None
+
+
+def build(architecture: Architecture, seed: int = 0) -> Any:
+    """A fresh Keras model with the student's layer stack (our code, their settings)."""
+    import keras
+
+    if architecture.input_shape is None or any(d is None for d in architecture.input_shape):
+        raise BuildError("the model has no fixed input shape (give the first layer input_shape=... or use keras.Input)")
+    keras.utils.set_random_seed(seed)
+    try:
+        model = keras.Sequential([keras.Input(shape=architecture.input_shape)] + [_layer(keras, s) for s in architecture.layers])
+    except BuildError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - shape errors between layers
+        raise BuildError(f"the layers do not fit together: {exc}"[:400]) from None
+    return model
+
+
+def measure(model: Any) -> Built:
+    layers = tuple(
+        LayerMeasure(type(layer).__name__, tuple(layer.output.shape[1:]), int(layer.count_params()))
+        for layer in model.layers
+    )
+    return Built(layers, int(sum(layer.params for layer in layers)))
+
+
+def train_and_evaluate(
+    model: Any,
+    compile_settings: dict[str, Any],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    true_test_labels: np.ndarray,
+    *,
+    samples: int,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+) -> Training:
+    """Train ``model`` on the first ``samples`` training rows; accuracy on the whole test set."""
+    import keras
+
+    started = time.monotonic()
+    n = min(samples, len(x_train))
+    batch_size = max(1, min(int(batch_size or 32), n))
+    base = Training(None, n, epochs, batch_size, len(x_test), 0.0)
+    optimizer = compile_settings.get("optimizer")
+    name = optimizer_name(optimizer)
+    if name not in OPTIMIZERS.values():
+        return _failed(base, started, f"optimizer {optimizer!r} is not one the grader can rebuild")
+    loss = loss_name(compile_settings.get("loss"))
+    if loss not in LOSSES.values():
+        return _failed(base, started, f"loss {compile_settings.get('loss')!r} is not one the grader can rebuild")
+    keras.utils.set_random_seed(seed)
+    try:
+        model.compile(
+            optimizer=keras.optimizers.get({"class_name": name, "config": optimizer_settings(optimizer)}),
+            loss=loss,
+        )
+        model.fit(np.asarray(x_train[:n]), np.asarray(y_train[:n]), batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
+        scores = model.predict(np.asarray(x_test), batch_size=512, verbose=0)
+    except Exception as exc:  # noqa: BLE001 - the student's data may not fit their model
+        return _failed(base, started, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:400])
+    if scores.ndim != 2 or scores.shape[0] != len(true_test_labels):
+        return _failed(base, started, f"the model outputs shape {scores.shape}, not one score per class and image")
+    predicted = np.argmax(scores, axis=1)
+    accuracy = float(np.mean(predicted == np.asarray(true_test_labels).reshape(-1)))
+    return Training(accuracy, n, epochs, batch_size, len(x_test), time.monotonic() - started)
+
+
+def _failed(base: Training, started: float, error: str) -> Training:
+    return Training(None, base.samples, base.epochs, base.batch_size, base.test_samples, time.monotonic() - started, error)
