@@ -28,6 +28,19 @@ def _row_hashes(rows: np.ndarray) -> np.ndarray:
     return rows.astype(np.uint64) @ weights
 
 
+# The hashes of a dataset's originals, kept while the dataset itself is alive.
+_INDEX: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _index(flat: np.ndarray, originals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cached = _INDEX.get(id(originals))
+    if cached is None or cached[0] is not originals:
+        known = _row_hashes(flat)
+        cached = (originals, known, np.argsort(known, kind="stable"))
+        _INDEX[id(originals)] = cached
+    return cached[1], cached[2]
+
+
 def match_images(x: np.ndarray, originals: np.ndarray) -> np.ndarray | None:
     """Index into ``originals`` of each image of ``x`` (-1 where none matches)."""
     pixels = int(np.prod(originals.shape[1:]))
@@ -35,8 +48,7 @@ def match_images(x: np.ndarray, originals: np.ndarray) -> np.ndarray | None:
     if rows is None:
         return None
     flat = originals.reshape(originals.shape[0], pixels)
-    known = _row_hashes(flat)
-    order = np.argsort(known, kind="stable")
+    known, order = _index(flat, originals)
     wanted = _row_hashes(rows)
     slots = np.clip(np.searchsorted(known[order], wanted), 0, len(order) - 1)
     candidates = order[slots]

@@ -7,6 +7,7 @@ the reference module, the single source of truth.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import tomllib
@@ -18,7 +19,7 @@ from typing import Any
 from grader.architecture import parse_architecture
 from grader.expected import Expected
 from grader.sandbox.runner import Limits
-from grader.training import build, measure, optimizer_name
+from grader.training import build, import_keras, measure, optimizer_name
 
 ASSIGNMENTS_ENV = "GRADER_ASSIGNMENTS"
 
@@ -57,6 +58,7 @@ class Assignment:
     @cached_property
     def expected(self) -> Expected:
         """Built from the reference module (imports Keras; only needed to grade)."""
+        import_keras()
         module = importlib.import_module(self.reference)
         architecture = parse_architecture(module.build_model().to_json())
         metrics = tuple(module.METRICS)
@@ -118,3 +120,13 @@ def load_assignment(name: str) -> Assignment:
         measure=dict(_require(data, "measure", str(path))),
         points=points,
     )
+
+
+def with_limits(assignment: Assignment, cell_timeout_s: float | None = None, total_timeout_s: float | None = None) -> Assignment:
+    """The assignment with its time limits overridden (from the command line)."""
+    limits = assignment.limits
+    if cell_timeout_s is not None:
+        limits = dataclasses.replace(limits, cell_timeout_s=cell_timeout_s)
+    if total_timeout_s is not None:
+        limits = dataclasses.replace(limits, total_timeout_s=total_timeout_s)
+    return dataclasses.replace(assignment, limits=limits)

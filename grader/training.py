@@ -72,6 +72,26 @@ class Training:
     error: str | None = None
 
 
+def import_keras() -> Any:
+    """Import Keras with TensorFlow's start-up chatter on stderr silenced."""
+    import os
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras
+
+
 def optimizer_name(optimizer: Any) -> str | None:
     """``"adam"``, ``{"class_name": "Adam", ...}`` → ``"Adam"`` (Keras's class name)."""
     if isinstance(optimizer, str):
@@ -120,7 +140,7 @@ def _layer(keras: Any, spec: LayerSpec) -> Any:
 
 def build(architecture: Architecture, seed: int = 0) -> Any:
     """A fresh Keras model with the student's layer stack (our code, their settings)."""
-    import keras
+    keras = import_keras()
 
     if architecture.input_shape is None or any(d is None for d in architecture.input_shape):
         raise BuildError("the model has no fixed input shape (give the first layer input_shape=... or use keras.Input)")
@@ -156,7 +176,7 @@ def train_and_evaluate(
     seed: int = 0,
 ) -> Training:
     """Train ``model`` on the first ``samples`` training rows; accuracy on the whole test set."""
-    import keras
+    keras = import_keras()
 
     started = time.monotonic()
     n = min(samples, len(x_train))

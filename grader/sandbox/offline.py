@@ -27,8 +27,9 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         self.callbacks: dict[str, list[Callable[[ModuleType], None]]] = {}
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        callbacks = self.callbacks.pop(fullname, None)
-        if not callbacks:
+        # Not popped here: ``importlib.util.find_spec`` (TensorFlow uses it to probe for
+        # Keras) asks without importing; the callbacks belong to the real import.
+        if not self.callbacks.get(fullname):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
@@ -36,9 +37,11 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         loader = spec.loader
         original_exec = loader.exec_module
 
+        callbacks = self.callbacks
+
         def exec_then_call(module: ModuleType) -> None:
             original_exec(module)
-            for callback in callbacks:
+            for callback in callbacks.pop(fullname, []):
                 callback(module)
 
         loader.exec_module = exec_then_call  # type: ignore[method-assign]

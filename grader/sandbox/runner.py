@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -237,7 +238,8 @@ def run_submission(
         runs: list[CellRun] = []
         status, detail = "completed", ""
         watchdog: _Watchdog | None = None
-        with client.setup_kernel():
+        # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             watchdog = _Watchdog(km.provisioner.process.pid, limits)  # type: ignore[union-attr]
             watchdog.start()
             total = len(submission.cells)
