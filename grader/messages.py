@@ -72,9 +72,10 @@ def render(message: Message, lang: str) -> Rendered:
 
 
 def one_line(message: Message, lang: str) -> str:
-    """``expected …; found …; fix: …`` — the form used in JSON records and JUnit."""
+    """``Expected: …. Found: …. How to fix: …`` — the form used in JSON records and JUnit."""
     r = render(message, lang)
+    colon, stop = text(lang, "ui", "colon"), text(lang, "ui", "stop")
     return (
-        f"{text(lang, 'ui', 'expected')}: {r.expected}. {text(lang, 'ui', 'found')}: {r.found}. "
-        f"{text(lang, 'ui', 'fix')}: {r.fix}"
+        f"{text(lang, 'ui', 'expected')}{colon}{r.expected}{stop}{text(lang, 'ui', 'found')}{colon}{r.found}{stop}"
+        f"{text(lang, 'ui', 'fix')}{colon}{r.fix}"
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -84,7 +84,7 @@ Progress = Callable[[int, int, float], None]
 def _kernel_spec_dir(root: Path, env: dict[str, str]) -> Path:
     spec_dir = root / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env}
+    spec = {"argv": KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env, "interrupt_mode": "message"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return root / "kernels"
 
@@ -216,7 +216,7 @@ def run_submission(
         root = Path(scratch)
         workdir = root / "work"
         workdir.mkdir()
-        km = KernelManager(
+        km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(root, kernel_env(artifacts, budget)))]),
             transport="ipc",
@@ -257,7 +257,11 @@ def run_submission(
                                         error or CellError("DeadKernel", "the kernel stopped while running this cell", ""), output))
                     break
                 output, error = _text_of(nb_cell.outputs)
-                outcome = "ok" if error is None else ("timeout" if error.name == "CellTimeout" else "error")
+                outcome = "ok" if error is None else "error"
+                if time.monotonic() - cell_started >= limits.cell_timeout_s:
+                    outcome = "timeout"
+                    error = CellError("CellTimeout", f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
+                                      error.traceback if error else "")
                 runs.append(CellRun(cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output))
                 if outcome == "timeout" and not _responsive(client, notebook):
                     status, detail = "timeout", f"cell {cell.number} ignored the interrupt"
@@ -287,10 +291,12 @@ def _responsive(client: NotebookClient, notebook: Any) -> bool:
     notebook.cells.append(probe)
     old_timeout = client.timeout
     client.timeout = 5
+    started = time.monotonic()
     try:
         client.execute_cell(probe, len(notebook.cells) - 1)
         _, error = _text_of(probe.outputs)
-        return error is None
+        # A timed-out probe gets a synthetic error reply with no output: judge by the clock.
+        return error is None and time.monotonic() - started < client.timeout
     except DeadKernelError:
         return False
     finally:

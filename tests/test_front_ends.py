@@ -1,0 +1,97 @@
+"""End to end: the solution earns full marks through both front ends, with the same verdicts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.checks import load_all
+from tests.conftest import SOLUTION, grader_cli
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module")
+def cli_record(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("cli")
+    done = grader_cli("grade", "--assignment", "week8", "--lang", "en", "--out", str(out), str(SOLUTION))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((out / "solution.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def pytest_run(tmp_path_factory: pytest.TempPathFactory):
+    """``pytest --assignment=week8`` run by a student in the folder of their notebook."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("student")
+    shutil.copy(SOLUTION, folder / "my_notebook.ipynb")
+    out = folder / "records"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v",
+         "-p", "no:cacheprovider", f"--grader-out={out}", f"--junitxml={folder / 'junit.xml'}"],
+        cwd=folder, capture_output=True, text=True, timeout=600,
+        env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "COLUMNS": "100"},
+    )
+    return done, json.loads((out / "my_notebook.json").read_text()), folder
+
+
+@pytest.mark.slow
+def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None:
+    assert cli_record["status"] == "graded"
+    assert cli_record["score"] == cli_record["max_score"] > 0
+    assert all(c["passed"] for c in cli_record["checks"])
+    for key in ("assignment", "submission", "status", "score", "max_score", "duration_s", "checks"):
+        assert key in cli_record
+    assert set(cli_record["checks"][0]) >= {"id", "title", "passed", "points", "max_points", "message"}
+    assert cli_record["measured"]["test_samples"] == 10000
+    assert cli_record["measured"]["accuracy"] >= 0.85
+
+
+@pytest.mark.slow
+def test_solution_earns_full_marks_under_pytest(pytest_run) -> None:
+    done, record, folder = pytest_run
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f"{len(record['checks'])} passed" in done.stdout
+    assert "my_notebook.ipynb::model::layers PASSED" in done.stdout
+    assert record["score"] == record["max_score"]
+    assert (folder / "junit.xml").read_text().count("<testcase") == len(record["checks"])
+
+
+@pytest.mark.slow
+def test_both_front_ends_give_the_same_verdicts(cli_record: dict, pytest_run) -> None:
+    _, record, _ = pytest_run
+    strip = lambda r: [(c["id"], c["passed"], c["points"], c["message"]) for c in r["checks"]]  # noqa: E731
+    assert strip(record) == strip(cli_record)
+
+
+def test_a_broken_notebook_fails_every_item_with_a_message_and_no_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".ipynb", broken='{"cells": [')
+    result = pytester.runpytest_subprocess("--assignment=week8", "--lang=en")
+    result.assert_outcomes(failed=len(load_all()))
+    result.stdout.fnmatch_lines(["*Found: broken.ipynb is not valid JSON*", "*How to fix: Open it in Jupyter*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_two_notebooks_without_submission_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".ipynb", a="{}", b="{}")
+    result = pytester.runpytest_subprocess("--assignment=week8")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*several notebooks*--submission*"])
+
+
+def test_unknown_assignment_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".ipynb", a="{}")
+    result = pytester.runpytest_subprocess("--assignment=week99")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown assignment 'week99'*week8*"])
+
+
+def test_without_assignment_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)

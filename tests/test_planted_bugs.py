@@ -1,0 +1,116 @@
+"""Each planted bug (a copy of the lecture-style solution with one mistake) fails the right
+checks with the right message, and passes the checks it does not touch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LECTURE, mutate
+
+ALL_CHECKS = {
+    "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
+    "model.layers", "model.output_shapes", "model.params", "compile.loss", "compile.optimizer",
+    "compile.metrics", "fit.batch_size", "fit.epochs", "fit.validation", "fit.history",
+    "results.accuracy", "plots.loss", "plots.accuracy",
+}
+DEPENDS_ON_FIT = {"fit.batch_size", "fit.epochs", "fit.validation", "fit.history", "plots.loss", "plots.accuracy",
+                  "results.accuracy", "model.layers", "model.output_shapes", "model.params", "data.y_agree",
+                  "compile.loss", "compile.optimizer", "compile.metrics", "data.x_dtype", "data.x_range", "data.y_onehot"}
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    edits: list[tuple[str, str]]
+    # Checks that must fail, each with a phrase its message must contain.
+    fails: dict[str, str]
+    # Checks that may fail as a consequence (everything else must pass).
+    may_fail: set[str] = field(default_factory=set)
+    extra_cells: list[str] = field(default_factory=list)
+
+
+SCALE = [("x_train = x_train.astype('float32') / 255", "x_train = x_train.astype('float32')"),
+         ("x_test = x_test.astype('float32') / 255", "x_test = x_test.astype('float32')")]
+BUGS = [
+    Bug("no_scaling", SCALE, {"data.x_range": "not divided by 255"}, {"results.accuracy"}),
+    Bug("float64", [("astype('float32')", "astype('float64')")], {"data.x_dtype": "float64"}),
+    Bug("flat_input", [("x_train.reshape(60000, 28, 28, 1)", "x_train.reshape(60000, 784)"),
+                       ("x_test.reshape(10000, 28, 28, 1)", "x_test.reshape(10000, 784)")],
+        {"data.x_shape": "(60000, 784)", "run.cells": "ValueError"}, DEPENDS_ON_FIT),
+    Bug("no_onehot", [("y_train = to_categorical(y_train, 10)\n", ""), ("y_test = to_categorical(y_test, 10)", "")],
+        {"data.y_onehot": "to_categorical", "run.cells": "error"}, DEPENDS_ON_FIT),
+    Bug("eleven_classes", [("to_categorical(y_train, 10)", "to_categorical(y_train, 11)"),
+                           ("to_categorical(y_test, 10)", "to_categorical(y_test, 11)")],
+        {"data.y_onehot": "11 columns", "run.cells": "error"}, DEPENDS_ON_FIT),
+    Bug("no_softmax", [("Dense(10, activation='softmax')", "Dense(10)")],
+        {"model.layers": "activation='linear'"}, {"results.accuracy"}),
+    Bug("wrong_filters", [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)")],
+        {"model.layers": "filters=32", "model.params": "665,738"}, {"model.output_shapes", "results.accuracy"}),
+    Bug("valid_padding", [(", padding='same'", "")],
+        {"model.layers": "padding='valid'", "model.output_shapes": "(26, 26, 64)", "model.params": "665,738"},
+        {"results.accuracy"}),
+    Bug("swapped_dropout", [("Dropout(0.5)", "Dropout(X)"), ("Dropout(0.25)", "Dropout(0.5)"), ("Dropout(X)", "Dropout(0.25)")],
+        {"model.layers": "rate=0.25"}, {"results.accuracy"}),
+    Bug("mse_loss", [("loss='categorical_crossentropy'", "loss='mse'")],
+        {"compile.loss": "mean_squared_error"}, {"results.accuracy"}),
+    Bug("sgd", [("optimizer='adam'", "optimizer='sgd'")], {"compile.optimizer": "SGD"}, {"results.accuracy"}),
+    Bug("no_validation", [(", validation_data=(x_test, y_test)", "")],
+        {"fit.validation": "validation_data=(x_test, y_test)", "fit.history": "val_loss", "run.cells": "KeyError"},
+        {"plots.loss", "plots.accuracy"}),
+    Bug("old_acc_key", [("history.history['accuracy']", "history.history['acc']"),
+                        ("history.history['val_accuracy']", "history.history['val_acc']")],
+        {"run.cells": "KeyError", "plots.accuracy": "history.history['accuracy']"}),
+    Bug("plot_without_validation", [("plt.plot(range(epochs), history.history['val_loss'], marker='.', label='val_loss')\n", "")],
+        {"plots.loss": "val_loss"}),
+    Bug("syntax_error", [], {"run.cells": "SyntaxError"}, extra_cells=["def broken(:\n    pass"]),
+    Bug("patched_count_params", [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)"),
+                                 ("model.summary()", "model.summary()\nfrom tensorflow.keras import Model\nModel.count_params = lambda self: 665738")],
+        {"model.params": "665,738", "model.layers": "filters=32"}, {"model.output_shapes", "results.accuracy"}),
+    Bug("faked_evaluate", [("optimizer='adam'", "optimizer=__import__('keras').optimizers.SGD(learning_rate=1e-7)"),
+                           ("score = model.evaluate(x_test, y_test, verbose=0)",
+                            "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, y_test, verbose=0)")],
+        {"results.accuracy": "measured by the grader", "compile.optimizer": "learning_rate"}),
+    Bug("keras1_convolution", [("Conv2D(128, (3, 3), activation='relu')", "Conv2D(128, 3, 3, activation='relu')")],
+        {"model.layers": "Keras 1"}, {"model.output_shapes", "model.params", "results.accuracy"}),
+    Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"]),
+]
+
+
+@pytest.fixture(scope="module")
+def records(graded_batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("planted")
+    paths = [mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in BUGS]
+    return graded_batch(paths, "--cell-timeout", "45")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
+def test_planted_bug_fails_the_right_checks(bug: Bug, records: dict[str, dict]) -> None:
+    record = records[bug.name]
+    assert record["status"] == "graded", record.get("error")
+    checks = {c["id"]: c for c in record["checks"]}
+    assert set(checks) == ALL_CHECKS
+    for check_id, phrase in bug.fails.items():
+        assert not checks[check_id]["passed"], f"{check_id} should fail for {bug.name}"
+        assert phrase in checks[check_id]["message"], checks[check_id]["message"]
+        assert "How to fix:" in checks[check_id]["message"]
+    untouched = ALL_CHECKS - set(bug.fails) - bug.may_fail
+    wrongly_failed = {c for c in untouched if not checks[c]["passed"]}
+    assert not wrongly_failed, {c: checks[c]["message"] for c in wrongly_failed}
+    assert record["score"] < record["max_score"]
+
+
+@pytest.mark.slow
+def test_old_keras_idioms_get_the_modern_spelling(records: dict[str, dict]) -> None:
+    cells = records["old_acc_key"]["cells"]
+    hints = [c["hint"] for c in cells if c["hint"]]
+    assert any("'accuracy'" in h for h in hints), cells
+
+
+@pytest.mark.slow
+def test_faked_evaluate_does_not_change_the_measured_accuracy(records: dict[str, dict]) -> None:
+    measured = records["faked_evaluate"]["measured"]["accuracy"]
+    assert measured < 0.5
