@@ -72,7 +72,7 @@ BUGS = [
     Bug("faked_evaluate", [("optimizer='adam'", "optimizer=__import__('keras').optimizers.SGD(learning_rate=1e-7)"),
                            ("score = model.evaluate(x_test, y_test, verbose=0)",
                             "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, y_test, verbose=0)")],
-        {"results.accuracy": "measured by the grader", "compile.optimizer": "learning_rate"}),
+        {"results.accuracy": "measured by the grader", "compile.optimizer": "SGD"}),
     Bug("keras1_convolution", [("Conv2D(128, (3, 3), activation='relu')", "Conv2D(128, 3, 3, activation='relu')")],
         {"model.layers": "Keras 1"}, {"model.output_shapes", "model.params", "results.accuracy"}),
     Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"]),
