@@ -165,8 +165,6 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
             del arrays
             checks = _score(assignment, facts)
-            # Figures are copied out before the scratch folder goes.
-            facts = _keep_figures(facts)
         return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
                       notes=_notes(assignment, execution, facts), facts=facts)
     except DatasetError as exc:
@@ -176,14 +174,3 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                       error=Message("grader.internal", {"detail": f"{type(exc).__name__}: {exc}"[:500]}),
                       grader_traceback=traceback.format_exc())
 
-
-def _keep_figures(facts: Facts) -> Facts:
-    keep = Path(tempfile.mkdtemp(prefix="grader-figures-"))
-    figures = []
-    for index, figure in enumerate(facts.figures):
-        png = None
-        if figure.png is not None and figure.png.is_file():
-            png = keep / f"figure{index}.png"
-            png.write_bytes(figure.png.read_bytes())
-        figures.append(dataclasses.replace(figure, png=png))
-    return dataclasses.replace(facts, figures=tuple(figures))

@@ -20,11 +20,16 @@ from grader.sandbox.recorder import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR
 ARRAY_NAME = re.compile(r"^a\d{1,6}\.npy$")
 FIGURE_NAME = re.compile(r"^fig\d{1,6}\.png$")
 MAX_EVENTS_BYTES = 64 * 2**20
+# Figures travel as PNG bytes (so nothing outlives the scratch folder); larger or more
+# figures than this are dropped, not read.
+MAX_FIGURE_BYTES = 4 * 2**20
+MAX_FIGURES = 40
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
 class Figure:
-    png: Path | None
+    png: bytes | None
     axes: tuple[dict[str, Any], ...]
 
 
@@ -33,6 +38,8 @@ class Evidence:
     directory: Path
     events: tuple[dict[str, Any], ...]
     figures: tuple[Figure, ...] = field(default=())
+    # One array object per file, so facts can recognise the same array used twice.
+    _arrays: dict[str, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("kind") == kind]
@@ -45,11 +52,12 @@ class Evidence:
         """The array an event refers to, memory-mapped; ``None`` if absent or unreadable."""
         if not isinstance(ref, str) or not ARRAY_NAME.match(ref):
             return None
-        path = self.directory / ARRAYS_DIR / ref
-        try:
-            return np.load(path, allow_pickle=False, mmap_mode="r")
-        except (OSError, ValueError):
-            return None
+        if ref not in self._arrays:
+            try:
+                self._arrays[ref] = np.load(self.directory / ARRAYS_DIR / ref, allow_pickle=False, mmap_mode="r")
+            except (OSError, ValueError):
+                self._arrays[ref] = None
+        return self._arrays[ref]
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -75,8 +83,21 @@ def read_evidence(directory: Path) -> Evidence:
     for event in events:
         if event["kind"] != "figure" or not isinstance(event.get("axes"), list):
             continue
-        png = event.get("png")
-        png_path = directory / FIGURES_DIR / png if isinstance(png, str) and FIGURE_NAME.match(png) else None
         axes = tuple(a for a in event["axes"] if isinstance(a, dict))
-        figures.append(Figure(png_path if png_path and png_path.is_file() else None, axes))
+        png = _png(directory, event.get("png")) if len(figures) < MAX_FIGURES else None
+        figures.append(Figure(png, axes))
     return Evidence(directory, tuple(events), tuple(figures))
+
+
+def _png(directory: Path, name: Any) -> bytes | None:
+    """The bytes of a figure the kernel saved, if it is a small, real PNG."""
+    if not isinstance(name, str) or not FIGURE_NAME.match(name):
+        return None
+    path = directory / FIGURES_DIR / name
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_FIGURE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(PNG_SIGNATURE) else None
