@@ -91,8 +91,9 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
-def load_assignment(name: str) -> Assignment:
-    folder = assignments_dir() / name
+def load_assignment(name: str, root: Path | None = None) -> Assignment:
+    """The assignment ``name`` from ``root`` (default: ``assignments_dir()``)."""
+    folder = (root or assignments_dir()) / name
     path = folder / "assignment.toml"
     if not path.is_file():
         known = ", ".join(available()) or "none"

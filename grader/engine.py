@@ -63,6 +63,8 @@ class Record:
     notes: tuple[Message, ...] = ()
     error: Message | None = None
     facts: Facts | None = None
+    # Seconds spent in each phase (kernel start-up, student cells, evidence, grader training).
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
     # For instructors only: the grader's own traceback when status is grader_error.
     grader_traceback: str | None = None
 
@@ -138,6 +140,12 @@ def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[
     return tuple(notes)
 
 
+def refused(path: Path, assignment: Assignment, reason: InvalidSubmission, duration_s: float = 0.0) -> Record:
+    """The record of a submission that cannot be run: every check earns nothing."""
+    return Record(assignment.name, path.name, "invalid_submission", 0.0, assignment.max_score, round(duration_s, 2),
+                  _score(assignment, None), error=Message(reason.reason, {"detail": reason.detail, "file": path.name}))
+
+
 def grade(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
     """Grade ``path`` against ``assignment``; always returns a record."""
     started = time.monotonic()
@@ -150,7 +158,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     try:
         submission = read_submission(path)
     except InvalidSubmission as exc:
-        return record("invalid_submission", _score(assignment, None), error=Message(exc.reason, {"detail": exc.detail, "file": name}))
+        return refused(path, assignment, exc)
     try:
         dataset = _dataset(assignment.dataset)
         # Importing Keras and measuring the reference overlaps with the student's kernel.
@@ -161,12 +169,19 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress)
             warm_up.join()
             expected = assignment.expected
+            clock = time.monotonic()
             facts, arrays = gather(read_evidence(artifacts), execution, dataset)
+            gathered = time.monotonic()
             facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
+            measured = time.monotonic()
             del arrays
             checks = _score(assignment, facts)
+        cells = sum(c.duration_s for c in execution.cells)
+        timings = {"kernel": execution.duration_s - cells, "student_cells": cells, "evidence": gathered - clock,
+                   "grader_training": measured - gathered}
         return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
-                      notes=_notes(assignment, execution, facts), facts=facts)
+                      notes=_notes(assignment, execution, facts), facts=facts,
+                      timings={k: round(v, 2) for k, v in timings.items()})
     except DatasetError as exc:
         return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a status

@@ -22,6 +22,7 @@ from grader.engine import CheckResult, Record, grade
 from grader.messages import LANGUAGES, default_language, render, text
 from grader.report import json_record
 from grader.report.terminal import report
+from grader.submissions import fingerprint
 
 ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
 SUBMISSION_HELP = "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current folder)"
@@ -115,7 +116,7 @@ class SubmissionFile(pytest.File):
         self.config.stash[records_key].append(self.record)
         out = self.config.getoption("grader_out")
         if out:
-            json_record.write(self.record, lang, Path(out))
+            json_record.write(json_record.to_data(self.record, lang, fingerprint=fingerprint(self.path)), Path(out))
 
 
 class Area(pytest.Collector):

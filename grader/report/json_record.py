@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import grader
 from grader.engine import Record
 from grader.hints import hint_for
 from grader.messages import one_line, text
+from grader.report.files import write_atomic
 
 
-def to_data(record: Record, lang: str) -> dict[str, Any]:
+def to_data(record: Record, lang: str, student: str | None = None, fingerprint: str | None = None) -> dict[str, Any]:
+    """The record as plain JSON data; ``student`` is the id (default: the file's stem)."""
     checks = [
         {
             "id": c.id,
@@ -28,12 +29,16 @@ def to_data(record: Record, lang: str) -> dict[str, Any]:
         for c in record.checks
     ]
     data: dict[str, Any] = {
+        "id": student or Path(record.submission).stem,
         "assignment": record.assignment,
         "submission": record.submission,
         "status": record.status,
         "score": record.score,
         "max_score": record.max_score,
         "duration_s": record.duration_s,
+        "timings": record.timings,
+        "submission_sha256": fingerprint,
+        "grader_version": grader.__version__,
         "language": lang,
         "checks": checks,
         "notes": [text(lang, "note", n.key.split(".", 1)[1], **n.params) for n in record.notes],
@@ -66,11 +71,15 @@ def to_data(record: Record, lang: str) -> dict[str, Any]:
     return data
 
 
-def write(record: Record, lang: str, directory: Path) -> Path:
-    """Write ``<submission>.json`` atomically (a reader never sees half a file)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{Path(record.submission).stem}.json"
-    with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".json.tmp", delete=False, encoding="utf-8") as tmp:
-        json.dump(to_data(record, lang), tmp, ensure_ascii=False, indent=2)
-    os.replace(tmp.name, target)
-    return target
+def write(data: dict[str, Any], directory: Path) -> Path:
+    """Write ``<directory>/<id>.json`` atomically (a reader never sees half a file)."""
+    return write_atomic(directory / f"{data['id']}.json", json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    """A record written by ``write``; ``None`` when it is missing or not one of ours."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("id"), str) and "status" in data else None

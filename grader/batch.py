@@ -1,0 +1,187 @@
+"""Grading many submissions: parallel workers, atomic records, resumable runs.
+
+Workers (local processes, or Dask workers on a cluster) grade one submission each with
+the same engine as a single run and send back plain data: the JSON record and the
+feedback page.  Only this process writes files, each atomically and the record last, so
+a record on disk means the submission is done.  Killing the batch loses at most the
+submissions in flight; running the same command again skips what is done (same
+assignment, same file, same grader version) and redoes grader errors.  A worker that
+dies is replaced; a submission that kills its worker even when graded alone gets a
+``grader_error`` record, never a silent gap.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader.submissions import Job, fingerprint
+
+FEEDBACK_DIR = "feedback"
+WORKER_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a worker needs to grade a job: plain, picklable values only."""
+
+    assignment: str
+    assignments_root: str
+    lang: str
+    max_score: float
+    cell_timeout_s: float | None = None
+    total_timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Graded:
+    job: Job
+    record: dict[str, Any]
+    feedback: str | None
+
+
+@functools.lru_cache(maxsize=2)
+def _assignment(settings: Settings) -> Any:
+    from grader.assignment import load_assignment, with_limits
+
+    return with_limits(load_assignment(settings.assignment, Path(settings.assignments_root)),
+                       settings.cell_timeout_s, settings.total_timeout_s)
+
+
+def grade_job(job: Job, settings: Settings) -> Graded:
+    """Worker side: grade one job into its record and feedback page; never raises."""
+    from grader.engine import grade, refused
+    from grader.sandbox.submission import InvalidSubmission
+
+    try:
+        assignment = _assignment(settings)
+        if job.problem is not None:
+            record = refused(job.path, assignment, InvalidSubmission(*job.problem))
+        else:
+            record = grade(job.path, assignment)
+        return package(job, record, settings)
+    except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a record
+        return Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}", traceback.format_exc()), None)
+
+
+def package(job: Job, record: Any, settings: Settings) -> Graded:
+    """A graded ``Record`` as what crosses back to the batch: JSON data and the feedback page."""
+    from grader.report import json_record
+
+    data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=fingerprint(job.path))
+    return Graded(job, data, None)
+
+
+def grader_error(job: Job, settings: Settings, detail: str, trace: str = "") -> dict[str, Any]:
+    """The record of a job the grader failed on: no score, a status that says so."""
+    from grader.checks import Message
+    from grader.messages import one_line
+
+    return {
+        "id": job.id, "assignment": settings.assignment, "submission": job.path.name, "status": "grader_error",
+        "score": 0.0, "max_score": settings.max_score, "duration_s": 0.0, "timings": {}, "submission_sha256": None,
+        "grader_version": grader.__version__, "language": settings.lang, "checks": [], "notes": [],
+        "error": one_line(Message("grader.internal", {"detail": detail[:500]}), settings.lang),
+        "grader_traceback": trace,
+    }
+
+
+def is_done(record: dict[str, Any] | None, job: Job, assignment: str) -> bool:
+    """Whether a record on disk still stands for ``job`` (else the job is graded again)."""
+    return (
+        record is not None
+        and record.get("status") != "grader_error"
+        and record.get("assignment") == assignment
+        and record.get("grader_version") == grader.__version__
+        and record.get("submission_sha256") == fingerprint(job.path)
+    )
+
+
+class Outputs:
+    """The batch's folder: ``<id>.json`` records and ``feedback/<id>.html`` pages."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def record_path(self, job: Job) -> Path:
+        return self.directory / f"{job.id}.json"
+
+    def existing(self, job: Job) -> dict[str, Any] | None:
+        from grader.report import json_record
+
+        return json_record.read(self.record_path(job))
+
+    def save(self, graded: Graded) -> None:
+        from grader.report import json_record
+        from grader.report.files import write_atomic
+
+        if graded.feedback is not None:
+            write_atomic(self.directory / FEEDBACK_DIR / f"{graded.job.id}.html", graded.feedback)
+        # The record goes last: its presence marks the submission done.
+        json_record.write(graded.record, self.directory)
+
+    def records(self) -> list[dict[str, Any]]:
+        from grader.report import json_record
+
+        found = (json_record.read(p) for p in sorted(self.directory.glob("*.json")))
+        return [r for r in found if r is not None and "checks" in r]
+
+
+def run_batch(
+    jobs: Iterable[Job],
+    settings: Settings,
+    executor: Callable[[int], Executor],
+    on_result: Callable[[Graded], None],
+    workers: int,
+) -> None:
+    """Grade ``jobs`` on executors made by ``executor(workers)``, calling ``on_result`` as each ends.
+
+    At most ``workers`` jobs are in flight.  When a worker dies, the pool cannot say whose
+    job killed it, so the jobs in flight are graded again one at a time, each in a pool of
+    its own: an innocent job then succeeds, and a job that kills its own worker is known.
+    """
+    suspects = _run_pool(list(jobs), settings, executor, on_result, workers)
+    for job in suspects:
+        for attempt in range(1, WORKER_ATTEMPTS + 1):
+            if not _run_pool([job], settings, executor, on_result, 1):
+                break
+            if attempt == WORKER_ATTEMPTS:
+                detail = f"the grading process died {attempt} times while grading this submission alone"
+                on_result(Graded(job, grader_error(job, settings, detail), None))
+
+
+def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Executor],
+              on_result: Callable[[Graded], None], workers: int) -> list[Job]:
+    """Grade ``jobs`` until done or the pool breaks; returns the jobs a broken pool lost."""
+    pending = list(reversed(jobs))
+    lost: list[Job] = []
+    while pending:
+        pool = executor(workers)
+        running: dict[Future[Graded], Job] = {}
+        broken = False
+        try:
+            while (pending or running) and not broken:
+                while pending and len(running) < workers:
+                    job = pending.pop()
+                    running[pool.submit(grade_job, job, settings)] = job
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        on_result(future.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        lost.append(job)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost too often
+                        on_result(Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}"), None))
+        finally:
+            pool.shutdown(wait=not broken, cancel_futures=True)
+        lost.extend(running.values())
+    return lost

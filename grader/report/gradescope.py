@@ -1,0 +1,45 @@
+"""Gradescope's ``results.json`` for one submission (the autograder specification's fields).
+
+Inside a Gradescope autograder the file goes to ``/autograder/results/results.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+GRADESCOPE_RESULTS = Path("/autograder/results/results.json")
+
+
+def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
+    tests = []
+    for number, check in enumerate(record.get("checks", []), start=1):
+        tests.append({
+            "name": str(check.get("title") or check.get("id")),
+            "number": str(number),
+            "score": float(check.get("points", 0.0)),
+            "max_score": float(check.get("max_points", 0.0)),
+            "status": "passed" if check.get("passed") else "failed",
+            "output": str(check.get("message") or ""),
+            "output_format": "text",
+            "visibility": "visible",
+        })
+    output = [f"{record.get('status')}: {record.get('score'):g}/{record.get('max_score'):g}"]
+    output += [str(record["error"])] if record.get("error") else []
+    output += [str(note) for note in record.get("notes", [])]
+    return {
+        "score": float(record.get("score", 0.0)),
+        "execution_time": int(round(float(record.get("duration_s", 0.0)))),
+        "output": "\n".join(output),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def default_results_path(out: Path | None) -> Path:
+    """Gradescope's own path when running there, else ``OUT/results.json``."""
+    if GRADESCOPE_RESULTS.parent.is_dir():
+        return GRADESCOPE_RESULTS
+    return (out or Path(".")) / "results.json"

@@ -1,0 +1,216 @@
+"""Batch grading: a mixed class folder gives every output with the right rows; a batch
+killed midway and resumed gives the same gradebook; a Dask cluster gives the same
+gradebook as local workers; Gradescope's results.json follows its specification."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import jsonschema
+import nbformat
+import pytest
+
+from grader.report.gradebook import gradebook_csv, spreadsheet_safe
+from grader.report.gradescope import gradescope_results
+from grader.submissions import find_submissions
+from tests.conftest import ROOT, SOLUTION, WEEK8, grader_cli
+
+# Generous for a loaded machine (the solution's slowest cell takes about 4 s on 2 idle cores).
+LIMITS = ("--cell-timeout", "45", "--total-timeout", "200")
+EXPECTED_STATUS = {
+    "alice": "graded", "bob": "graded", "=cmd": "invalid_submission", "empty": "invalid_submission",
+    "hang": "graded", "0killer": "grader_error", "nobody": "invalid_submission",
+}
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class folder as an LMS export looks: files and a folder per student, good and bad."""
+    root = tmp_path_factory.mktemp("class")
+    (root / "alice.ipynb").write_bytes(SOLUTION.read_bytes())
+    (root / "bob").mkdir()
+    (root / "bob" / "hw8.ipynb").write_bytes((WEEK8 / "examples" / "student.ipynb").read_bytes())
+    (root / "bob" / ".ipynb_checkpoints").mkdir()
+    (root / "bob" / ".ipynb_checkpoints" / "hw8-checkpoint.ipynb").write_text("{}")
+    (root / "=cmd.ipynb").write_text("this is not JSON")
+    nbformat.write(nbformat.v4.new_notebook(), root / "empty.ipynb")
+    (root / "hang.py").write_text("import time\ntime.sleep(10**6)\n")
+    # Kills the worker grading it: the batch must survive and record a grader error.  Its name
+    # puts it first, so the hang is not in flight when it strikes (that would cost a retry).
+    (root / "0killer.py").write_text("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    (root / "nobody").mkdir()
+    (root / "nobody" / "readme.txt").write_text("forgot to upload")
+    return root
+
+
+def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
+                      *LIMITS, *extra, str(folder))
+
+
+def gradebook_rows(out: Path) -> dict[str, dict[str, str]]:
+    """The gradebook without its timing column (the only column allowed to differ between runs)."""
+    rows = csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8")))
+    return {row["id"]: {k: v for k, v in row.items() if k != "duration_s"} for row in rows}
+
+
+def messages(out: Path) -> dict[str, list[str]]:
+    records = (json.loads(p.read_text()) for p in out.glob("*.json"))
+    return {r["id"]: [c["message"] for c in r["checks"]] for r in records}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(classroom: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    run = grade_class(classroom, out)
+    return out, run.stdout + run.stderr
+
+
+def test_submissions_are_found_as_an_lms_export_lays_them_out(classroom: Path) -> None:
+    jobs = {job.id: job for job in find_submissions([classroom])}
+    assert set(jobs) == {spreadsheet_safe(i).lstrip("'") for i in EXPECTED_STATUS}
+    assert jobs["bob"].path.name == "hw8.ipynb"
+    assert jobs["nobody"].problem == ("submission.folder_empty", "nobody")
+    assert jobs["alice"].problem is None
+
+
+def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tuple[Path, str]) -> None:
+    out, log = uninterrupted
+    rows = gradebook_rows(out)
+    ids = {row["id"].lstrip("'"): row for row in rows.values()}
+    assert {i: r["status"] for i, r in ids.items()} == EXPECTED_STATUS, log[-3000:]
+    assert ids["alice"]["score"] == "23.0" and ids["bob"]["score"] == "21.0"
+    assert ids["bob"]["fit.epochs"] == "0.0" and ids["bob"]["plots.accuracy"] == "0.0"
+    # A file name that a spreadsheet would run as a formula stays text.
+    assert "'=cmd" in rows
+    assert "died 2 times while grading this submission alone" in json.loads((out / "0killer.json").read_text())["error"]
+    hang = json.loads((out / "hang.json").read_text())
+    assert hang["cells"][0]["outcome"] == "timeout"
+    suites = {s.get("name"): s for s in ET.parse(out / "junit.xml").getroot()}
+    assert set(suites) == set(EXPECTED_STATUS)
+    assert suites["bob"].get("failures") == "2" and len(suites["bob"].findall("testcase")) == 19
+    assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
+    assert "Class summary: 7 submissions" in log
+
+
+def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
+    classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "resumed"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "2",
+               "--out", str(out), *LIMITS, str(classroom)]
+    batch = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.json")) and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.2)
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.wait()
+    first = {p.name for p in out.glob("*.json")}
+    assert first and len(first) < len(EXPECTED_STATUS)
+    for path in out.glob("*.json"):
+        json.loads(path.read_text())  # every record on disk is whole
+    resumed = grade_class(classroom, out)
+    assert resumed.returncode == 1  # the killer's grader_error, as in the uninterrupted run
+    assert f"{len(first)} already graded" in resumed.stdout
+    assert gradebook_rows(out) == gradebook_rows(uninterrupted[0])
+    assert messages(out) == messages(uninterrupted[0])
+
+
+def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
+    classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    # Dask retries lost workers itself and a hang only costs time: both are left out here.
+    subset = tmp_path / "class"
+    subset.mkdir()
+    for entry in classroom.iterdir():
+        if entry.name not in ("0killer.py", "hang.py"):
+            os.symlink(entry, subset / entry.name)
+    out = tmp_path / "dask"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = grade_class(subset, out, "--scheduler", cluster.scheduler_address)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    local = {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k not in ("0killer", "hang")}
+    assert gradebook_rows(out) == local
+
+
+# Gradescope's autograder specification, as a schema: the documented top-level and test fields.
+GRADESCOPE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "test_output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "test_name_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["score", "max_score", "name"],
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+                    "extra_data": {"type": "object"},
+                },
+            },
+        },
+        "leaderboard": {"type": "array"},
+    },
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+}
+
+
+def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, str]) -> None:
+    out, _ = uninterrupted
+    for path in out.glob("*.json"):
+        record = json.loads(path.read_text())
+        results = gradescope_results(record)
+        jsonschema.validate(results, GRADESCOPE_SCHEMA)
+        assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    bob = gradescope_results(json.loads((out / "bob.json").read_text()))
+    failed = [t for t in bob["tests"] if t["status"] == "failed"]
+    assert len(failed) == 2 and all(t["output"] for t in failed)
+
+
+def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
+    broken = tmp_path / "submission.ipynb"
+    broken.write_text("{not json")
+    run = grader_cli("grade", "--assignment", "week8", "--lang", "en", "--format", "gradescope", "--out",
+                     str(tmp_path / "out"), str(broken))
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    assert results["score"] == 0 and "not valid JSON" in results["output"]
+
+
+def test_gradebook_cells_cannot_run_as_formulas() -> None:
+    records = [{"id": "=HYPERLINK(\"http://x\")", "submission": "+1.ipynb", "status": "graded", "score": 1.0,
+                "max_score": 1.0, "duration_s": 1.0, "checks": [{"id": "run.cells", "points": 1.0}]}]
+    row = list(csv.reader(io.StringIO(gradebook_csv(records))))[1]
+    assert row[0].startswith("'=") and row[1].startswith("'+")
