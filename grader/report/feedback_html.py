@@ -103,15 +103,15 @@ def _figure(png: bytes, caption: str) -> str:
     return f'<figure><img src="{uri}" alt="{esc(caption)}"><figcaption class="muted">{esc(caption)}</figcaption></figure>'
 
 
-def _student_figures(record: Record) -> list[str]:
+def _student_figures(record: Record) -> str:
+    """The figures the notebook drew (PNG bytes checked at the boundary), captioned by their axes."""
     figures = record.facts.figures if record.facts is not None else ()
     html = []
     for number, figure in enumerate(figures, start=1):
-        if figure.png is None:
-            continue
         titles = [a.title or a.ylabel for a in figure.axes if a.title or a.ylabel]
-        html.append(_figure(figure.png, f"{number}. {' / '.join(titles)}" if titles else f"{number}."))
-    return [h for h in html if h]
+        if figure.png is not None:
+            html.append(_figure(figure.png, f"{number}. {' / '.join(titles)}" if titles else f"{number}."))
+    return "".join(html)
 
 
 def _curves(record: Record, expected: Expected | None, lang: str) -> str:
@@ -128,7 +128,7 @@ def _curves(record: Record, expected: Expected | None, lang: str) -> str:
     return (
         f'<section id="curves"><h2>{esc(t("curves"))}</h2><div class="side-by-side">'
         f'<div id="student-curves"><h3>{esc(t("your_curves"))}</h3>'
-        f'{"".join(mine) or "<p class=muted>" + esc(t("no_figures")) + "</p>"}</div>'
+        f'{mine or "<p class=muted>" + esc(t("no_figures")) + "</p>"}</div>'
         f'<div id="reference-curves"><h3>{esc(t("reference_curves"))}</h3>{theirs}</div></div></section>'
     )
 
