@@ -66,17 +66,20 @@ def grade_job(job: Job, settings: Settings) -> Graded:
             record = refused(job.path, assignment, InvalidSubmission(*job.problem))
         else:
             record = grade(job.path, assignment)
-        return package(job, record, settings)
+        return package(job, record, settings, assignment)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a record
         return Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}", traceback.format_exc()), None)
 
 
-def package(job: Job, record: Any, settings: Settings) -> Graded:
+def package(job: Job, record: Any, settings: Settings, assignment: Any) -> Graded:
     """A graded ``Record`` as what crosses back to the batch: JSON data and the feedback page."""
     from grader.report import json_record
+    from grader.report.feedback_html import feedback_page
 
     data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=fingerprint(job.path))
-    return Graded(job, data, None)
+    # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
+    expected = assignment.expected if record.facts is not None else None
+    return Graded(job, data, feedback_page(record, expected, settings.lang))
 
 
 def grader_error(job: Job, settings: Settings, detail: str, trace: str = "") -> dict[str, Any]:

@@ -26,9 +26,10 @@ from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.engine import grade, refused
 from grader.messages import LANGUAGES, default_language, text
-from grader.report.class_reports import class_summary, result_line, write_class_reports
+from grader.report.class_reports import result_line, write_class_reports
 from grader.report.files import write_atomic
 from grader.report.gradescope import default_results_path, gradescope_results
+from grader.report.summary import summary_renderable
 from grader.report.terminal import report
 from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, find_submissions
@@ -75,7 +76,7 @@ def _grade_here(job: Job, assignment: Assignment, settings: Settings, console: C
         else:
             record = grade(job.path, assignment, progress)
     console.print(report(record, settings.lang))
-    graded = package(job, record, settings)
+    graded = package(job, record, settings, assignment)
     if outputs is not None:
         outputs.save(graded)
     return graded.record
@@ -113,7 +114,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
             if outputs is not None:
                 write_class_reports(outputs, settings.lang)
             return None
-    console.print(class_summary(done, settings.lang))
+    console.print(summary_renderable(done, settings.lang))
     return done
 
 

@@ -99,7 +99,13 @@ def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tu
     assert set(suites) == set(EXPECTED_STATUS)
     assert suites["bob"].get("failures") == "2" and len(suites["bob"].findall("testcase")) == 19
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
-    assert "Class summary: 7 submissions" in log
+    assert "Class summary: week8 — 7 submissions" in log
+    pages = {p.stem for p in (out / "feedback").glob("*.html")}
+    assert pages == set(EXPECTED_STATUS)
+    bob = (out / "feedback" / "bob.html").read_text(encoding="utf-8")
+    assert "21 / 23" in bob and "data:image/png;base64," in bob
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "7" in summary and "grader" in summary
 
 
 def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(

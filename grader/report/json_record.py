@@ -13,6 +13,17 @@ from grader.messages import one_line, text
 from grader.report.files import write_atomic
 
 
+def _plain(value: Any) -> Any:
+    """Message parameters as JSON values (tuples become lists, anything else its text)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
 def to_data(record: Record, lang: str, student: str | None = None, fingerprint: str | None = None) -> dict[str, Any]:
     """The record as plain JSON data; ``student`` is the id (default: the file's stem)."""
     checks = [
@@ -25,6 +36,9 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
             "points": c.points,
             "max_points": c.max_points,
             "message": one_line(c.message, lang) if c.message and not c.passed else "",
+            # The catalog key and its parameters: what the class summary groups mistakes by.
+            "key": c.message.key if c.message and not c.passed else None,
+            "params": _plain(c.message.params) if c.message and not c.passed else {},
         }
         for c in record.checks
     ]
@@ -45,6 +59,8 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
     }
     if record.error is not None:
         data["error"] = one_line(record.error, lang)
+        data["error_key"] = record.error.key
+        data["error_params"] = _plain(record.error.params)
     facts = record.facts
     if facts is not None:
         data["cells"] = [

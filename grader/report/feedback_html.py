@@ -1,0 +1,206 @@
+"""One student's feedback page (``feedback/<id>.html``), in their language.
+
+The page shows what the terminal report shows (score, each check with expected / found /
+how to fix, the cells that raised with their hints) and what only a page can: the
+student's own figures beside the reference curves trained under the same budget, and
+their layer table beside the expected one with the differing rows coloured.  Everything
+the student wrote (layer names, labels, tracebacks, file names) is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.checks import Message
+from grader.engine import CheckResult, Record
+from grader.expected import Expected
+from grader.hints import hint_for
+from grader.messages import render, text
+from grader.report.curves import curve_pngs, reference_curves
+from grader.report.files import write_atomic
+from grader.report.html_page import esc, page, png_data_uri
+from grader.report.layer_table import LayerCell, LayerRow, layer_rows
+
+MARK = {"passed": "✔", "failed": "✘", "not_run": "–"}
+CURVE_XLABEL = "epoch"
+
+
+def _t(lang: str) -> Callable[..., str]:
+    return lambda key, **params: text(lang, "feedback", key, **params)
+
+
+def _message(message: Message, lang: str) -> str:
+    rendered = render(message, lang)
+    parts = ((text(lang, "ui", "expected"), rendered.expected), (text(lang, "ui", "found"), rendered.found),
+             (text(lang, "ui", "fix"), rendered.fix))
+    return '<dl class="message">' + "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in parts) + "</dl>"
+
+
+def _header(record: Record, lang: str) -> str:
+    t = _t(lang)
+    share = record.score / record.max_score if record.max_score else 0.0
+    badge = "ok" if record.status == "graded" else "bad"
+    return (
+        f'<header><h1>{esc(t("heading", submission=record.submission))}</h1>'
+        f'<p class="muted">{esc(t("assignment", assignment=record.assignment))}</p>'
+        f'<p><span class="score" id="score">{record.score:g} / {record.max_score:g}</span> '
+        f'<span class="badge {badge}" id="status">{esc(text(lang, "status", record.status))}</span></p>'
+        f'<div class="bar"><span style="width:{100 * share:.1f}%"></span></div></header>'
+    )
+
+
+def _error(record: Record, lang: str) -> str:
+    if record.error is None:
+        return ""
+    return f'<div class="panel error" id="error"><h3>{esc(text(lang, "status", record.status))}</h3>{_message(record.error, lang)}</div>'
+
+
+def _check_rows(check: CheckResult, lang: str) -> str:
+    row = (
+        f'<tr class="{esc(check.status)}" id="check-{esc(check.id)}"><td>{esc(text(lang, "area", check.area))}</td>'
+        f'<td>{esc(text(lang, "check", check.id))}</td>'
+        f'<td class="result">{MARK.get(check.status, "")} {esc(text(lang, "ui", check.status))}</td>'
+        f'<td class="num">{check.points:g}/{check.max_points:g}</td></tr>'
+    )
+    if check.passed or check.message is None:
+        return row
+    return row + f'<tr class="detail"><td></td><td colspan="3">{_message(check.message, lang)}</td></tr>'
+
+
+def _checks(record: Record, lang: str) -> str:
+    ui = lambda key: esc(text(lang, "ui", key))  # noqa: E731
+    rows = "".join(_check_rows(check, lang) for check in record.checks)
+    return (
+        f'<section id="checks"><h2>{esc(_t(lang)("checks"))}</h2><table>'
+        f'<tr><th>{ui("area")}</th><th>{ui("check")}</th><th>{ui("result")}</th><th class="num">{ui("points")}</th></tr>'
+        f'{rows}<tr><th></th><th>{ui("total")}</th><th>{esc(text(lang, "status", record.status))}</th>'
+        f'<th class="num">{record.score:g}/{record.max_score:g}</th></tr></table></section>'
+    )
+
+
+def _cell_errors(record: Record, lang: str) -> str:
+    if record.facts is None:
+        return ""
+    panels = []
+    for cell in record.facts.execution.cells:
+        if cell.outcome not in ("error", "timeout"):
+            continue
+        error = cell.error
+        trace = (error.traceback or f"{error.name}: {error.value}") if error else cell.outcome
+        hint = hint_for(cell)
+        hint_html = f'<p><strong>{esc(_t(lang)("hint"))}:</strong> {esc(text(lang, "hint", hint))}</p>' if hint else ""
+        panels.append(f'<div class="panel"><h3>{esc(text(lang, "ui", "cell", number=cell.number))}</h3>'
+                      f"<pre>{esc(trace)}</pre>{hint_html}</div>")
+    if not panels:
+        return ""
+    return f'<section id="cells"><h2>{esc(text(lang, "ui", "cell_errors"))}</h2>{"".join(panels)}</section>'
+
+
+def _figure(png: bytes, caption: str) -> str:
+    uri = png_data_uri(png)
+    if uri is None:
+        return ""
+    return f'<figure><img src="{uri}" alt="{esc(caption)}"><figcaption class="muted">{esc(caption)}</figcaption></figure>'
+
+
+def _student_figures(record: Record) -> str:
+    """The figures the notebook drew (PNG bytes checked at the boundary), captioned by their axes."""
+    figures = record.facts.figures if record.facts is not None else ()
+    html = []
+    for number, figure in enumerate(figures, start=1):
+        titles = [a.title or a.ylabel for a in figure.axes if a.title or a.ylabel]
+        if figure.png is not None:
+            html.append(_figure(figure.png, f"{number}. {' / '.join(titles)}" if titles else f"{number}."))
+    return "".join(html)
+
+
+def _curves(record: Record, expected: Expected | None, lang: str) -> str:
+    t = _t(lang)
+    mine = _student_figures(record)
+    reference = reference_curves(record.assignment, expected)
+    if reference is not None:
+        budget = t("reference_budget", fit_samples=reference.budget.get("fit_samples", "?"),
+                   validation_samples=reference.budget.get("validation_samples", "?"),
+                   batch_size=reference.batch_size, epochs=reference.epochs)
+        theirs = f'<p class="muted">{esc(budget)}</p>' + "".join(_figure(png, quantity) for quantity, png in curve_pngs(reference, CURVE_XLABEL))
+    else:
+        theirs = f'<p class="muted">{esc(t("no_reference"))}</p>'
+    return (
+        f'<section id="curves"><h2>{esc(t("curves"))}</h2><div class="side-by-side">'
+        f'<div id="student-curves"><h3>{esc(t("your_curves"))}</h3>'
+        f'{mine or "<p class=muted>" + esc(t("no_figures")) + "</p>"}</div>'
+        f'<div id="reference-curves"><h3>{esc(t("reference_curves"))}</h3>{theirs}</div></div></section>'
+    )
+
+
+def _td(content: str, *classes: str) -> str:
+    names = " ".join(c for c in classes if c)
+    return f'<td class="{names}">{content}</td>' if names else f"<td>{content}</td>"
+
+
+def _layer_cells(cell: LayerCell | None, differs: frozenset[str], with_name: bool) -> str:
+    if cell is None:
+        return "<td></td>" * (4 if with_name else 3)
+    mark = lambda column: "differs" if column in differs else ""  # noqa: E731
+    layer = f"<strong>{esc(cell.class_name)}</strong>" + (f'<br><span class="muted">{esc(cell.settings)}</span>' if cell.settings else "")
+    return (
+        _td(layer, mark("layer"))
+        + (_td(esc(cell.name)) if with_name else "")
+        + _td(esc(cell.output_shape) if cell.output_shape is not None else "", "shape", mark("output"))
+        + _td(f"{cell.params:,}" if cell.params is not None else "", "num", mark("params"))
+    )
+
+
+def _layer_row(row: LayerRow) -> str:
+    css = ' class="differs"' if row.differs else ""
+    return (f'<tr{css}><td class="num">{row.position}</td>{_layer_cells(row.found, row.differs, True)}'
+            f"{_layer_cells(row.expected, row.differs, False)}</tr>")
+
+
+def _layers(record: Record, expected: Expected | None, lang: str) -> str:
+    t = _t(lang)
+    facts = record.facts
+    if facts is None:  # nothing ran: the error panel says why
+        return ""
+    heading = f'<section id="layers"><h2>{esc(t("layers"))}</h2>'
+    if facts.architecture is None:
+        return heading + f'<p class="muted">{esc(t("no_model"))}</p></section>'
+    rows = layer_rows(facts.architecture, facts.built, expected.architecture if expected else None,
+                      expected.built if expected else None)
+    note = t("no_expected") if expected is None else t("layers_differ") if any(r.differs for r in rows) else t("layers_same")
+    total_found = f"{facts.built.total_params:,}" if facts.built else ""
+    total_expected = f"{expected.built.total_params:,}" if expected else ""
+    totals_differ = ' class="differs"' if expected and facts.built and facts.built.total_params != expected.built.total_params else ""
+    return (
+        heading + f'<p class="muted">{esc(note)}</p><table id="layer-table">'
+        f'<tr><th rowspan="2" class="num">#</th><th colspan="4">{esc(t("your_model"))}</th>'
+        f'<th colspan="3">{esc(t("expected_model"))}</th></tr>'
+        f'<tr><th>{esc(t("layer"))}</th><th>{esc(t("name"))}</th><th>{esc(t("output"))}</th><th class="num">{esc(t("params"))}</th>'
+        f'<th>{esc(t("layer"))}</th><th>{esc(t("output"))}</th><th class="num">{esc(t("params"))}</th></tr>'
+        + "".join(_layer_row(row) for row in rows)
+        + f'<tr{totals_differ}><th></th><th colspan="3">{esc(text(lang, "ui", "total"))}</th><th class="num">{total_found}</th>'
+        f'<th colspan="2"></th><th class="num">{total_expected}</th></tr></table></section>'
+    )
+
+
+def _notes(record: Record, lang: str) -> str:
+    if not record.notes:
+        return ""
+    items = "".join(f"<li>{esc(text(lang, 'note', n.key.split('.', 1)[1], **n.params))}</li>" for n in record.notes)
+    return f'<section id="notes"><h2>{esc(text(lang, "ui", "notes"))}</h2><ul class="notes">{items}</ul></section>'
+
+
+def feedback_page(record: Record, expected: Expected | None, lang: str) -> str:
+    """The whole page as one self-contained HTML document."""
+    body = (
+        _header(record, lang) + _error(record, lang) + _checks(record, lang) + _cell_errors(record, lang)
+        + _curves(record, expected, lang) + _layers(record, expected, lang) + _notes(record, lang)
+        + f'<footer><p class="muted">{esc(text(lang, "ui", "duration", seconds=record.duration_s))}</p></footer>'
+    )
+    return page(_t(lang)("page_title", assignment=record.assignment, submission=record.submission), lang, body)
+
+
+def write_feedback(record: Record, expected: Expected | None, lang: str, directory: Path) -> Path:
+    """Write ``<directory>/<submission stem>.html`` atomically."""
+    return write_atomic(directory / f"{Path(record.submission).stem}.html", feedback_page(record, expected, lang))
