@@ -56,6 +56,14 @@ class Architecture:
     layers: tuple[LayerSpec, ...]
 
 
+def signature(architecture: Architecture) -> tuple[Any, ...]:
+    """The layer stack without the names Keras makes up (``conv2d_3``): equal signatures
+    build equal models, so the grader's training of one serves the other."""
+    layers = tuple((l.class_name, tuple(sorted((k, repr(v)) for k, v in l.config.items() if k != "name")))
+                   for l in architecture.layers)
+    return architecture.input_shape, layers
+
+
 def _scalar_config(config: dict[str, Any]) -> dict[str, Any]:
     """Keep plain values; nested objects (initializers, dtype policies) are dropped."""
     def plain(value: Any) -> bool:

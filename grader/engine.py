@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.architecture import signature
 from grader.assignment import Assignment
 from grader.checks import Message, Outcome, load_all
 from grader.datasets import Dataset, DatasetError, load
@@ -108,7 +109,7 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     samples, epochs = expected.measure_samples, expected.measure_epochs
     batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else 32
     x_test = np.asarray(x_test)[known]
-    key = _training_key(facts.architecture, arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
+    key = _training_key(signature(facts.architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
                         samples, epochs, batch_size, seed, np.asarray(x_train[:samples]), np.asarray(y_train[:samples]),
                         x_test, truth[known])
     if key not in _TRAINED:

@@ -101,7 +101,8 @@ def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tu
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
     assert "Class summary: week8 — 7 submissions" in log
     pages = {p.stem for p in (out / "feedback").glob("*.html")}
-    assert pages == set(EXPECTED_STATUS)
+    # Every student gets a page; a grader error is the instructor's to rerun, not feedback.
+    assert pages == {i for i, status in EXPECTED_STATUS.items() if status != "grader_error"}
     bob = (out / "feedback" / "bob.html").read_text(encoding="utf-8")
     assert "21 / 23" in bob and "data:image/png;base64," in bob
     summary = (out / "summary.html").read_text(encoding="utf-8")
