@@ -28,6 +28,7 @@ from grader.datasets import Dataset, DatasetError, load
 from grader.evidence import read_evidence
 from grader.expected import Expected
 from grader.facts import Facts, gather
+from grader.reloading import saving_facts
 from grader.sandbox.runner import Execution, Progress, run_submission
 from grader.sandbox.submission import InvalidSubmission, read_submission
 from grader.training import BuildError, build, measure, train_and_evaluate
@@ -161,8 +162,11 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress)
             warm_up.join()
             expected = assignment.expected
-            facts, arrays = gather(read_evidence(artifacts), execution, dataset)
+            evidence = read_evidence(artifacts)
+            facts, arrays = gather(evidence, execution, dataset)
             facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
+            if any(check_id.startswith("saving.") for check_id in assignment.points):
+                facts = dataclasses.replace(facts, saving=saving_facts(evidence, facts.architecture))
             del arrays
             checks = _score(assignment, facts)
         return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
