@@ -27,6 +27,7 @@ FORMATS = ("keras", "h5", "json_weights")
 FIXED_INPUTS = 256
 # The student's predict may batch differently from ours; float32 sums then differ in the last bits.
 RECORDED_TOLERANCE = 1e-5
+SAVING_EVENTS = ("model_saved", "model_loaded", "model_from_json", "weights_saved", "weights_loaded")
 MODEL_FILE_NAME = r"^f\d{1,4}\.(keras|h5|json|bin)$"
 
 
@@ -144,9 +145,9 @@ class _Comparison:
         try:
             config_file, weights = read()
             architecture = _architecture(config_file)
+            copy = _rebuild(architecture, weights)
             if not _same_layers(architecture, self.trained):
                 return RoundTrip(fmt, saved, loaded, same_layers=False)
-            copy = _rebuild(architecture, weights)
             difference = float(np.max(np.abs(_predict(copy, self.inputs) - self.expected)))
         except (ModelFileError, _Unusable) as exc:
             return RoundTrip(fmt, saved, loaded, error=str(exc))
@@ -159,6 +160,8 @@ def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFact
     key = fits[-1].get("model") if fits else None
     weights = _trained_weights(evidence, key)
     empty = {fmt: RoundTrip(fmt, None, None) for fmt in FORMATS}
+    if not any(evidence.of_kind(kind) for kind in SAVING_EVENTS):
+        return SavingFacts(None, empty, {})
     if trained is None or weights is None:
         reason = "no trained model was found" if trained is None else "the trained model's weights were not recorded"
         return SavingFacts(reason, empty, {})

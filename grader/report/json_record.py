@@ -10,14 +10,14 @@ from typing import Any
 
 from grader.engine import Record
 from grader.hints import hint_for
-from grader.messages import one_line, text
+from grader.messages import check_title, one_line, text
 
 
 def to_data(record: Record, lang: str) -> dict[str, Any]:
     checks = [
         {
             "id": c.id,
-            "title": text(lang, "check", c.id),
+            "title": check_title(c, lang),
             "area": c.area,
             "status": c.status,
             "passed": c.passed,
