@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,9 @@ def test_files(folder: Path) -> list[Path]:
 
 
 def _args(folder: Path, *extra: str) -> list[str]:
-    return [*(str(p) for p in test_files(folder)), *PYTEST_ARGS, "--rootdir", str(folder), "--confcutdir", str(folder), *extra]
+    # The root is the folder's parent, so importlib names the modules ``<assignment>.test_x``:
+    # two assignments' ``test_checks.py`` never share an entry in ``sys.modules``.
+    return [*(str(p) for p in test_files(folder)), *PYTEST_ARGS, "--rootdir", str(folder.parent), "--confcutdir", str(folder), *extra]
 
 
 def check_id(item: pytest.Item) -> str:
@@ -91,7 +94,14 @@ class _Collector:
             self.errors.append(f"{report.nodeid or 'collection'}: {report.longreprtext.strip().splitlines()[-1:]}")
 
 
-def _quiet_main(args: list[str], plugins: list[Any]) -> tuple[int, str]:
+def _forget_modules(folder: Path) -> None:
+    """Drop the test modules a previous run imported (a failed import leaves an empty one behind)."""
+    for path in test_files(folder):
+        sys.modules.pop(f"{folder.name}.{path.stem}", None)
+
+
+def _quiet_main(args: list[str], plugins: list[Any], folder: Path) -> tuple[int, str]:
+    _forget_modules(folder)
     output = io.StringIO()
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         code = pytest.main(args, plugins=plugins)
@@ -103,7 +113,7 @@ def collect(folder: Path) -> tuple[CustomCheck, ...]:
     if not test_files(folder):
         return ()
     collector = _Collector()
-    code, output = _quiet_main(_args(folder, "--collect-only"), [fixtures, collector])
+    code, output = _quiet_main(_args(folder, "--collect-only"), [fixtures, collector], folder)
     if collector.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         detail = "; ".join(collector.errors) or output.strip()[-500:]
         raise CustomCheckError(f"{folder}: the custom checks cannot be collected: {detail}")
@@ -153,7 +163,7 @@ def run(checks: tuple[CustomCheck, ...], folder: Path, student: fixtures.Student
         return {}
     results = _Results(student)
     try:
-        _, output = _quiet_main(_args(folder), [fixtures, results])
+        _, output = _quiet_main(_args(folder), [fixtures, results], folder)
     except Exception as exc:  # noqa: BLE001 - a broken custom check must not stop grading
         output = f"{type(exc).__name__}: {exc}"
     missing = Outcome("failed", Message("custom.error", {"test": "", "detail": output.strip()[-300:]}))

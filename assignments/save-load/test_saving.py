@@ -33,8 +33,8 @@ def test_file_names(saved_models):
     found = {fmt: trip.saved for fmt, trip in saved_models.round_trips.items()}
     wrong = {fmt: name for fmt, name in found.items() if name != FILE_NAMES[fmt]}
     if wrong:
+        saved = ", ".join(name or "-" for name in found.values())
         fail(expected=", ".join(FILE_NAMES.values()),
-             found={"en": f"saved as {', '.join(str(n) for n in found.values())}",
-                    "ja": f"保存されたファイル名: {', '.join(str(n) for n in found.values())}"},
+             found={"en": f"saved as {saved}", "ja": f"保存されたファイル名: {saved}"},
              fix={"en": "Use exactly these file names, so the next lesson's notebook can load them.",
                   "ja": "次の回のノートブックで読み込めるように、これらのファイル名をそのまま使ってください。"})
