@@ -1,4 +1,4 @@
-"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``.
+"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``, ``grader new``.
 
 ``grade`` prints the same report as the pytest plugin and writes one JSON record per
 submission; its exit code is 0 whenever grading worked, whatever the scores.
@@ -13,13 +13,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.assignment import AssignmentError, available, load_assignment, with_limits
+from grader.assignment import AssignmentError, assignments_dir, available, load_assignment, with_limits
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.engine import grade
 from grader.messages import LANGUAGES, default_language, text
 from grader.report import json_record
 from grader.report.terminal import report
+from grader.scaffold import ScaffoldError, scaffold
 
 EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -70,6 +71,18 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _new(args: argparse.Namespace, console: Console) -> int:
+    try:
+        made = scaffold(args.name, assignments_dir().parent)
+    except ScaffoldError as exc:
+        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        return EXIT_USAGE
+    for path in made.written:
+        console.print(f"created {path}", highlight=False)
+    console.print(made.next_steps, highlight=False)
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -88,6 +101,9 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_data)
     ls = commands.add_parser("list", help="list the assignments")
     ls.set_defaults(run=_list)
+    new = commands.add_parser("new", help="scaffold assignments/NAME: assignment.toml, reference stub, starter, custom check")
+    new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
+    new.set_defaults(run=_new)
     return top
 
 

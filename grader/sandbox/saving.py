@@ -1,12 +1,12 @@
 """Kernel side: record which model files the student saved and loaded, and what reloaded models predicted.
 
-``Model.save``, ``save_weights``, ``load_weights``, ``keras.models.load_model`` and
-``model_from_json`` are wrapped once Keras is imported.  Each file saved or loaded is
-copied (size-capped) into the artifacts folder, so the grader can read it as data after
-the student's scratch folder is gone; ``predict`` on a reloaded model records its inputs
-and outputs (the first rows) as evidence to cross-check.  At the end, the weights of the
-trained model are written, layer by layer, as the original to compare against.
-Everything here is evidence only: the grader re-derives every verdict from the files.
+``Model.save``, ``save_weights``, ``load_weights`` and the functions ``load_model``,
+``save_model`` and ``model_from_json`` are wrapped once Keras is imported.  Each file
+saved or loaded is copied (size-capped) into the artifacts folder, so the grader can read
+it as data after the student's scratch folder is gone; ``predict`` on a reloaded model
+records its inputs and outputs (the first rows) as evidence to cross-check.  At the end,
+the weights of the trained model are written, layer by layer, as the original to compare
+against.  Everything here is evidence only: the grader re-derives every verdict from files.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class SavingHooks:
         self.recorder = hooks.recorder
         # Keras's loaders call one another; only the student's outermost call is recorded.
         self._depth = 0
-        self._loaded: set[str] = set()
+        # Models made by loading, by ``id`` (``_models`` keeps them alive, so ids stay unique).
+        self._loaded: set[int] = set()
         self._models: dict[str, Any] = {}
 
     def install(self) -> None:
@@ -76,29 +77,32 @@ class SavingHooks:
 
         def model_loaded(model: Any, *a: Any, **k: Any) -> None:
             self._file_event("model_loaded", model, first(a, k, "filepath"))
-            self._loaded.add(self.hooks.model_key(model))
+            self._loaded.add(id(model))
 
         def from_json(model: Any, *a: Any, **k: Any) -> None:
             text = first(a, k, "json_string")
             key = self.hooks.model_key(model)
             self._models[key] = model
-            self._loaded.add(key)
+            self._loaded.add(id(model))
             copy = self.recorder.model_text(text) if isinstance(text, str) else {"unstorable": "not text"}
             self.recorder.event("model_from_json", model=key, file=copy)
 
         def predicted(result: Any, model: Any, *a: Any, **k: Any) -> None:
-            key = self.hooks.model_key(model)
-            if key not in self._loaded:
+            if id(model) not in self._loaded:
                 return
             x = first(a, k, "x")
-            self.recorder.event("reloaded_predict", model=key, x=self.recorder.array(x[:PREDICTION_ROWS]),
+            self.recorder.event("reloaded_predict", model=self.hooks.model_key(model), x=self.recorder.array(x[:PREDICTION_ROWS]),
                                 y=self.recorder.array(result[:PREDICTION_ROWS]))
 
         model_class.save = self._outermost(model_class.save, saved("model_saved"))
         model_class.save_weights = self._outermost(model_class.save_weights, saved("weights_saved"))
         model_class.load_weights = self._outermost(model_class.load_weights, weights_loaded)
         model_class.predict = self._outermost(model_class.predict, predicted)
-        for name, record in (("load_model", model_loaded), ("model_from_json", from_json)):
+        # Functions are replaced wherever Keras exposes them (``keras.models``, ``keras.saving``,
+        # ``tf.keras``...), so every import style is seen; ``Model.save`` calls ``save_model``.
+        functions = (("load_model", model_loaded), ("model_from_json", from_json),
+                     ("save_model", lambda _r, model, *a, **k: self._file_event("model_saved", model, first(a, k, "filepath"))))
+        for name, record in functions:
             original = getattr(keras.models, name)
             wrapped = self._outermost(original, record)
             for module_name, module in list(sys.modules.items()):
