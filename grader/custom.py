@@ -63,7 +63,8 @@ def _title(item: pytest.Item) -> dict[str, str]:
     marker = item.get_closest_marker("title")
     if marker is not None:
         return {str(k): str(v) for k, v in marker.kwargs.items()}
-    doc = (getattr(item, "obj", None).__doc__ or "").strip() if getattr(item, "obj", None) is not None else ""
+    function = getattr(item, "obj", None)
+    doc = (getattr(function, "__doc__", None) or "").strip()
     return {"en": doc.splitlines()[0] if doc else item.name}
 
 

@@ -11,6 +11,7 @@ trained model's predictions on the same inputs, as a cross-check of their own te
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ FIXED_INPUTS = 256
 # The student's predict may batch differently from ours; float32 sums then differ in the last bits.
 RECORDED_TOLERANCE = 1e-5
 SAVING_EVENTS = ("model_saved", "model_loaded", "model_from_json", "weights_saved", "weights_loaded")
-MODEL_FILE_NAME = r"^f\d{1,4}\.(keras|h5|json|bin)$"
+MODEL_FILE_NAME = re.compile(r"^f\d{1,4}\.(keras|h5|json|bin)$")
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,7 @@ class _Unusable(Exception):
 
 
 def _file_path(evidence: Evidence, ref: Any) -> Path:
-    import re
-
-    if not isinstance(ref, str) or not re.match(MODEL_FILE_NAME, ref):
+    if not isinstance(ref, str) or not MODEL_FILE_NAME.match(ref):
         reason = ref.get("unstorable") if isinstance(ref, dict) else None
         raise _Unusable(f"the file was not kept ({reason})" if reason else "the file was not kept")
     return evidence.directory / MODELS_DIR / ref

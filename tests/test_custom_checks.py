@@ -16,7 +16,7 @@ from grader.assignment import AssignmentError, load_assignment
 from grader.custom import CustomCheckError, collect, run
 from grader.facts import CompileFacts, Facts, FitFacts
 from grader.fixtures import StudentRun, read_only
-from grader.messages import render
+from grader.messages import Rendered, render
 from grader.sandbox.runner import Execution
 from grader.training import Built, LayerMeasure, Training
 from tests.conftest import SAVE_LOAD
@@ -129,7 +129,8 @@ def test_helpers_fail_like_built_in_checks_in_both_languages(tmp_path: Path) -> 
     assert "(N, 784)" in render(found["custom.shape"].message, "ja").expected
     assert "to_categorical(y_train, 10)" in render(found["custom.onehot"].message, "en").fix
     assert "Dense → Dense" in render(found["custom.layers"].message, "en").found
-    assert render(found["custom.own_words"].message, "ja") == render(found["custom.own_words"].message, "ja").__class__("猫", "a dog", "猫を描く")
+    assert render(found["custom.own_words"].message, "ja") == Rendered("猫", "a dog", "猫を描く")
+    assert render(found["custom.own_words"].message, "en") == Rendered("a cat", "a dog", "draw a cat")
     assert "assert (1 + 1) == 3" in render(found["custom.plain_assert"].message, "en").found
     assert "ZeroDivisionError" in render(found["custom.broken"].message, "en").found
 
