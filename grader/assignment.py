@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.architecture import parse_architecture
+from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.sandbox.runner import Limits
 from grader.training import build, import_keras, measure, optimizer_name
@@ -50,10 +51,12 @@ class Assignment:
     budget: dict[str, int]
     measure: dict[str, Any]
     points: dict[str, float]
+    # The assignment's own pytest checks (``test_*.py`` in its folder), points from their markers.
+    custom: tuple[CustomCheck, ...] = ()
 
     @property
     def max_score(self) -> float:
-        return float(sum(self.points.values()))
+        return float(sum(self.points.values()) + sum(c.points for c in self.custom))
 
     @cached_property
     def expected(self) -> Expected:
@@ -110,6 +113,10 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     unknown = [k for k in points if k not in registry]
     if unknown:
         raise AssignmentError(f"{path}: unknown checks {unknown}; known: {sorted(registry)}")
+    try:
+        custom = collect(folder)
+    except CustomCheckError as exc:
+        raise AssignmentError(str(exc)) from None
     return Assignment(
         name=name,
         folder=folder,
@@ -120,6 +127,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         budget={k: int(v) for k, v in _require(data, "budget", str(path)).items()},
         measure=dict(_require(data, "measure", str(path))),
         points=points,
+        custom=custom,
     )
 
 

@@ -1,4 +1,4 @@
-"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``.
+"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``, ``grader new``.
 
 ``grade`` prints the same report as the pytest plugin and writes one JSON record per
 submission; its exit code is 0 whenever grading worked, whatever the scores.
@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
-from grader.assignment import Assignment, AssignmentError, available, load_assignment, with_limits
-from grader.classroom import workflow
+from grader.assignment import Assignment, AssignmentError, assignments_dir, available, load_assignment, with_limits
 from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch
+from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.engine import grade, refused
@@ -31,6 +31,7 @@ from grader.report.files import write_atomic
 from grader.report.gradescope import default_results_path, gradescope_results
 from grader.report.summary import summary_renderable
 from grader.report.terminal import report
+from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, find_submissions
 
@@ -163,6 +164,18 @@ def _classroom(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _new(args: argparse.Namespace, console: Console) -> int:
+    try:
+        made = scaffold(args.name, assignments_dir().parent)
+    except ScaffoldError as exc:
+        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        return EXIT_USAGE
+    for path in made.written:
+        console.print(f"created {path}", highlight=False)
+    console.print(made.next_steps, highlight=False)
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -190,6 +203,9 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(run=_classroom)
     ls = commands.add_parser("list", help="list the assignments")
     ls.set_defaults(run=_list)
+    new = commands.add_parser("new", help="scaffold assignments/NAME: assignment.toml, reference stub, starter, custom check")
+    new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
+    new.set_defaults(run=_new)
     return top
 
 

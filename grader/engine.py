@@ -23,12 +23,15 @@ from typing import Any
 import numpy as np
 
 from grader.architecture import signature
+from grader import custom
 from grader.assignment import Assignment
 from grader.checks import Message, Outcome, load_all
 from grader.datasets import Dataset, DatasetError, load
 from grader.evidence import read_evidence
 from grader.expected import Expected
 from grader.facts import Facts, gather
+from grader.fixtures import StudentRun, read_only
+from grader.reloading import saving_facts
 from grader.sandbox.runner import Execution, Progress, run_submission
 from grader.sandbox.submission import InvalidSubmission, read_submission
 from grader.training import BuildError, build, measure, train_and_evaluate
@@ -46,6 +49,8 @@ class CheckResult:
     points: float
     max_points: float
     message: Message | None
+    # The title by language, for checks the catalog does not name (an assignment's own).
+    title: dict[str, str] | None = None
 
     @property
     def passed(self) -> bool:
@@ -118,13 +123,18 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     return dataclasses.replace(facts, training=_TRAINED[key])
 
 
-def _score(assignment: Assignment, facts: Facts | None) -> tuple[CheckResult, ...]:
+def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | None = None) -> tuple[CheckResult, ...]:
     registry = load_all()
     results = []
     for check_id, points in assignment.points.items():
         check = registry[check_id]
         outcome = check.function(facts, assignment.expected) if facts is not None else Outcome("not_run", Message("run.nothing"))
         results.append(CheckResult(check_id, check.area, outcome.status, points if outcome.passed else 0.0, points, outcome.message))
+    outcomes = custom.run(assignment.custom, assignment.folder, student) if student is not None else {}
+    for extra in assignment.custom:
+        outcome = outcomes.get(extra.id, Outcome("not_run", Message("run.nothing")))
+        results.append(CheckResult(extra.id, custom.AREA, outcome.status, extra.points if outcome.passed else 0.0, extra.points,
+                                   outcome.message, extra.title))
     return tuple(results)
 
 
@@ -171,12 +181,16 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             warm_up.join()
             expected = assignment.expected
             clock = time.monotonic()
-            facts, arrays = gather(read_evidence(artifacts), execution, dataset)
+            evidence = read_evidence(artifacts)
+            facts, arrays = gather(evidence, execution, dataset)
             gathered = time.monotonic()
             facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
+            if any(check_id.startswith("saving.") for check_id in assignment.points):
+                facts = dataclasses.replace(facts, saving=saving_facts(evidence, facts.architecture))
             measured = time.monotonic()
+            student = StudentRun(facts, expected, read_only(arrays))
             del arrays
-            checks = _score(assignment, facts)
+            checks = _score(assignment, facts, student)
         cells = sum(c.duration_s for c in execution.cells)
         timings = {"kernel": execution.duration_s - cells, "student_cells": cells, "evidence": gathered - clock,
                    "grader_training": measured - gathered}

@@ -16,6 +16,7 @@ from grader.alignment import match_images
 from grader.architecture import Architecture, ArchitectureError, parse_architecture
 from grader.datasets import Dataset
 from grader.evidence import Evidence
+from grader.reloading import SavingFacts
 from grader.sandbox.runner import Execution
 from grader.training import Built, Training, loss_name, optimizer_name, optimizer_settings
 
@@ -102,6 +103,8 @@ class Facts:
     figures: tuple[FigureFacts, ...] = ()
     training: Training | None = None
     notes: tuple[str, ...] = field(default=())
+    # Round trips of saved models (only for assignments with saving checks).
+    saving: SavingFacts | None = None
 
 
 def array_facts(name: str, array: np.ndarray) -> ArrayFacts:
@@ -266,6 +269,6 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         fit=fit_facts(start, end, validation_is_test) if start else None,
         figures=plot_facts(evidence),
     )
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "test_truth": test_truth,
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test, "test_truth": test_truth,
               "compile": compile_event or {}}
     return facts, arrays

@@ -64,11 +64,27 @@ def text(lang: str, section: str, key: str, **params: Any) -> str:
     return _format(template, params) if isinstance(template, str) else key
 
 
+def _in_language(value: Any, lang: str) -> Any:
+    """A parameter given in several languages (``{"en": ..., "ja": ...}``) in ``lang``, else English."""
+    if isinstance(value, dict) and value and all(k in LANGUAGES for k in value):
+        return value.get(lang, value.get("en", next(iter(value.values()))))
+    return value
+
+
 def render(message: Message, lang: str) -> Rendered:
     entry = _lookup(lang, ("msg", message.key))
     if not isinstance(entry, dict):
         return Rendered("", message.key, "")
-    return Rendered(*(_format(str(entry.get(part, "")), message.params) for part in ("expected", "found", "fix")))
+    params = {k: _in_language(v, lang) for k, v in message.params.items()}
+    return Rendered(*(_format(str(entry.get(part, "")), params) for part in ("expected", "found", "fix")))
+
+
+def check_title(check: Any, lang: str) -> str:
+    """A check's title: its own (an assignment's custom check) in ``lang``, else the catalog's."""
+    own = getattr(check, "title", None)
+    if own:
+        return str(_in_language(own, lang))
+    return text(lang, "check", check.id)
 
 
 def one_line(message: Message, lang: str) -> str:

@@ -18,8 +18,9 @@ import pytest
 from rich.console import Console
 
 from grader.assignment import Assignment, AssignmentError, load_assignment, with_limits
+from grader.custom import AREA as CUSTOM_AREA
 from grader.engine import CheckResult, Record, grade
-from grader.messages import LANGUAGES, default_language, render, text
+from grader.messages import LANGUAGES, check_title, default_language, render, text
 from grader.report import json_record
 from grader.report.terminal import report
 from grader.submissions import fingerprint
@@ -98,6 +99,8 @@ class SubmissionFile(pytest.File):
         registry = load_all()
         for check_id in assignment.points:
             areas.setdefault(registry[check_id].area, []).append(check_id)
+        for extra in assignment.custom:
+            areas.setdefault(CUSTOM_AREA, []).append(extra.id)
         for area, ids in areas.items():
             yield Area.from_parent(self, name=area, check_ids=ids)
 
@@ -157,7 +160,7 @@ class CheckItem(pytest.Item):
         message = result.message
         if submission is not None and submission.record is not None and submission.record.error is not None:
             message = submission.record.error
-        title = text(lang, "check", result.id)
+        title = check_title(result, lang)
         if message is None:
             return f"{title}: {text(lang, 'ui', result.status)}"
         r = render(message, lang)

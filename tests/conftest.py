@@ -59,3 +59,24 @@ def graded_batch(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict
             assert proc.returncode == 0, log[-3000:]
         return read_records(out)
     return run
+
+
+SAVE_LOAD = ROOT / "assignments" / "save-load"
+SAVE_LOAD_PLANTED = ("saved_before_training", "json_without_weights", "no_h5")
+
+
+@pytest.fixture(scope="session")
+def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The save-load solution, English starter and planted examples, graded once by the CLI (two processes)."""
+    out = tmp_path_factory.mktemp("save-load-records")
+    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter.en.ipynb",
+                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in SAVE_LOAD_PLANTED)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "save-load", "--lang", "en",
+                               "--out", str(out), *map(str, half)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+             for half in (submissions[0::2], submissions[1::2])]
+    for proc in procs:
+        log = proc.communicate(timeout=900)[0]
+        assert proc.returncode == 0, log[-3000:]
+    return read_records(out)

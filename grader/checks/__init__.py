@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-AREAS = ("run", "data", "model", "compile", "fit", "results", "plots")
+AREAS = ("run", "data", "model", "compile", "fit", "results", "plots", "saving", "custom")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ def check(check_id: str) -> Callable[[Callable[..., Outcome]], Callable[..., Out
 
 
 def load_all() -> dict[str, Check]:
-    from grader.checks import data, model, plots, results, run, settings  # noqa: F401 - registration
+    from grader.checks import data, model, plots, results, run, saving, settings  # noqa: F401 - registration
 
     return REGISTRY

@@ -9,7 +9,7 @@ from typing import Any
 import grader
 from grader.engine import Record
 from grader.hints import hint_for
-from grader.messages import one_line, text
+from grader.messages import check_title, one_line, text
 from grader.report.files import write_atomic
 
 
@@ -29,7 +29,7 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
     checks = [
         {
             "id": c.id,
-            "title": text(lang, "check", c.id),
+            "title": check_title(c, lang),
             "area": c.area,
             "status": c.status,
             "passed": c.passed,

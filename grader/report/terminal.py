@@ -14,7 +14,7 @@ from rich.text import Text
 
 from grader.engine import Record
 from grader.hints import hint_for
-from grader.messages import render, text
+from grader.messages import check_title, render, text
 
 STYLE = {"passed": "green", "failed": "red", "not_run": "yellow"}
 MARK = {"passed": "✔", "failed": "✘", "not_run": "–"}
@@ -31,7 +31,7 @@ def checks_table(record: Record, lang: str) -> Table:
         style = STYLE[check.status]
         table.add_row(
             text(lang, "area", check.area),
-            text(lang, "check", check.id),
+            check_title(check, lang),
             Text(f"{MARK[check.status]} {ui(check.status)}", style=style),
             f"{check.points:g}/{check.max_points:g}",
         )
@@ -44,7 +44,7 @@ def checks_table(record: Record, lang: str) -> Table:
 def failures(record: Record, lang: str) -> list[RenderableType]:
     ui = lambda key, **p: text(lang, "ui", key, **p)  # noqa: E731
     parts: list[RenderableType] = []
-    messages = [(text(lang, "check", c.id), c.message) for c in record.checks if not c.passed and c.message]
+    messages = [(check_title(c, lang), c.message) for c in record.checks if not c.passed and c.message]
     if record.error is not None:
         messages.insert(0, (text(lang, "status", record.status), record.error))
     for title, message in messages:

@@ -16,6 +16,7 @@ from typing import Any
 from grader.sandbox import offline
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
+from grader.sandbox.saving import SavingHooks
 
 CONFIG_ENV = "GRADER_SANDBOX"
 NETWORK_MESSAGE = "network access is disabled while grading (the grader provides datasets offline)"
@@ -23,6 +24,7 @@ NETWORK_MESSAGE = "network access is disabled while grading (the grader provides
 WATCHED_NAMES = ("x_train", "y_train", "x_test", "y_test", "model", "history")
 
 _recorder: Recorder | None = None
+_saving: SavingHooks | None = None
 
 
 def _block_network(event: str, args: tuple[Any, ...]) -> None:
@@ -65,15 +67,20 @@ def final_dump(namespace: dict[str, Any]) -> None:
             entry["history"] = value.history
         watched[name] = entry
     _recorder.event("final", variables=watched)
+    if _saving is not None:
+        _saving.final(namespace)
 
 
 def main() -> None:
-    global _recorder
+    global _recorder, _saving
     config = json.loads(os.environ[CONFIG_ENV])
     sys.addaudithook(_block_network)
     _recorder = Recorder(Path(config["artifacts"]))
     offline.install(lambda dataset: _recorder.event("dataset", name=dataset.name, synthetic=dataset.synthetic))
-    KerasHooks(_recorder, Budget(**config["budget"])).install()
+    hooks = KerasHooks(_recorder, Budget(**config["budget"]))
+    hooks.install()
+    _saving = SavingHooks(hooks)
+    _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
 
     from ipykernel.kernelapp import IPKernelApp

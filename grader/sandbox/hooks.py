@@ -66,6 +66,8 @@ class KerasHooks:
         self._model_ids: dict[int, str] = {}
         # ``fit`` calls ``evaluate`` for validation; those calls are Keras's, not the student's.
         self._in_fit = False
+        # The model the student trained last: the original a saved copy is compared with.
+        self.last_fitted: Any = None
 
     def model_key(self, model: Any) -> str:
         return self._model_ids.setdefault(id(model), f"m{len(self._model_ids)}")
@@ -127,6 +129,7 @@ class KerasHooks:
                 bound["epochs"] = budget.max_epochs
             bound["verbose"] = 0
             hooks.recorder.event("fit_start", **record)
+            hooks.last_fitted = self
             hooks._in_fit = True
             try:
                 history = original_fit(self, **bound)

@@ -19,6 +19,9 @@ import numpy as np
 EVENTS_FILE = "events.jsonl"
 ARRAYS_DIR = "arrays"
 FIGURES_DIR = "figures"
+MODELS_DIR = "models"
+# Saved model files larger than this are not copied (the grader reports them as too big).
+MAX_MODEL_FILE_BYTES = 64 * 2**20
 MAX_CURVE_POINTS = 2_000
 
 
@@ -56,6 +59,7 @@ class Recorder:
         (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
         self._arrays: dict[int, tuple[Any, str]] = {}
         self._figures = 0
+        self._model_files = 0
 
     def event(self, kind: str, **fields: Any) -> None:
         line = json.dumps({"kind": kind, **_plain(fields)}, allow_nan=False)
@@ -112,3 +116,32 @@ class Recorder:
                 }
             )
         self.event("figure", name=name, png=png, axes=axes)
+
+    def _model_file_name(self, suffix: str) -> Path:
+        (self.directory / MODELS_DIR).mkdir(exist_ok=True)
+        name = f"f{self._model_files}{suffix}"
+        self._model_files += 1
+        return self.directory / MODELS_DIR / name
+
+    def model_file(self, path: str) -> str | dict[str, str]:
+        """Copy a saved or loaded model file (``.keras``, ``.h5``) for the grader to read as data."""
+        suffix = ".h5" if path.lower().endswith((".h5", ".hdf5")) else ".keras" if path.lower().endswith(".keras") else ".bin"
+        try:
+            size = os.path.getsize(path)
+            if size > MAX_MODEL_FILE_BYTES:
+                return {"unstorable": f"{size} bytes, more than {MAX_MODEL_FILE_BYTES}"}
+            target = self._model_file_name(suffix)
+            with open(path, "rb") as source, open(target, "wb") as copy:
+                copy.write(source.read(MAX_MODEL_FILE_BYTES))
+        except OSError as exc:
+            return {"unstorable": f"{type(exc).__name__}: {exc}"[:200]}
+        return target.name
+
+    def model_text(self, text: str) -> str | dict[str, str]:
+        """Store a model's JSON text (what ``model_from_json`` was given)."""
+        data = text.encode("utf-8", "replace")
+        if len(data) > MAX_MODEL_FILE_BYTES:
+            return {"unstorable": f"{len(data)} bytes, more than {MAX_MODEL_FILE_BYTES}"}
+        target = self._model_file_name(".json")
+        target.write_bytes(data)
+        return target.name
