@@ -185,6 +185,8 @@ def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Exe
                     except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost too often
                         on_result(Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}"), None))
         finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)
+            for future in running:
+                future.cancel()
+            pool.shutdown(wait=not broken)
         lost.extend(running.values())
     return lost

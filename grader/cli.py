@@ -33,7 +33,7 @@ from grader.report.summary import summary_renderable
 from grader.report.terminal import report
 from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.submission import InvalidSubmission
-from grader.submissions import Job, find_submissions
+from grader.submissions import Job, find_submissions, one_submission
 
 EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -44,10 +44,13 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
-    jobs = find_submissions([Path(p) for p in args.submissions])
-    if "gradescope" in args.format and len(jobs) != 1:
-        console.print(f"[red]error:[/] --format gradescope grades one submission; got {len(jobs)}", markup=True)
-        return EXIT_USAGE
+    if "gradescope" in args.format:
+        if len(args.submissions) != 1:
+            console.print("[red]error:[/] --format gradescope grades one submission (a file or the submission folder)", markup=True)
+            return EXIT_USAGE
+        jobs = [one_submission(Path(args.submissions[0]))]
+    else:
+        jobs = find_submissions([Path(p) for p in args.submissions])
     settings = Settings(assignment.name, str(assignment.folder.parent), args.lang or default_language(),
                         assignment.max_score, args.cell_timeout, args.total_timeout)
     outputs = Outputs(Path(args.out)) if args.out else None

@@ -62,7 +62,7 @@ def safe_id(name: str) -> str:
 
 def _expand(argument: Path) -> list[Job]:
     if not argument.is_dir():
-        return [Job(safe_id(argument.stem), argument)]
+        return [one_submission(argument)]
     children = [c for c in sorted(argument.iterdir()) if _visible(c)]
     folders = [c for c in children if c.is_dir()]
     files = [c for c in children if c.is_file() and c.suffix.lower() in SUFFIXES]
@@ -72,6 +72,13 @@ def _expand(argument: Path) -> list[Job]:
     jobs = [Job(safe_id(f.stem), f) for f in files]
     jobs += [_student_folder(f, safe_id(f.name)) for f in folders]
     return jobs
+
+
+def one_submission(argument: Path) -> Job:
+    """``argument`` as a single student's submission, whatever the folder holds (Gradescope)."""
+    if argument.is_dir():
+        return _student_folder(argument, safe_id(argument.name))
+    return Job(safe_id(argument.stem), argument)
 
 
 def find_submissions(arguments: list[Path]) -> list[Job]:

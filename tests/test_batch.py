@@ -206,10 +206,12 @@ def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, 
 
 
 def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
-    broken = tmp_path / "submission.ipynb"
-    broken.write_text("{not json")
+    # Gradescope's submission folder: whatever else it holds, it is one student's work.
+    submission = tmp_path / "submission"
+    (submission / "data").mkdir(parents=True)
+    (submission / "hw8.ipynb").write_text("{not json")
     run = grader_cli("grade", "--assignment", "week8", "--lang", "en", "--format", "gradescope", "--out",
-                     str(tmp_path / "out"), str(broken))
+                     str(tmp_path / "out"), str(submission))
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
