@@ -16,6 +16,7 @@ from grader.alignment import match_images
 from grader.architecture import Architecture, ArchitectureError, parse_architecture
 from grader.datasets import Dataset
 from grader.evidence import Evidence
+from grader.figures import Shown, shown
 from grader.sandbox.runner import Execution
 from grader.training import Built, Training, loss_name, optimizer_name, optimizer_settings
 
@@ -79,9 +80,19 @@ class Axes:
 
 
 @dataclass(frozen=True)
+class SavedFile:
+    # The file's base name (None when saved to a buffer), its format, its size once written.
+    file: str | None
+    format: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
 class FigureFacts:
     png: bytes | None
     axes: tuple[Axes, ...]
+    # Set when the student's own ``savefig`` call wrote this figure.
+    saved: SavedFile | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class Facts:
     fit: FitFacts | None = None
     figures: tuple[FigureFacts, ...] = ()
     training: Training | None = None
+    shown: Shown = field(default_factory=Shown)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -182,8 +194,16 @@ def plot_facts(evidence: Evidence) -> tuple[FigureFacts, ...]:
             legend = ax.get("legend")
             axes.append(Axes(str(ax.get("xlabel", "")), str(ax.get("ylabel", "")), str(ax.get("title", "")),
                              tuple(str(t) for t in legend) if isinstance(legend, list) else None, lines, int(ax.get("images", 0) or 0)))
-        figures.append(FigureFacts(figure.png, tuple(axes)))
+        figures.append(FigureFacts(figure.png, tuple(axes), _saved_file(figure.saved)))
     return tuple(figures)
+
+
+def _saved_file(saved: dict[str, Any] | None) -> SavedFile | None:
+    if saved is None:
+        return None
+    file, form, size = saved.get("file"), saved.get("format"), saved.get("bytes")
+    return SavedFile(str(file)[:200] if isinstance(file, str) else None, str(form).lower()[:20] if isinstance(form, str) else None,
+                     size if isinstance(size, int) else None)
 
 
 def fit_facts(start: dict[str, Any], end: dict[str, Any] | None, validation_is_test: bool) -> FitFacts:
@@ -265,6 +285,7 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         compile=compile_facts(compile_event) if compile_event else None,
         fit=fit_facts(start, end, validation_is_test) if start else None,
         figures=plot_facts(evidence),
+        shown=shown(evidence, model),
     )
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "test_truth": test_truth,
               "compile": compile_event or {}}
