@@ -101,7 +101,7 @@ def count_matches(images: list[np.ndarray], candidates: np.ndarray, owner: np.nd
     return len(matched) + min(constant_images, len(constant_owners))
 
 
-def _kernel_candidates(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def kernel_candidates(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every ``kernel[:, :, c, f]`` and every ``kernel[:, :, :, f].mean(-1)``, with their filter ``f``."""
     height, width, inputs, filters = kernel.shape
     slices = np.moveaxis(kernel, (2, 3), (0, 1)).reshape(inputs * filters, height, width)
@@ -140,7 +140,7 @@ def _kernels(evidence: Evidence, model: str | None, images: dict[tuple[int, ...]
         kernel = evidence.array(entry.get("array"))
         shown = 0
         if kernel is not None and kernel.shape == shape:
-            candidates, owner = _kernel_candidates(np.asarray(kernel, dtype=np.float64))
+            candidates, owner = kernel_candidates(np.asarray(kernel, dtype=np.float64))
             shown = count_matches(images.get(shape[:2], []), candidates, owner)
         found.append(KernelShown(str(entry.get("layer", "?")), shape, shown))
     return tuple(found)

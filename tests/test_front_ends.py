@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import load_all
+from grader.assignment import load_assignment
 from tests.conftest import SOLUTION, grader_cli
 
 pytest_plugins = ["pytester"]
@@ -72,7 +72,7 @@ def test_both_front_ends_give_the_same_verdicts(cli_record: dict, pytest_run) ->
 def test_a_broken_notebook_fails_every_item_with_a_message_and_no_traceback(pytester: pytest.Pytester) -> None:
     pytester.makefile(".ipynb", broken='{"cells": [')
     result = pytester.runpytest_subprocess("--assignment=week8", "--lang=en")
-    result.assert_outcomes(failed=len(load_all()))
+    result.assert_outcomes(failed=len(load_assignment("week8").points))
     result.stdout.fnmatch_lines(["*Found: broken.ipynb is not valid JSON*", "*How to fix: Open it in Jupyter*"])
     assert "Traceback" not in result.stdout.str()
 

@@ -1,9 +1,11 @@
-"""Kernel side: watch ``compile``/``fit``/``evaluate`` and keep ``fit`` within the budget.
+"""Kernel side: watch ``compile``/``fit``/``evaluate``/``predict``; keep ``fit`` within the budget.
 
 The hooks wrap Keras's ``Model`` methods once Keras is imported, so ``keras``,
 ``tensorflow.keras``, Sequential and functional models are all seen alike.  ``fit`` keeps
 the student's epochs and batch size but sees at most ``fit_samples`` samples per epoch and
 ``validation_samples`` validation samples, which turns a 20-epoch notebook into seconds.
+When ``fit`` ends, the trained convolution kernels are kept (filter plots are checked
+against them); ``predict`` keeps what it returned (feature maps, class scores).
 """
 
 from __future__ import annotations
