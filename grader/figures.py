@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from grader.evidence import Evidence
+from grader.sandbox.hooks import MAX_RECORDED_ELEMENTS
+from grader.sandbox.recorder import MAX_IMAGE_ELEMENTS
 
 # Two images are the same picture when, scaled to [0, 1], no pixel differs by more.
 TOLERANCE = 1e-3
@@ -56,6 +58,20 @@ class Shown:
     # The (height, width) of every image drawn.
     images: tuple[tuple[int, ...], ...] = ()
     predictions: tuple[Prediction, ...] = ()
+
+
+def _ints(value: Any) -> tuple[int, ...] | None:
+    """A recorded shape as integers; ``None`` when it is not one (the kernel side is untrusted)."""
+    if not isinstance(value, list) or not all(isinstance(d, int) and d >= 0 for d in value):
+        return None
+    return tuple(value)
+
+
+def _numeric(array: np.ndarray | None, limit: int) -> np.ndarray | None:
+    """``array`` when it is a real-valued array of at most ``limit`` elements."""
+    if array is None or array.dtype.kind not in "biuf" or array.size > limit:
+        return None
+    return array
 
 
 def _scaled(image: np.ndarray) -> np.ndarray | None:
@@ -116,7 +132,7 @@ def drawn_images(evidence: Evidence) -> list[np.ndarray]:
         for axes in figure.axes:
             refs = axes.get("image_arrays")
             for ref in refs if isinstance(refs, list) else []:
-                array = evidence.array(ref)
+                array = _numeric(evidence.array(ref), MAX_IMAGE_ELEMENTS)
                 plane = _plane(np.asarray(array)) if array is not None else None
                 if plane is not None:
                     images.append(plane)
@@ -134,10 +150,10 @@ def _kernels(evidence: Evidence, model: str | None, images: dict[tuple[int, ...]
     end = next((e for e in reversed(evidence.of_kind("fit_end")) if e.get("model") == model), None)
     found = []
     for entry in end.get("kernels", []) if end and isinstance(end.get("kernels"), list) else []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("shape"), list) or len(entry["shape"]) != 4:
+        shape = _ints(entry.get("shape")) if isinstance(entry, dict) else None
+        if shape is None or len(shape) != 4:
             continue
-        shape = tuple(int(d) for d in entry["shape"])
-        kernel = evidence.array(entry.get("array"))
+        kernel = _numeric(evidence.array(entry.get("array")), MAX_RECORDED_ELEMENTS)
         shown = 0
         if kernel is not None and kernel.shape == shape:
             candidates, owner = kernel_candidates(np.asarray(kernel, dtype=np.float64))
@@ -147,12 +163,14 @@ def _kernels(evidence: Evidence, model: str | None, images: dict[tuple[int, ...]
 
 
 def _predict_outputs(evidence: Evidence) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each output of each ``predict`` call, with its shape checked to be one."""
     pairs = []
     for event in evidence.of_kind("predict"):
         outputs = event.get("outputs")
         for output in outputs if isinstance(outputs, list) else []:
-            if isinstance(output, dict) and isinstance(output.get("shape"), list):
-                pairs.append((event, output))
+            shape = _ints(output.get("shape")) if isinstance(output, dict) else None
+            if shape is not None:
+                pairs.append((event, {**output, "shape": shape}))
     return pairs
 
 
@@ -162,14 +180,14 @@ def _maps(evidence: Evidence, images: dict[tuple[int, ...], list[np.ndarray]]) -
         shape = output["shape"]
         if len(shape) != 4:
             continue
-        maps = evidence.array(output.get("array"))
-        batch = np.asarray(maps[:MAPS_PER_CALL], dtype=np.float64) if maps is not None and maps.ndim == 4 else None
+        maps = _numeric(evidence.array(output.get("array")), MAX_RECORDED_ELEMENTS)
+        batch = np.asarray(maps[:MAPS_PER_CALL], dtype=np.float64) if maps is not None and maps.shape == shape else None
         for index in range(len(batch) if batch is not None else 1):
             shown = 0
             if batch is not None:
                 channels = np.moveaxis(batch[index], -1, 0)
-                shown = count_matches(images.get(tuple(shape[1:3]), []), channels, np.arange(len(channels)))
-            found.append(MapsShown(tuple(int(d) for d in shape[1:]), shown))
+                shown = count_matches(images.get(shape[1:3], []), channels, np.arange(len(channels)))
+            found.append(MapsShown(shape[1:], shown))
     return tuple(found)
 
 
@@ -178,9 +196,10 @@ def _predictions(evidence: Evidence, model: str | None) -> tuple[Prediction, ...
     for event, output in _predict_outputs(evidence):
         if event.get("model") != model or len(output["shape"]) != 2:
             continue
-        scores = evidence.array(output.get("array"))
-        rows, columns = (int(d) for d in output["shape"])
-        classes = tuple(int(c) for c in np.argmax(np.asarray(scores[:PREDICTIONS_KEPT]), axis=1)) if scores is not None and columns else ()
+        scores = _numeric(evidence.array(output.get("array")), MAX_RECORDED_ELEMENTS)
+        rows, columns = output["shape"]
+        readable = scores is not None and scores.shape == (rows, columns) and rows and columns
+        classes = tuple(int(c) for c in np.argmax(np.asarray(scores[:PREDICTIONS_KEPT]), axis=1)) if readable else ()
         found.append(Prediction(rows, columns, classes))
     return tuple(found)
 
