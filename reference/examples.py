@@ -1,8 +1,9 @@
 """Example submissions with planted mistakes, generated from the solution notebooks.
 
-Each example is the solution with one everyday mistake (the same text replaced), so an
-example never drifts from the solution it comes from.  The tests grade them and check
-that each fails the check that names its mistake.  ``python -m reference.examples``
+Each example is the solution with a few independent everyday mistakes (text replaced), so
+an example never drifts from the solution it comes from.  The tests grade them and check
+that each mistake fails the check that names it (one notebook per assignment keeps the
+suite fast: a graded notebook costs a kernel and a Keras import).  ``python -m reference.examples``
 writes ``assignments/<name>/examples/<mistake>.ipynb``; a test checks those files are current.
 """
 
@@ -27,26 +28,24 @@ class Mistake:
 
 MISTAKES: dict[str, tuple[Mistake, ...]] = {
     "mlp": (
-        Mistake("raw_pixels", "the pixels are not divided by 255",
-                (('.astype("float32") / 255', '.astype("float32")'),)),
-        Mistake("wrong_layers", "hidden layers of 512, 256 and 128 units instead of 500, 250 and 100",
-                (("HIDDEN_UNITS = (500, 250, 100)", "HIDDEN_UNITS = (512, 256, 128)"),)),
+        Mistake("raw_pixels_wrong_layers", "the pixels are not divided by 255, and the hidden layers have 512, 256 "
+                "and 128 units instead of 500, 250 and 100",
+                (('.astype("float32") / 255', '.astype("float32")'),
+                 ("HIDDEN_UNITS = (500, 250, 100)", "HIDDEN_UNITS = (512, 256, 128)"))),
     ),
     "mnist-cnn": (
-        Mistake("default_adadelta", "Adadelta at today's default learning rate (0.001) instead of 1.0",
-                (("keras.optimizers.Adadelta(learning_rate=LEARNING_RATE)", '"adadelta"'),)),
-        Mistake("no_filter_plot", "the filters are printed but never drawn",
-                (("filter_figures = plot_kernels(kernels)\n", ""),)),
-        Mistake("untrained_filters_after_show", "the filters of a fresh, untrained model are drawn, and the learning "
-                "curve is saved with plt.savefig after plt.show() (an empty figure)",
-                (("kernels = conv_kernels(model)", "kernels = conv_kernels(build_model())"),
+        Mistake("default_adadelta_no_filter_plot", "Adadelta at today's default learning rate (0.001) instead of 1.0; "
+                "the filters are printed but never drawn; the learning curve is saved with plt.savefig after "
+                "plt.show() (an empty figure)",
+                (("keras.optimizers.Adadelta(learning_rate=LEARNING_RATE)", '"adadelta"'),
+                 ("filter_figures = plot_kernels(kernels)\n", ""),
                  ("loss_figure.savefig(LEARNING_CURVE_FILE)", "plt.savefig(LEARNING_CURVE_FILE)"))),
     ),
     "cifar10": (
-        Mistake("no_validation_split", "no validation_split in fit",
-                (("        validation_split=VALIDATION_SPLIT,\n", ""),)),
-        Mistake("class_indices", "the predicted class indices are printed, not their names",
-                (("print(list(zip(predicted, actual)))", "print(model.predict(x_test[:10], verbose=0).argmax(axis=1))"),)),
+        Mistake("no_split_class_indices", "no validation_split in fit, and the predicted class indices are "
+                "printed instead of their names",
+                (("        validation_split=VALIDATION_SPLIT,\n", ""),
+                 ("print(list(zip(predicted, actual)))", "print(model.predict(x_test[:10], verbose=0).argmax(axis=1))"))),
     ),
 }
 

@@ -26,7 +26,7 @@ ASSIGNMENTS = ("mlp", "mnist-cnn", "cifar10")
 
 @dataclass(frozen=True)
 class Planted:
-    # Checks that must fail, each with a phrase its message must contain.
+    # Checks that must fail (one or more per planted mistake), each with a phrase its message must contain.
     fails: dict[str, str]
     # Checks that may fail as a consequence (every other one must pass).
     may_fail: set[str] = field(default_factory=set)
@@ -34,20 +34,20 @@ class Planted:
 
 PLANTED: dict[str, dict[str, Planted]] = {
     "mlp": {
-        "raw_pixels": Planted({"data.x_range": "about 0.5423 instead of 0.9801", "results.accuracy": "about 0.5423 instead of 0.9801"}),
-        "wrong_layers": Planted({"model.layers": "units=512", "model.params": "543,860"}, {"model.output_shapes", "results.accuracy"}),
+        "raw_pixels_wrong_layers": Planted({"data.x_range": "about 0.5423 instead of 0.9801",
+                                            "results.accuracy": "about 0.5423 instead of 0.9801",
+                                            "model.layers": "units=512", "model.params": "543,860"}, {"model.output_shapes"}),
     },
     "mnist-cnn": {
-        "default_adadelta": Planted({"compile.optimizer": "only 0.8694 instead of 0.9918",
-                                     "results.accuracy": "only 0.8694 instead of 0.9918"}),
-        "no_filter_plot": Planted({"plots.filters": "no 3x3 image of those weights"}),
-        "untrained_filters_after_show": Planted({"plots.filters": "none equal to a filter of the trained model",
-                                                 "plots.saved": "the saved figure is empty"}),
+        "default_adadelta_no_filter_plot": Planted({"compile.optimizer": "only 0.8694 instead of 0.9918",
+                                                    "results.accuracy": "only 0.8694 instead of 0.9918",
+                                                    "plots.filters": "no 3x3 image of those weights",
+                                                    "plots.saved": "the saved figure is empty"}),
     },
     "cifar10": {
-        "no_validation_split": Planted({"fit.validation": "validation_split=0.2", "fit.history": "val_loss", "run.cells": "KeyError"},
-                                       {"plots.loss", "plots.accuracy"}),
-        "class_indices": Planted({"results.predictions": "class names are not in the notebook's output"}),
+        "no_split_class_indices": Planted({"fit.validation": "validation_split=0.2", "fit.history": "val_loss", "run.cells": "KeyError",
+                                           "results.predictions": "class names are not in the notebook's output"},
+                                          {"plots.loss", "plots.accuracy"}),
     },
 }
 # What each starter gives (and so earns); every other check is the student's to pass.
