@@ -61,7 +61,10 @@ def _watch_savefig(figure_class: Any) -> None:
     def savefig(self: Any, fname: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, fname, *args, **kwargs)
         assert _recorder is not None
-        _recorder.figure(self, saved=_saved_file(fname, kwargs))
+        try:
+            _recorder.figure(self, saved=_saved_file(fname, kwargs))
+        except Exception:  # noqa: BLE001 - recording never breaks the student's savefig
+            pass
         return result
 
     figure_class.savefig = savefig

@@ -19,6 +19,9 @@ import numpy as np
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
 
+# Kernels and predict outputs larger than this are described by their shape only.
+MAX_RECORDED_ELEMENTS = 1_000_000
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -54,10 +57,6 @@ def _head(value: Any, n: int) -> Any:
     if hasattr(value, "shape") and hasattr(value, "__getitem__") and len(getattr(value, "shape", ())) > 0:
         return value[:n]
     return value
-
-
-# Arrays larger than this are described by their shape only.
-MAX_RECORDED_ELEMENTS = 1_000_000
 
 
 def _outputs(value: Any) -> list[Any]:
