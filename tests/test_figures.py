@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.predictions import named_in_order
-from grader.evidence import Evidence, Figure
-from grader.figures import KernelShown, MapsShown, Prediction, count_matches, kernel_candidates, shown
+from grader.evidence import Evidence, Figure, read_evidence
+from grader.figures import KernelShown, MapsShown, Prediction, count_matches, drawn_images, kernel_candidates, shown
 from grader.sandbox.recorder import ARRAYS_DIR
+from grader.sandbox.runner import Limits, run_submission
+from grader.sandbox.submission import Cell, Submission
 
 RNG = np.random.default_rng(0)
 KERNEL = RNG.normal(size=(3, 3, 2, 5))
@@ -54,3 +56,22 @@ def test_malformed_evidence_gives_empty_facts_not_an_error(tmp_path) -> None:
     assert result.kernels == (KernelShown("?", (3, 3, 1, 2), 0),)
     assert result.predictions == (Prediction(5, 10, ()),)
     assert result.maps == (MapsShown((2, 2, 3), 0),) and result.images == ()
+
+
+def test_the_kernel_records_saved_files_and_the_arrays_imshow_drew(tmp_path) -> None:
+    """Without Keras: matplotlib in a real sandbox kernel, read back as evidence and facts."""
+    cells = (
+        "import matplotlib.pyplot as plt\nimport numpy as np\nimage = np.arange(9.0).reshape(3, 3)",
+        "fig, ax = plt.subplots()\nax.imshow(image)\nfig.savefig('filters.png')\nplt.show()",
+        "plt.savefig('after_show.png')",
+    )
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    limits = Limits(cell_timeout_s=30, total_timeout_s=60, memory_mb=2000, output_bytes=65536)
+    run_submission(Submission(tmp_path / "x.py", tuple(Cell(i + 1, s) for i, s in enumerate(cells))), artifacts, limits,
+                   {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 1})
+    evidence = read_evidence(artifacts)
+    saved = [(f.saved["file"], f.saved["format"], bool(f.saved["bytes"]), len(f.axes)) for f in evidence.figures if f.saved]
+    assert saved == [("filters.png", "png", True, 1), ("after_show.png", "png", True, 0)]
+    drawn = drawn_images(evidence)
+    assert len(drawn) == 2 and all(np.array_equal(image, np.arange(9.0).reshape(3, 3)) for image in drawn)
