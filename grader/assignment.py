@@ -85,7 +85,18 @@ class Assignment:
             reference_accuracy=float(self.measure["reference_accuracy"]),
             measure_samples=int(self.measure["samples"]),
             measure_epochs=int(self.measure["epochs"]),
+            measure_test_samples=_optional(self.measure, "test_samples", int),
+            full_accuracy=getattr(module, "REPRODUCED_ACCURACY", None) or getattr(module, "PUBLISHED_ACCURACY", None),
+            raw_input_accuracy=getattr(module, "RAW_INPUT_ACCURACY", None),
+            default_setting_accuracy=getattr(module, "DEFAULT_RATE_ACCURACY", None),
+            kernel_shapes=tuple(tuple(shape) for shape in getattr(module, "KERNEL_SHAPES", ())),
+            feature_map_shapes=tuple(tuple(shape) for shape in getattr(module, "FEATURE_MAP_SHAPES", ())),
+            class_names=tuple(getattr(module, "CLASS_NAMES", ())),
         )
+
+
+def _optional(table: dict[str, Any], key: str, kind: type) -> Any:
+    return kind(table[key]) if key in table else None
 
 
 def _require(table: dict[str, Any], key: str, where: str) -> Any:

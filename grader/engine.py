@@ -105,6 +105,8 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
     facts = dataclasses.replace(facts, built=measure(model))
+    if facts.synthetic_data:
+        return facts  # accuracy on generated stand-in data says nothing: not measured
     x_train, y_train, x_test, truth = arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["test_truth"]
     if x_train is None or y_train is None or x_test is None:
         return facts
@@ -113,12 +115,13 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     known = truth >= 0
     samples, epochs = expected.measure_samples, expected.measure_epochs
     batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else 32
-    x_test = np.asarray(x_test)[known]
+    # The first test images the student's set has in common with the dataset (all by default).
+    x_test, truth = np.asarray(x_test)[known][:expected.measure_test_samples], truth[known][:expected.measure_test_samples]
     key = _training_key(signature(facts.architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
                         samples, epochs, batch_size, seed, np.asarray(x_train[:samples]), np.asarray(y_train[:samples]),
-                        x_test, truth[known])
+                        x_test, truth)
     if key not in _TRAINED:
-        _TRAINED[key] = train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth[known],
+        _TRAINED[key] = train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth,
                                            samples=samples, epochs=epochs, batch_size=batch_size, seed=seed)
     return dataclasses.replace(facts, training=_TRAINED[key])
 
@@ -129,7 +132,9 @@ def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | No
     for check_id, points in assignment.points.items():
         check = registry[check_id]
         outcome = check.function(facts, assignment.expected) if facts is not None else Outcome("not_run", Message("run.nothing"))
-        results.append(CheckResult(check_id, check.area, outcome.status, points if outcome.passed else 0.0, points, outcome.message))
+        # A skipped check is not part of this grading: it is worth nothing either way.
+        worth = 0.0 if outcome.status == "skipped" else points
+        results.append(CheckResult(check_id, check.area, outcome.status, worth if outcome.passed else 0.0, worth, outcome.message))
     outcomes = custom.run(assignment.custom, assignment.folder, student) if student is not None else {}
     for extra in assignment.custom:
         outcome = outcomes.get(extra.id, Outcome("not_run", Message("run.nothing")))
@@ -139,8 +144,10 @@ def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | No
 
 
 def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[Message, ...]:
-    notes = [Message("note.budget", dict(assignment.budget, measure_samples=assignment.measure["samples"],
-                                          measure_epochs=assignment.measure["epochs"]))]
+    notes = [Message("note.budget", dict(assignment.budget))]
+    if facts.training is not None:
+        training = facts.training
+        notes.append(Message("note.measured", {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}))
     if facts.synthetic_data:
         notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
     if execution.output_truncated:
@@ -164,7 +171,8 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
 
     def record(status: str, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
         score = float(sum(c.points for c in checks))
-        return Record(assignment.name, name, status, score, assignment.max_score, round(time.monotonic() - started, 2), checks, **extra)
+        max_score = float(sum(c.max_points for c in checks)) if checks else assignment.max_score
+        return Record(assignment.name, name, status, score, max_score, round(time.monotonic() - started, 2), checks, **extra)
 
     try:
         submission = read_submission(path)

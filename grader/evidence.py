@@ -31,6 +31,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 class Figure:
     png: bytes | None
     axes: tuple[dict[str, Any], ...]
+    # The student's ``savefig`` call that produced this record (file, format, bytes), if any.
+    saved: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def read_evidence(directory: Path) -> Evidence:
             continue
         axes = tuple(a for a in event["axes"] if isinstance(a, dict))
         png = _png(directory, event.get("png")) if len(figures) < MAX_FIGURES else None
-        figures.append(Figure(png, axes))
+        saved = event.get("saved")
+        figures.append(Figure(png, axes, saved if isinstance(saved, dict) else None))
     return Evidence(directory, tuple(events), tuple(figures))
 
 

@@ -31,3 +31,15 @@ class Expected:
     measure_samples: int
     measure_epochs: int
     plots: tuple[str, ...] = field(default=("loss", "accuracy"))
+    # Test images the grader's measurement predicts (None: the whole test set).
+    measure_test_samples: int | None = None
+    # Full-training figures from the reference, quoted in feedback: the correct solution,
+    # the same network on raw 0-255 pixels, and at today's default optimizer settings.
+    full_accuracy: float | None = None
+    raw_input_accuracy: float | None = None
+    default_setting_accuracy: float | None = None
+    # Visualisations: kernels (h, w, in, out) whose filters are drawn, feature maps (h, w, c).
+    kernel_shapes: tuple[tuple[int, ...], ...] = ()
+    feature_map_shapes: tuple[tuple[int, ...], ...] = ()
+    # Names of the classes, in label order (for predictions turned into names).
+    class_names: tuple[str, ...] = ()

@@ -17,6 +17,7 @@ from grader.architecture import Architecture, ArchitectureError, parse_architect
 from grader.datasets import Dataset
 from grader.evidence import Evidence
 from grader.reloading import SavingFacts
+from grader.figures import Shown, shown
 from grader.sandbox.runner import Execution
 from grader.training import Built, Training, loss_name, optimizer_name, optimizer_settings
 
@@ -80,9 +81,19 @@ class Axes:
 
 
 @dataclass(frozen=True)
+class SavedFile:
+    # The file's base name (None when saved to a buffer), its format, its size once written.
+    file: str | None
+    format: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
 class FigureFacts:
     png: bytes | None
     axes: tuple[Axes, ...]
+    # Set when the student's own ``savefig`` call wrote this figure.
+    saved: SavedFile | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class Facts:
     fit: FitFacts | None = None
     figures: tuple[FigureFacts, ...] = ()
     training: Training | None = None
+    shown: Shown = field(default_factory=Shown)
     notes: tuple[str, ...] = field(default=())
     # Round trips of saved models (only for assignments with saving checks).
     saving: SavingFacts | None = None
@@ -185,8 +197,16 @@ def plot_facts(evidence: Evidence) -> tuple[FigureFacts, ...]:
             legend = ax.get("legend")
             axes.append(Axes(str(ax.get("xlabel", "")), str(ax.get("ylabel", "")), str(ax.get("title", "")),
                              tuple(str(t) for t in legend) if isinstance(legend, list) else None, lines, int(ax.get("images", 0) or 0)))
-        figures.append(FigureFacts(figure.png, tuple(axes)))
+        figures.append(FigureFacts(figure.png, tuple(axes), _saved_file(figure.saved)))
     return tuple(figures)
+
+
+def _saved_file(saved: dict[str, Any] | None) -> SavedFile | None:
+    if saved is None:
+        return None
+    file, form, size = saved.get("file"), saved.get("format"), saved.get("bytes")
+    return SavedFile(str(file)[:200] if isinstance(file, str) else None, str(form).lower()[:20] if isinstance(form, str) else None,
+                     size if isinstance(size, int) else None)
 
 
 def fit_facts(start: dict[str, Any], end: dict[str, Any] | None, validation_is_test: bool) -> FitFacts:
@@ -268,6 +288,7 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         compile=compile_facts(compile_event) if compile_event else None,
         fit=fit_facts(start, end, validation_is_test) if start else None,
         figures=plot_facts(evidence),
+        shown=shown(evidence, model),
     )
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test, "test_truth": test_truth,
               "compile": compile_event or {}}

@@ -148,6 +148,8 @@ class CheckItem(pytest.Item):
         assert submission is not None and submission.record is not None
         result = next(c for c in submission.record.checks if c.id == self.check_id)
         self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
+        if result.status == "skipped" and result.message is not None:
+            pytest.skip(render(result.message, self.config.stash[lang_key]).found)
         if not result.passed:
             raise CheckFailed(result)
 

@@ -28,6 +28,7 @@ RUN_CELLS = (
 )
 EXTRA_CELLS: dict[str, tuple[str, ...]] = {
     "mnist-cnn": (
+        'loss_figure.savefig(LEARNING_CURVE_FILE)\nprint("saved", LEARNING_CURVE_FILE)',
         "kernels = conv_kernels(model)\nprint([kernel.shape for kernel in kernels])\nfilter_figures = plot_kernels(kernels)\nplt.show()",
         "maps = feature_maps(model, x_test[0])\nprint([channels.shape for channels in maps])\nmap_figures = plot_feature_maps(maps)\nplt.show()",
     ),

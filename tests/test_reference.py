@@ -134,9 +134,9 @@ def test_learning_curves_have_two_series() -> None:
 def test_filters_and_feature_maps(mnist: data.Data) -> None:
     module = exercise("mnist-cnn")
     model = module.build_model()
-    assert [kernel.shape for kernel in module.conv_kernels(model)] == [(3, 3, 1, 32), (3, 3, 32, 64)]
+    assert [kernel.shape for kernel in module.conv_kernels(model)] == [(3, 3, 1, 32), (3, 3, 32, 64)] == list(module.KERNEL_SHAPES)
     maps = module.feature_maps(model, mnist.x_test[0])
-    assert [channels.shape for channels in maps] == [(26, 26, 32), (24, 24, 64), (12, 12, 64)]
+    assert [channels.shape for channels in maps] == [(26, 26, 32), (24, 24, 64), (12, 12, 64)] == list(module.FEATURE_MAP_SHAPES)
     assert len(module.plot_kernels(module.conv_kernels(model))[1].axes) == 64
     assert len(module.plot_feature_maps(maps)) == 3
 

@@ -22,7 +22,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Outcome:
-    # "passed", "failed", or "not_run" (what it needs is missing because of another failure)
+    # "passed", "failed", "not_run" (what it needs is missing because of another failure), or
+    # "skipped" (it cannot be judged on this machine, e.g. on generated data: worth no points)
     status: str
     message: Message | None = None
 
@@ -40,6 +41,10 @@ def failed(key: str, **params: Any) -> Outcome:
 
 def not_run(key: str, **params: Any) -> Outcome:
     return Outcome("not_run", Message(key, params))
+
+
+def skipped(key: str, **params: Any) -> Outcome:
+    return Outcome("skipped", Message(key, params))
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,6 @@ def check(check_id: str) -> Callable[[Callable[..., Outcome]], Callable[..., Out
 
 
 def load_all() -> dict[str, Check]:
-    from grader.checks import data, model, plots, results, run, saving, settings  # noqa: F401 - registration
+    from grader.checks import data, model, plots, predictions, results, run, saving, settings, visuals  # noqa: F401 - registration
 
     return REGISTRY

@@ -17,6 +17,12 @@ def _same(curve: tuple[float, ...], values: list[float]) -> bool:
     )
 
 
+def shows_training_curve(axes: Axes, history: dict[str, list[float]]) -> bool:
+    """Whether ``axes`` draws the training loss or accuracy of ``history``."""
+    keys = [k for spellings in HISTORY_SPELLINGS.values() for k in spellings if k in history]
+    return any(_same(line.y, history[k]) for k in keys for line in axes.lines)
+
+
 def _find(facts: Facts, key: str) -> tuple[Axes | None, bool]:
     """The axes holding the training curve of ``key``; and whether it has the validation curve."""
     assert facts.fit is not None

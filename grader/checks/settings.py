@@ -27,8 +27,12 @@ def optimizer(facts: Facts, expected: Expected) -> Outcome:
     for key, value in expected.optimizer_settings.items():
         found = facts.compile.optimizer_settings.get(key)
         if found is None or abs(float(found) - float(value)) > 1e-9:
-            return failed("compile.optimizer_setting", optimizer=expected.optimizer, field=key,
-                          found="default" if found is None else found, expected=value)
+            params = dict(optimizer=expected.optimizer, field=key, found="default" if found is None else found, expected=value)
+            if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:
+                # The reference's full training at today's default explains why the setting matters.
+                return failed("compile.optimizer_setting_known", default=expected.default_setting_accuracy,
+                              full=expected.full_accuracy, **params)
+            return failed("compile.optimizer_setting", **params)
     return PASSED
 
 

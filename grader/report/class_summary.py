@@ -115,6 +115,8 @@ def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
             if not isinstance(check, dict) or not isinstance(check.get("id"), str):
                 continue
             check_id = check["id"]
+            if check.get("status") == "skipped":  # not judged on this machine: no rate to speak of
+                continue
             if check_id not in counted:
                 order.append(check_id)
             counted[check_id] += 1

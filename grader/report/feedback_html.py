@@ -16,13 +16,13 @@ from grader.checks import Message
 from grader.engine import CheckResult, Record
 from grader.expected import Expected
 from grader.hints import hint_for
-from grader.messages import render, text
+from grader.messages import check_title, render, text
 from grader.report.curves import curve_pngs, reference_curves
 from grader.report.files import write_atomic
 from grader.report.html_page import esc, page, png_data_uri
 from grader.report.layer_table import LayerCell, LayerRow, layer_rows
 
-MARK = {"passed": "✔", "failed": "✘", "not_run": "–"}
+MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
 CURVE_XLABEL = "epoch"
 
 
@@ -59,7 +59,7 @@ def _error(record: Record, lang: str) -> str:
 def _check_rows(check: CheckResult, lang: str) -> str:
     row = (
         f'<tr class="{esc(check.status)}" id="check-{esc(check.id)}"><td>{esc(text(lang, "area", check.area))}</td>'
-        f'<td>{esc(text(lang, "check", check.id))}</td>'
+        f'<td>{esc(check_title(check, lang))}</td>'
         f'<td class="result">{MARK.get(check.status, "")} {esc(text(lang, "ui", check.status))}</td>'
         f'<td class="num">{check.points:g}/{check.max_points:g}</td></tr>'
     )

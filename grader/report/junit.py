@@ -22,7 +22,7 @@ def junit_xml(records: Sequence[dict[str, Any]]) -> str:
             case = ET.SubElement(suite, "testcase", classname=f"{record.get('id')}.{check.get('area')}",
                                  name=str(check.get("id")))
             if not check.get("passed"):
-                tag = "skipped" if check.get("status") == "not_run" else "failure"
+                tag = "skipped" if check.get("status") in ("not_run", "skipped") else "failure"
                 ET.SubElement(case, tag, message=str(check.get("message") or check.get("status")))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

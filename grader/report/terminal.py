@@ -16,8 +16,8 @@ from grader.engine import Record
 from grader.hints import hint_for
 from grader.messages import check_title, render, text
 
-STYLE = {"passed": "green", "failed": "red", "not_run": "yellow"}
-MARK = {"passed": "✔", "failed": "✘", "not_run": "–"}
+STYLE = {"passed": "green", "failed": "red", "not_run": "yellow", "skipped": "blue"}
+MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
 
 
 def checks_table(record: Record, lang: str) -> Table:
@@ -44,7 +44,7 @@ def checks_table(record: Record, lang: str) -> Table:
 def failures(record: Record, lang: str) -> list[RenderableType]:
     ui = lambda key, **p: text(lang, "ui", key, **p)  # noqa: E731
     parts: list[RenderableType] = []
-    messages = [(check_title(c, lang), c.message) for c in record.checks if not c.passed and c.message]
+    messages = [(check_title(c, lang), c.message) for c in record.checks if c.status in ("failed", "not_run") and c.message]
     if record.error is not None:
         messages.insert(0, (text(lang, "status", record.status), record.error))
     for title, message in messages:

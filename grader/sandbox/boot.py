@@ -7,6 +7,7 @@ configuration arrives as JSON in ``$GRADER_SANDBOX``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -42,8 +43,40 @@ def _capture_figures(*_: Any, **__: Any) -> None:
     plt.close("all")
 
 
+def _saved_file(fname: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a ``savefig`` call wrote: the file's name, format and size (or the kind of target)."""
+    try:
+        path = os.fspath(fname)
+    except TypeError:
+        return {"file": None, "target": type(fname).__name__, "format": kwargs.get("format"), "bytes": None}
+    path = os.fsdecode(path)
+    size = os.path.getsize(path) if os.path.isfile(path) else None
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    return {"file": os.path.basename(path)[:200], "target": "file", "format": kwargs.get("format") or suffix or None, "bytes": size}
+
+
+def _watch_savefig(figure_class: Any) -> None:
+    """Record each figure the student saves, with the file it went to."""
+    original = figure_class.savefig
+
+    @functools.wraps(original)
+    def savefig(self: Any, fname: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, fname, *args, **kwargs)
+        assert _recorder is not None
+        try:
+            _recorder.figure(self, saved=_saved_file(fname, kwargs))
+        except Exception:  # noqa: BLE001 - recording never breaks the student's savefig
+            pass
+        return result
+
+    figure_class.savefig = savefig
+
+
 def _watch_matplotlib(pyplot: Any) -> None:
     pyplot.show = _capture_figures
+    import matplotlib.figure
+
+    _watch_savefig(matplotlib.figure.Figure)
 
 
 def final_dump(namespace: dict[str, Any]) -> None:

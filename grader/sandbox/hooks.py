@@ -1,9 +1,11 @@
-"""Kernel side: watch ``compile``/``fit``/``evaluate`` and keep ``fit`` within the budget.
+"""Kernel side: watch ``compile``/``fit``/``evaluate``/``predict``; keep ``fit`` within the budget.
 
 The hooks wrap Keras's ``Model`` methods once Keras is imported, so ``keras``,
 ``tensorflow.keras``, Sequential and functional models are all seen alike.  ``fit`` keeps
 the student's epochs and batch size but sees at most ``fit_samples`` samples per epoch and
 ``validation_samples`` validation samples, which turns a 20-epoch notebook into seconds.
+When ``fit`` ends, the trained convolution kernels are kept (filter plots are checked
+against them); ``predict`` keeps what it returned (feature maps, class scores).
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
+
+# Kernels and predict outputs larger than this are described by their shape only.
+MAX_RECORDED_ELEMENTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,23 @@ def _head(value: Any, n: int) -> Any:
     return value
 
 
+def _outputs(value: Any) -> list[Any]:
+    """A model's output(s) as a flat list (one array, or a list/dict of them)."""
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _shape(value: Any) -> list[int] | None:
+    shape = getattr(value, "shape", None)
+    try:
+        return [int(d) for d in shape] if shape is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _model_json(model: Any) -> str | None:
     try:
         return model.to_json()
@@ -72,6 +96,34 @@ class KerasHooks:
     def model_key(self, model: Any) -> str:
         return self._model_ids.setdefault(id(model), f"m{len(self._model_ids)}")
 
+    def kernels(self, model: Any) -> list[dict[str, Any]]:
+        """The convolution kernels of a trained model (what filter plots must show)."""
+        found = []
+        for layer in getattr(model, "layers", []):
+            kernel = getattr(layer, "kernel", None)
+            shape = _shape(kernel)
+            if shape is None or len(shape) != 4:
+                continue
+            entry: dict[str, Any] = {"layer": getattr(layer, "name", "?"), "shape": shape}
+            if int(np.prod(shape)) <= MAX_RECORDED_ELEMENTS:
+                try:
+                    entry["array"] = self.recorder.array(np.asarray(kernel))
+                except Exception:  # noqa: BLE001
+                    pass
+            found.append(entry)
+        return found
+
+    def outputs(self, result: Any) -> list[dict[str, Any]]:
+        """What ``predict`` returned: each output's shape, and the array when small."""
+        described = []
+        for output in _outputs(result):
+            shape = _shape(output)
+            entry: dict[str, Any] = {"shape": shape}
+            if shape is not None and int(np.prod(shape)) <= MAX_RECORDED_ELEMENTS:
+                entry["array"] = self.recorder.array(output)
+            described.append(entry)
+        return described
+
     def install(self) -> None:
         after_import("keras", self._patch)
 
@@ -82,6 +134,7 @@ class KerasHooks:
         original_compile = model_class.compile
         original_fit = model_class.fit
         original_evaluate = model_class.evaluate
+        original_predict = model_class.predict
 
         @functools.wraps(original_compile)
         def compile(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -141,6 +194,7 @@ class KerasHooks:
                 config=_model_json(self),
                 history=getattr(history, "history", None),
                 params=getattr(history, "params", None),
+                kernels=hooks.kernels(self),
             )
             return history
 
@@ -163,6 +217,21 @@ class KerasHooks:
             bound["verbose"] = 0
             return original_evaluate(self, **bound)
 
+        @functools.wraps(original_predict)
+        def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original_predict(self, *args, **kwargs)
+            if hooks._in_fit:
+                return result
+            x = args[0] if args else kwargs.get("x")
+            hooks.recorder.event(
+                "predict",
+                model=hooks.model_key(self),
+                x_shape=_shape(x) if not isinstance(x, (list, tuple, dict)) else None,
+                outputs=hooks.outputs(result),
+            )
+            return result
+
         model_class.compile = compile
         model_class.fit = fit
         model_class.evaluate = evaluate
+        model_class.predict = predict

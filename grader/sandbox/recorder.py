@@ -23,6 +23,9 @@ MODELS_DIR = "models"
 # Saved model files larger than this are not copied (the grader reports them as too big).
 MAX_MODEL_FILE_BYTES = 64 * 2**20
 MAX_CURVE_POINTS = 2_000
+# Images shown with imshow are kept as arrays (filters, feature maps) up to these sizes.
+MAX_IMAGE_ELEMENTS = 65_536
+MAX_IMAGES_PER_FIGURE = 512
 
 
 def _plain(value: Any) -> Any:
@@ -84,17 +87,32 @@ class Recorder:
         self._arrays[key] = (value, name)
         return name
 
-    def figure(self, fig: Any) -> None:
-        """Store a matplotlib figure as PNG plus the data of its axes."""
+    def _image(self, image: Any) -> str | dict[str, str] | None:
+        """The array an ``AxesImage`` shows, stored if small (a filter, a feature map)."""
+        try:
+            data = np.asarray(image.get_array())
+        except Exception:  # noqa: BLE001
+            return None
+        return self.array(data) if 0 < data.size <= MAX_IMAGE_ELEMENTS else None
+
+    def figure(self, fig: Any, saved: dict[str, Any] | None = None) -> None:
+        """Store a matplotlib figure as PNG plus the data of its axes (and the arrays it shows).
+
+        ``saved`` describes the student's own ``savefig`` call when that is what showed it.
+        Rendered with ``print_figure``, not ``savefig``, which the kernel watches.
+        """
         name = f"fig{self._figures}"
         self._figures += 1
         try:
-            fig.savefig(self.directory / FIGURES_DIR / f"{name}.png", dpi=72)
+            fig.canvas.print_figure(self.directory / FIGURES_DIR / f"{name}.png", dpi=72, format="png")
             png = f"{name}.png"
         except Exception:  # noqa: BLE001
             png = None
         axes = []
+        images_left = MAX_IMAGES_PER_FIGURE
         for ax in fig.get_axes():
+            shown = ax.get_images()[:images_left]
+            images_left -= len(shown)
             legend = ax.get_legend()
             axes.append(
                 {
@@ -103,6 +121,7 @@ class Recorder:
                     "ylabel": ax.get_ylabel(),
                     "legend": [t.get_text() for t in legend.get_texts()] if legend else None,
                     "images": len(ax.get_images()),
+                    "image_arrays": [self._image(image) for image in shown],
                     "lines": [
                         {
                             "label": line.get_label(),
@@ -115,7 +134,7 @@ class Recorder:
                     ],
                 }
             )
-        self.event("figure", name=name, png=png, axes=axes)
+        self.event("figure", name=name, png=png, axes=axes, saved=saved)
 
     def _model_file_name(self, suffix: str) -> Path:
         (self.directory / MODELS_DIR).mkdir(exist_ok=True)
