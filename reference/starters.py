@@ -51,6 +51,44 @@ GRADE = Text(
     "このフォルダで `pytest --assignment={name}` を実行すると、いつでも採点結果を確認できます。",
 )
 
+WEEK8 = Starter(
+    title=Text("Week 8: a CNN on MNIST", "第8回: MNIST の CNN"),
+    intro=Text(
+        "Prepare MNIST for a convolutional network, build the lecture's CNN (Conv2D 64 and 128 with max pooling, "
+        "dropout 0.5, Dense 128, dropout 0.25, softmax; 665,738 parameters), train it with Adam for 20 epochs "
+        "in batches of 128 while validating on the test set, and plot the learning curves. The lecture reaches 0.993. "
+        "The parts marked `TODO` are yours.",
+        "MNIST を畳み込みネットワーク用に準備し、講義の CNN（Conv2D 64 と 128 と最大プーリング、ドロップアウト 0.5、"
+        "Dense 128、ドロップアウト 0.25、softmax。パラメータ 665,738 個）を作り、Adam でバッチサイズ 128、"
+        "20 エポック、テストセットで検証しながら学習させ、学習曲線を描きます。講義の精度は 0.993 です。"
+        "`TODO` の部分を完成させてください。",
+    ),
+    cells=(
+        IMPORTS,
+        '(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\nprint(x_train.shape, x_train.dtype, y_train.shape)',
+        Text("## 1. Prepare the data", "## 1. データの準備"),
+        f"# TODO[prepare]\n\n{ONE_HOT}\nprint(x_train.shape, x_train.dtype, y_train.shape)",
+        Text("## 2. The model", "## 2. モデル"),
+        'model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    keras.layers.Flatten(),  # TODO[layers]\n'
+        '    keras.layers.Dense(10, activation="softmax"),\n])\nmodel.summary()',
+        'model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])',
+        Text("## 3. Training", "## 3. 学習"),
+        "# TODO[fit]\nhistory = model.fit(x_train, y_train, epochs=1, validation_data=(x_test, y_test))",
+        EVALUATE,
+        Text("## 4. Learning curves", "## 4. 学習曲線"),
+        CURVES,
+    ),
+    todos={
+        "prepare": Text("reshape x_train and x_test to (N, 28, 28, 1), convert them to float32 and scale them to [0, 1]",
+                        "x_train と x_test を (N, 28, 28, 1) に変形し、float32 に変換して [0, 1] にスケーリングする"),
+        "layers": Text("replace this line by the lecture's layers: Conv2D(64, (3, 3), padding='same', relu), MaxPooling2D(2), "
+                       "Conv2D(128, (3, 3), relu), MaxPooling2D(2), Dropout(0.5), Flatten, Dense(128, relu), Dropout(0.25)",
+                       "この行を講義の層に置き換える：Conv2D(64, (3, 3), padding='same', relu)、MaxPooling2D(2)、"
+                       "Conv2D(128, (3, 3), relu)、MaxPooling2D(2)、Dropout(0.5)、Flatten、Dense(128, relu)、Dropout(0.25)"),
+        "fit": Text("train for 20 epochs in batches of 128", "バッチサイズ 128 で 20 エポック学習させる"),
+    },
+)
+
 MLP = Starter(
     title=Text("A multilayer perceptron on MNIST", "MNIST の多層パーセプトロン"),
     intro=Text(
@@ -175,7 +213,7 @@ CIFAR10 = Starter(
     },
 )
 
-STARTERS: dict[str, Starter] = {"mlp": MLP, "mnist-cnn": MNIST_CNN, "cifar10": CIFAR10}
+STARTERS: dict[str, Starter] = {"week8": WEEK8, "mlp": MLP, "mnist-cnn": MNIST_CNN, "cifar10": CIFAR10}
 
 
 def _code(source: str, todos: dict[str, Text], lang: str) -> str:
