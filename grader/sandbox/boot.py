@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import offline
+from grader.sandbox import guard, offline
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
 
@@ -71,6 +71,8 @@ def main() -> None:
     global _recorder
     config = json.loads(os.environ[CONFIG_ENV])
     sys.addaudithook(_block_network)
+    if "guard" in config:
+        guard.install(guard.GuardConfig(**config["guard"]))
     _recorder = Recorder(Path(config["artifacts"]))
     offline.install(lambda dataset: _recorder.event("dataset", name=dataset.name, synthetic=dataset.synthetic))
     KerasHooks(_recorder, Budget(**config["budget"])).install()

@@ -20,6 +20,9 @@ EVENTS_FILE = "events.jsonl"
 ARRAYS_DIR = "arrays"
 FIGURES_DIR = "figures"
 MAX_CURVE_POINTS = 2_000
+# A figure larger than this (in pixels at the saved dpi) is described but not rendered.
+MAX_FIGURE_PIXELS = 4096 * 4096
+FIGURE_DPI = 72
 
 
 def _plain(value: Any) -> Any:
@@ -84,9 +87,12 @@ class Recorder:
         """Store a matplotlib figure as PNG plus the data of its axes."""
         name = f"fig{self._figures}"
         self._figures += 1
+        png = None
         try:
-            fig.savefig(self.directory / FIGURES_DIR / f"{name}.png", dpi=72)
-            png = f"{name}.png"
+            width, height = fig.get_size_inches() * FIGURE_DPI
+            if 0 < width * height <= MAX_FIGURE_PIXELS:
+                fig.savefig(self.directory / FIGURES_DIR / f"{name}.png", dpi=FIGURE_DPI)
+                png = f"{name}.png"
         except Exception:  # noqa: BLE001
             png = None
         axes = []
