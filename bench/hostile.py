@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -26,6 +27,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.hostile import cases as hostile  # noqa: E402
+
+
+class _CpuMeter(threading.Thread):
+    """Sums the CPU time of this process's descendants (grader processes and kernels),
+    sampled from ``/proc``: kernels are not always reaped, so rusage would miss them."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[tuple[int, int], float] = {}
+        self.done = threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        from grader.sandbox.runner import _process_tree
+
+        while not self.done.wait(0.2):
+            for pid in _process_tree(os.getpid())[1:]:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                self.seen[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / self.tick
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def _fault(name: str, setting: Callable[[Path], AbstractContextManager[object]], folder: Path) -> tuple[str, str, bool, float]:
@@ -80,7 +107,10 @@ def main() -> int:
         out = folder / "out"
         out.mkdir()
         paths = hostile.write_cases(folder / "submissions", out, listener.getsockname()[1])
+        meter = _CpuMeter()
+        meter.start()
         graded = hostile.grade(list(paths.values()), out, hostile.write_assignment(folder / "assignments"), jobs=args.jobs)
+        meter.done.set()
         rows = []
         for case in hostile.cases(out):
             record = graded.records.get(Path(case.file).stem)
@@ -109,7 +139,8 @@ def main() -> int:
     print(f"processes left behind:       {len(leftovers)}")
     print(f"worst time to a verdict:     {max(hostile_times):.1f} s (bound: {hostile.TOTAL_S} s whole-notebook limit "
           f"+ {hostile.GRACE_S} s slack = {bound} s; cell limit {hostile.CELL_S} s)")
-    print(f"wall time for the batch:     {graded.wall_s:.0f} s with {args.jobs} grader processes")
+    print(f"wall time for the batch:     {graded.wall_s:.0f} s with {args.jobs} grader processes, "
+          f"about {meter.seconds:.0f} CPU s (grader processes and kernels)")
     ok = all(r[3] for r in rows) and tracebacks == 0 and not leftovers and max(hostile_times) <= bound
     return 0 if ok else 1
 

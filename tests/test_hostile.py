@@ -144,3 +144,25 @@ def test_an_unwritable_cache_is_a_grader_error_that_says_how_to_fix_it(engine, m
     blocker.write_text("not a folder")
     monkeypatch.setenv("GRADER_CACHE_DIR", str(blocker / "cache"))
     _assert_grader_error_with_fix(module.grade(path, assignment), "writable", "grader data mnist")
+
+
+def test_the_grader_measurement_is_deterministic() -> None:
+    """Same architecture, settings and data: the same measured accuracy, bit for bit."""
+    from grader.architecture import parse_architecture
+    from grader.training import build, train_and_evaluate
+
+    config = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "in"}},
+        {"class_name": "Flatten", "config": {"name": "f"}},
+        {"class_name": "Dense", "config": {"name": "h", "units": 16, "activation": "relu"}},
+        {"class_name": "Dropout", "config": {"name": "d", "rate": 0.5}},
+        {"class_name": "Dense", "config": {"name": "out", "units": 10, "activation": "softmax"}},
+    ]}})
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((512, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 512)
+    y = np.eye(10, dtype=np.float32)[labels]
+    runs = [train_and_evaluate(build(parse_architecture(config), seed=0), {"optimizer": "adam", "loss": "categorical_crossentropy"},
+                               x, y, x[:256], labels[:256], samples=512, epochs=2, batch_size=32, seed=0)
+            for _ in range(2)]
+    assert runs[0].error is None and runs[0].accuracy is not None
+    assert runs[0].accuracy == runs[1].accuracy
