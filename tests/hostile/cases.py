@@ -68,6 +68,8 @@ class Case:
     absent: tuple[str, ...] = ()
     # The record's cell outcomes, when they matter.
     outcomes: tuple[str, ...] | None = None
+    # Holds only where the kernel gets a network namespace (``runner.network_isolation``).
+    needs_netns: bool = False
 
 
 def _fake_model(config: str) -> str:
@@ -203,6 +205,10 @@ def cases(out: Path) -> list[Case]:
              b"import urllib.request\nurllib.request.urlopen('http://example.com', timeout=30)\n# %%\n"
              b"import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=30)\n# %%\n"
              b"socket.getaddrinfo('example.com', 80)\n", outcomes=("error", "error", "error")),
+        Case("n_shell_network", "n_shell_network.py", "graded", "",
+             f"import os, sys\nprobe = \"import socket; socket.create_connection(('127.0.0.1', PORT), timeout=5)\"\n"
+             f"assert os.system(f'{{sys.executable}} -c \"{{probe}}\" 2>/dev/null') != 0, 'a shell command reached the network'\n"
+             .encode(), outcomes=("ok",), needs_netns=True),
     ]
 
 
