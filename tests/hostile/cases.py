@@ -52,6 +52,13 @@ def _huge(path: Path) -> None:
         f.truncate(100 * 2**20)
 
 
+def _big_outputs(path: Path) -> None:
+    """A 30 MB notebook whose size is all stored outputs (base64 images): graded cheaply."""
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" + "A" * 2**20}}
+    cell = {"cell_type": "code", "source": "x = 1", "metadata": {}, "execution_count": 1, "outputs": [image] * 30}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -110,6 +117,7 @@ def cases(out: Path) -> list[Case]:
         Case("m_pdf", "m_pdf.ipynb", "invalid_submission", "a PDF document", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
         Case("m_junk", "m_junk.ipynb", "invalid_submission", "binary data", bytes(range(256)) * 16),
         Case("m_huge", "m_huge.ipynb", "invalid_submission", "100 MiB", writer=_huge),
+        Case("m_big_outputs", "m_big_outputs.ipynb", "graded", "", writer=_big_outputs, outcomes=("ok",)),
         Case("m_deep_json", "m_deep_json.ipynb", "invalid_submission", "RecursionError", b"[" * 100_000 + b"]" * 100_000),
         Case("m_shift_jis", "m_shift_jis.py", "invalid_submission", "looks like Shift_JIS",
              "print('精度:', 0.99)\n".encode("cp932")),
