@@ -1,8 +1,8 @@
 """Grader side: run a submission's cells in a fresh kernel, under limits.
 
 The kernel is an ordinary IPython kernel started through ``boot.main`` in a scratch
-folder (its cwd, HOME-independent TMPDIR, and a ``sys.path`` holding only the ``grader``
-package), with an allowlisted environment.  Each cell runs with a timeout; a cell that
+folder (its cwd, a fresh HOME and TMPDIR, and a ``sys.path`` holding only the ``grader``
+package), with an allowlisted environment and, where the machine allows, no network.  Each cell runs with a timeout; a cell that
 raises is recorded with the student's own traceback and the next cells still run.  A
 watchdog thread enforces, from outside, the time for the whole submission and the
 memory, process count and disk use of the kernel's process tree; output beyond a cap is
