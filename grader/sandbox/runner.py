@@ -198,23 +198,29 @@ class _Watchdog(threading.Thread):
         ticks = 0
         while not self._stop.wait(0.2):
             ticks += 1
-            tree = _process_tree(self.pid)
-            self.peak_mb = max(self.peak_mb, _rss_mb(tree))
-            disk, processes = 0.0, len(tree)
-            if ticks % DISK_SCAN_EVERY == 0:
-                # Slower scans, once a second: the disk, and processes that left the tree.
-                disk, processes = _disk_mb(self.folders), len(set(tree) | set(_carrying(self.run_token)))
+            # Slower scans once a second: the disk, and processes that left the tree.
+            self.check(slow=ticks % DISK_SCAN_EVERY == 0)
+            if self.breach:
+                kill_tree(self.pid, self.run_token)
+                return
+
+    def check(self, slow: bool = True, running: bool = True) -> None:
+        """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
+        tree = _process_tree(self.pid)
+        self.peak_mb = max(self.peak_mb, _rss_mb(tree))
+        disk: float | None = 0.0
+        processes = len(tree)
+        if slow:
+            disk, processes = _disk_mb(self.folders), len(set(tree) | set(_carrying(self.run_token)))
+        if not self.breach:
             if self.peak_mb > self.limits.memory_mb:
                 self.breach, self.detail = "resource_limit", f"more than {self.limits.memory_mb} MB of memory"
             elif processes > self.limits.max_processes:
                 self.breach, self.detail = "resource_limit", f"more than {self.limits.max_processes} processes"
             elif disk is None or disk > self.limits.disk_mb:
                 self.breach, self.detail = "resource_limit", f"more than {self.limits.disk_mb} MB (or {MAX_SCANNED_FILES} files) on disk"
-            elif time.monotonic() - self.started_at > self.limits.total_timeout_s:
+            elif running and time.monotonic() - self.started_at > self.limits.total_timeout_s:
                 self.breach, self.detail = "timeout", f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s"
-            if self.breach:
-                kill_tree(self.pid, self.run_token)
-                return
 
     def stop(self) -> None:
         self._stop.set()
@@ -445,6 +451,8 @@ def run_submission(
                 except DeadKernelError:
                     status = watchdog.breach or "kernel_died"
             watchdog.stop()
+            # What is on disk or still running at the end counts too (it may be newer than the last scan).
+            watchdog.check(running=False)
             kill_tree(km.provisioner.process.pid, run_token)  # type: ignore[union-attr]
         if watchdog is not None and watchdog.breach:
             status, detail = watchdog.breach, watchdog.detail
