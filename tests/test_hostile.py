@@ -95,6 +95,20 @@ def test_a_patched_grader_in_the_kernel_changes_no_verdict(graded) -> None:
     assert "ZeroDivisionError" in checks["run.cells"]["message"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "cell", "phrase"), [
+    ("t_fake_results", 2, "may only write files in its current folder"),
+    ("t_read_reference", 2, "reference files cannot be read"),
+    ("e_kill_the_grader", 1, "send a signal to a process outside the notebook"),
+    ("e_sys_exit", 1, "sys.exit() or exit() stops the cell"),
+    ("r_40gib", 1, "ran out of memory"),
+    ("n_network", 1, "no internet"),
+])
+def test_a_refusal_comes_with_a_hint_that_explains_it(graded, name: str, cell: int, phrase: str) -> None:
+    cells = {c["cell"]: c for c in graded[0].records[name]["cells"]}
+    assert phrase in (cells[cell]["hint"] or ""), cells[cell]
+
+
 # Grader faults: graded here, before any kernel starts.
 
 @pytest.fixture

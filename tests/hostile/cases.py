@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 ASSIGNMENT = "hostile"
 # Low limits for the hostile assignment (a copy of week 8): cell, whole notebook, memory,
 # output, disk, processes.
-CELL_S, TOTAL_S = 3, 12
+CELL_S, TOTAL_S = 5, 20
 LIMITS = {"cell_timeout_s": CELL_S, "total_timeout_s": TOTAL_S, "memory_mb": 1000, "output_kb": 64,
           "disk_mb": 64, "max_processes": 16}
 # Slack on top of the limits for a verdict: kernel start-up, interrupt probe, measurement.
