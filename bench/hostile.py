@@ -41,10 +41,10 @@ class _CpuMeter(threading.Thread):
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
-        from grader.sandbox.runner import _process_tree
+        from grader.sandbox.guard import process_tree
 
         while not self.done.wait(0.2):
-            for pid in _process_tree(os.getpid())[1:]:
+            for pid in process_tree(os.getpid())[1:]:
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
                 except OSError:

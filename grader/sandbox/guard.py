@@ -5,9 +5,10 @@ removed once added) refuses: starting more than a few processes, or any process 
 forked child (a fork bomb stops at once); signals to processes outside the kernel's own
 tree (the grader); opening, listing or importing the reference solution and the
 assignment folders; creating, changing or deleting files outside the notebook's own
-scratch folders (the grader's output and dataset cache, other students' files).  Resource limits make a huge allocation raise ``MemoryError`` and a
-huge file raise ``OSError`` at once, and the kernel's stdout/stderr stop forwarding text
-past a cap before a flood reaches the grader (nor is it kept in IPython's history).
+scratch folders (the grader's output and dataset cache, other students' files).
+Resource limits make a huge allocation raise ``MemoryError`` and a huge file raise
+``OSError`` at once, and the kernel's stdout/stderr stop forwarding text past a cap
+before a flood reaches the grader (nor is it kept in IPython's history).
 
 A process running as the grader's user can undo some of this (a shell command is not
 Python, and root may raise its own limits), so none of it is what the verdict relies on:
@@ -54,21 +55,23 @@ class GuardConfig:
     writable_paths: tuple[str, ...] = ()
 
 
-def _children(pid: int) -> set[int]:
-    """``pid`` and every process below it, from ``/proc``."""
+def process_tree(root_pid: int) -> list[int]:
+    """``root_pid`` and every process below it, parents first, from ``/proc``."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    parents.setdefault(int(f.read().rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, todo = set(), [pid]
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
     while todo:
-        member = todo.pop()
-        tree.add(member)
-        todo.extend(parents.get(member, []))
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, []))
     return tree
 
 
@@ -152,7 +155,7 @@ class _Hook:
         else:
             self.busy = True
             try:
-                allowed = target in _children(self.kernel_pid)
+                allowed = target in process_tree(self.kernel_pid)
             finally:
                 self.busy = False
         if not allowed:

@@ -37,6 +37,7 @@ from nbclient.exceptions import DeadKernelError
 import grader
 from grader.datasets import cache_dir
 from grader.sandbox import guard
+from grader.sandbox.guard import process_tree
 from grader.sandbox.boot import CONFIG_ENV
 from grader.sandbox.submission import Submission
 
@@ -129,25 +130,6 @@ def _kernel_spec_dir(root: Path, env: dict[str, str]) -> Path:
     return root / "kernels"
 
 
-def _process_tree(root_pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(parents.get(pid, []))
-    return tree
-
-
 def _rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -206,7 +188,7 @@ class _Watchdog(threading.Thread):
 
     def check(self, slow: bool = True, running: bool = True) -> None:
         """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
-        tree = _process_tree(self.pid)
+        tree = process_tree(self.pid)
         self.peak_mb = max(self.peak_mb, _rss_mb(tree))
         disk: float | None = 0.0
         processes = len(tree)
@@ -247,7 +229,7 @@ def kill_tree(pid: int, run_token: str | None = None) -> None:
     Members are stopped first so that a fork loop cannot outpace the killing.
     """
     for _ in range(50):
-        members = set(_process_tree(pid)) | (set(_carrying(run_token)) if run_token else set())
+        members = set(process_tree(pid)) | (set(_carrying(run_token)) if run_token else set())
         members = {m for m in members if os.path.exists(f"/proc/{m}") and not _is_zombie(m)}
         if not members:
             return
