@@ -127,8 +127,8 @@ def parse_architecture(config_json: str) -> Architecture:
     """Read ``model.to_json()`` text (Sequential or functional) into an ``Architecture``."""
     try:
         data = json.loads(config_json)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise ArchitectureError(f"the model config is not JSON ({exc})") from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ArchitectureError(f"the model config is not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise ArchitectureError("the model config has no 'config' section")
     entries = data["config"].get("layers")

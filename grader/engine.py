@@ -26,7 +26,8 @@ from grader.architecture import signature
 from grader import custom
 from grader.assignment import Assignment
 from grader.checks import Message, Outcome, load_all
-from grader.datasets import Dataset, DatasetError, load
+from grader.datasets import Dataset, DatasetError, cache_dir, load
+from grader.datasets.cache import CACHE_ENV
 from grader.evidence import read_evidence
 from grader.expected import Expected
 from grader.facts import Facts, gather
@@ -180,6 +181,13 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         return refused(path, assignment, exc)
     try:
         dataset = _dataset(assignment.dataset)
+    except DatasetError as exc:
+        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
+    except OSError as exc:
+        detail = (f"the dataset cache ({cache_dir()}) cannot be read or written: {type(exc).__name__}: {exc}. "
+                  f"Make it writable (or set {CACHE_ENV} to a writable folder) and run: grader data {assignment.dataset}")
+        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": detail[:500]}))
+    try:
         # Importing Keras and measuring the reference overlaps with the student's kernel.
         warm_up = threading.Thread(target=lambda: assignment.expected, daemon=True)
         warm_up.start()

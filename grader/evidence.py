@@ -77,7 +77,7 @@ def read_evidence(directory: Path) -> Evidence:
         for line in raw.splitlines():
             try:
                 event = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # bad JSON or UTF-8, or nested too deep
                 continue
             if isinstance(event, dict) and isinstance(event.get("kind"), str):
                 events.append(event)

@@ -1,4 +1,5 @@
-"""Keras 1/2 idioms that break in Keras 3: which modern spelling a failing cell needs.
+"""Keras 1/2 idioms that break in Keras 3: which modern spelling a failing cell needs;
+and what the grader's own refusals (network, files, processes, memory) mean.
 
 Real course notebooks predate Keras 3.  When a cell raises, its error and its source
 (normalised as Python reads it, so ``model.ﬁt`` is ``model.fit``) are matched against the
@@ -20,7 +21,15 @@ IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("predict_classes", r"predict_classes", None),
     ("dim_ordering", r"set_image_dim_ordering|image_dim_ordering", None),
     ("network", r"network access is disabled", None),
+    # The grader's own refusals and limits (grader/sandbox/guard.py, rlimits).
+    ("sandbox_write", r"may only write files in its current folder", None),
+    ("sandbox_processes", r"new processes per notebook", None),
+    ("sandbox_reference", r"reference files are not available", None),
+    ("sandbox_signal", r"signals to processes outside the notebook", None),
+    ("file_too_large", r"File too large", None),
 )
+# Exceptions whose name says it all.
+BY_NAME = {"MemoryError": "memory", "SystemExit": "system_exit"}
 
 
 def hint_for(cell: CellRun) -> str | None:
@@ -31,6 +40,8 @@ def hint_for(cell: CellRun) -> str | None:
         return None
     if cell.error.name == "DeadKernel":
         return "deadkernel"
+    if cell.error.name in BY_NAME:
+        return BY_NAME[cell.error.name]
     message = f"{cell.error.value}"
     source = normalised(cell.source)
     for key, in_error, in_source in IDIOMS:

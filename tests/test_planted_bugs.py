@@ -30,6 +30,8 @@ class Bug:
     # Checks that may fail as a consequence (everything else must pass).
     may_fail: set[str] = field(default_factory=set)
     extra_cells: list[str] = field(default_factory=list)
+    # A cell that hits the cell time limit makes the record's status "timeout" (checks still run).
+    status: str = "graded"
 
 
 SCALE = [("x_train = x_train.astype('float32') / 255", "x_train = x_train.astype('float32')"),
@@ -73,9 +75,21 @@ BUGS = [
                            ("score = model.evaluate(x_test, y_test, verbose=0)",
                             "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, y_test, verbose=0)")],
         {"results.accuracy": "measured by the grader", "compile.optimizer": "SGD"}),
+    # A fake fit (no training, a History of perfect numbers) and a patched numpy: the
+    # grader trains the architecture itself, and finds no fit to check.
+    Bug("patched_fit_and_numpy", [("history = model.ﬁt(",
+                                   "from tensorflow.keras import Model\n"
+                                   "class FakeHistory:\n"
+                                   "    history = {k: [0.999] * 20 for k in ('loss', 'accuracy', 'val_loss', 'val_accuracy')}\n"
+                                   "Model.fit = lambda self, *a, **k: FakeHistory()\n"
+                                   "np.argmax = lambda *a, **k: 0\n"
+                                   "history = model.ﬁt(")],
+        {"fit.batch_size": "fit was never called", "fit.epochs": "fit was never called", "fit.validation": "fit was never called",
+         "fit.history": "no finished fit"},
+        {"plots.loss", "plots.accuracy"}),
     Bug("keras1_convolution", [("Conv2D(128, (3, 3), activation='relu')", "Conv2D(128, 3, 3, activation='relu')")],
         {"model.layers": "Keras 1"}, {"model.output_shapes", "model.params", "results.accuracy"}),
-    Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"]),
+    Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"], status="timeout"),
 ]
 
 
@@ -90,7 +104,7 @@ def records(graded_batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 @pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
 def test_planted_bug_fails_the_right_checks(bug: Bug, records: dict[str, dict]) -> None:
     record = records[bug.name]
-    assert record["status"] == "graded", record.get("error")
+    assert record["status"] == bug.status, record.get("error")
     checks = {c["id"]: c for c in record["checks"]}
     assert set(checks) == ALL_CHECKS
     for check_id, phrase in bug.fails.items():

@@ -81,7 +81,7 @@ def test_student_code_cannot_open_network_connections(tmp_path) -> None:
     [
         (b'{"cells": [', "submission.not_json"),
         (b"[]", "submission.not_notebook"),
-        (b"", "submission.not_json"),
+        (b"", "submission.empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00junk", "submission.binary"),
         (json.dumps({"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}], "metadata": {},
                      "nbformat": 4, "nbformat_minor": 5}).encode(), "submission.empty"),

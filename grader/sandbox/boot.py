@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import offline
+from grader.sandbox import guard, offline
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.saving import SavingHooks
@@ -108,6 +108,8 @@ def main() -> None:
     global _recorder, _saving
     config = json.loads(os.environ[CONFIG_ENV])
     sys.addaudithook(_block_network)
+    if "guard" in config:
+        guard.install(guard.GuardConfig(**config["guard"]))
     _recorder = Recorder(Path(config["artifacts"]))
     offline.install(lambda dataset: _recorder.event("dataset", name=dataset.name, synthetic=dataset.synthetic))
     hooks = KerasHooks(_recorder, Budget(**config["budget"]))

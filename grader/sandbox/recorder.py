@@ -26,6 +26,9 @@ MAX_CURVE_POINTS = 2_000
 # Images shown with imshow are kept as arrays (filters, feature maps) up to these sizes.
 MAX_IMAGE_ELEMENTS = 65_536
 MAX_IMAGES_PER_FIGURE = 512
+# A figure larger than this (in pixels at the saved dpi) is described but not rendered.
+MAX_FIGURE_PIXELS = 4096 * 4096
+FIGURE_DPI = 72
 
 
 def _plain(value: Any) -> Any:
@@ -103,9 +106,12 @@ class Recorder:
         """
         name = f"fig{self._figures}"
         self._figures += 1
+        png = None
         try:
-            fig.canvas.print_figure(self.directory / FIGURES_DIR / f"{name}.png", dpi=72, format="png")
-            png = f"{name}.png"
+            width, height = fig.get_size_inches() * FIGURE_DPI
+            if 0 < width * height <= MAX_FIGURE_PIXELS:
+                fig.canvas.print_figure(self.directory / FIGURES_DIR / f"{name}.png", dpi=FIGURE_DPI, format="png")
+                png = f"{name}.png"
         except Exception:  # noqa: BLE001
             png = None
         axes = []

@@ -1,15 +1,18 @@
 """Grader side: run a submission's cells in a fresh kernel, under limits.
 
 The kernel is an ordinary IPython kernel started through ``boot.main`` in a scratch
-folder.  Each cell runs with a timeout; a cell that raises is recorded with the student's
-own traceback and the next cells still run.  A watchdog thread enforces the time for the
-whole submission and the memory of the kernel's process tree; output beyond a cap is
-dropped.  The result is plain data (``Execution``); the artifacts the kernel wrote stay
-in ``artifacts`` for the grader to read.
+folder (its cwd, a fresh HOME and TMPDIR, and a ``sys.path`` holding only the ``grader``
+package), with an allowlisted environment and, where the machine allows, no network.  Each cell runs with a timeout; a cell that
+raises is recorded with the student's own traceback and the next cells still run.  A
+watchdog thread enforces, from outside, the time for the whole submission and the
+memory, process count and disk use of the kernel's process tree; output beyond a cap is
+dropped.  ``guard`` adds fast refusals inside the kernel.  The result is plain data
+(``Execution``); the artifacts the kernel wrote stay in ``artifacts`` for the grader.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +35,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 import grader
+from grader.datasets import cache_dir
+from grader.sandbox import guard
+from grader.sandbox.guard import process_tree
 from grader.sandbox.boot import CONFIG_ENV
 from grader.sandbox.submission import Submission
 
@@ -40,6 +47,18 @@ FINAL_DUMP = "import grader.sandbox.boot as _grader_boot; _grader_boot.final_dum
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRACEBACK_LINES = 40
 TRUNCATED = "\n[... output truncated by the grader ...]\n"
+# Every process the kernel starts inherits this variable; escaped ones are found by it.
+RUN_ENV = "GRADER_RUN"
+ENV_ALLOWED = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "TERM", "LD_LIBRARY_PATH",
+                         "PYTHONHASHSEED", "KERAS_BACKEND", "KERAS_HOME", "MPLCONFIGDIR", "TF_ENABLE_ONEDNN_OPTS",
+                         "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_DETERMINISTIC_OPS"})
+ENV_ALLOWED_PREFIXES = ("LC_", "GRADER_", "XDG_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_")
+# Folders and packages the student's code must not read: the reference solution, the
+# solution notebooks and assignment settings.
+PROTECTED_FOLDERS = ("reference", "assignments")
+PROTECTED_MODULES = ("reference",)
+DISK_SCAN_EVERY = 5
+MAX_SCANNED_FILES = 20_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,10 @@ class Limits:
     total_timeout_s: float
     memory_mb: int
     output_bytes: int
+    # The most the kernel may write (each file, and its scratch folders together).
+    disk_mb: int = 2000
+    # The most processes in the kernel's tree at once (the kernel included).
+    max_processes: int = 64
 
 
 @dataclass(frozen=True)
@@ -81,31 +104,30 @@ class Execution:
 Progress = Callable[[int, int, float], None]
 
 
+@functools.cache
+def network_isolation() -> list[str]:
+    """The command prefix that starts the kernel without a network, if this machine allows it.
+
+    ``unshare --net`` gives the kernel (and every process it starts, shell commands
+    included) a network namespace with no interfaces; the kernel still talks to the grader
+    over ``ipc`` sockets, which are files.  It needs root or unprivileged user namespaces;
+    without either, only the kernel's audit hook refuses connections (Python code only).
+    """
+    for prefix in (["unshare", "--net", "--"], ["unshare", "--net", "--map-root-user", "--"]):
+        try:
+            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
+                return prefix
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return []
+
+
 def _kernel_spec_dir(root: Path, env: dict[str, str]) -> Path:
     spec_dir = root / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env, "interrupt_mode": "message"}
+    spec = {"argv": network_isolation() + KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env, "interrupt_mode": "message"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return root / "kernels"
-
-
-def _process_tree(root_pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(parents.get(pid, []))
-    return tree
 
 
 def _rss_mb(pids: list[int]) -> float:
@@ -119,40 +141,113 @@ def _rss_mb(pids: list[int]) -> float:
     return total / 2**20
 
 
-class _Watchdog(threading.Thread):
-    """Kills the kernel's process tree when it runs too long or uses too much memory."""
+def _disk_mb(folders: list[Path]) -> float | None:
+    """Bytes under ``folders`` in MiB; ``None`` when they hold too many files to count."""
+    total, seen, todo = 0, 0, [str(f) for f in folders]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_SCANNED_FILES:
+                        return None
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+    return total / 2**20
 
-    def __init__(self, pid: int, limits: Limits) -> None:
+
+class _Watchdog(threading.Thread):
+    """Kills the kernel's process tree when it runs too long or uses too much memory,
+    too many processes or too much disk."""
+
+    def __init__(self, pid: int, limits: Limits, run_token: str, folders: list[Path]) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.limits = limits
+        self.run_token = run_token
+        self.folders = folders
         self.started_at = time.monotonic()
         self.breach: str | None = None
+        self.detail = ""
         self.peak_mb = 0.0
         self._stop = threading.Event()
 
     def run(self) -> None:
+        ticks = 0
         while not self._stop.wait(0.2):
-            tree = _process_tree(self.pid)
-            self.peak_mb = max(self.peak_mb, _rss_mb(tree))
-            if self.peak_mb > self.limits.memory_mb:
-                self.breach = "resource_limit"
-            elif time.monotonic() - self.started_at > self.limits.total_timeout_s:
-                self.breach = "timeout"
+            ticks += 1
+            # Slower scans once a second: the disk, and processes that left the tree.
+            self.check(slow=ticks % DISK_SCAN_EVERY == 0)
             if self.breach:
-                kill_tree(self.pid)
+                kill_tree(self.pid, self.run_token)
                 return
+
+    def check(self, slow: bool = True, running: bool = True) -> None:
+        """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
+        tree = process_tree(self.pid)
+        self.peak_mb = max(self.peak_mb, _rss_mb(tree))
+        disk: float | None = 0.0
+        processes = len(tree)
+        if slow:
+            disk, processes = _disk_mb(self.folders), len(set(tree) | set(_carrying(self.run_token)))
+        if not self.breach:
+            if self.peak_mb > self.limits.memory_mb:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.memory_mb} MB of memory"
+            elif processes > self.limits.max_processes:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.max_processes} processes"
+            elif disk is None or disk > self.limits.disk_mb:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.disk_mb} MB (or {MAX_SCANNED_FILES} files) on disk"
+            elif running and time.monotonic() - self.started_at > self.limits.total_timeout_s:
+                self.breach, self.detail = "timeout", f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s"
 
     def stop(self) -> None:
         self._stop.set()
 
 
-def kill_tree(pid: int) -> None:
-    for member in reversed(_process_tree(pid)):
-        try:
-            os.kill(member, signal.SIGKILL)
-        except OSError:
-            pass
+def _carrying(token: str) -> list[int]:
+    """Processes whose environment holds ``RUN_ENV=token`` (escaped double forks too)."""
+    needle = f"{RUN_ENV}={token}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if needle in f.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def kill_tree(pid: int, run_token: str | None = None) -> None:
+    """Stop, then kill, the kernel's tree and every process of its run, until none is left.
+
+    Members are stopped first so that a fork loop cannot outpace the killing.
+    """
+    for _ in range(50):
+        members = set(process_tree(pid)) | (set(_carrying(run_token)) if run_token else set())
+        members = {m for m in members if os.path.exists(f"/proc/{m}") and not _is_zombie(m)}
+        if not members:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for member in members:
+                try:
+                    os.kill(member, sig)
+                except OSError:
+                    pass
+        time.sleep(0.02)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 class _CappedClient(NotebookClient):
@@ -190,17 +285,73 @@ def _text_of(outputs: list) -> tuple[str, CellError | None]:
     return "".join(texts)[-4000:], error
 
 
-def kernel_env(artifacts: Path, budget: dict[str, int]) -> dict[str, str]:
-    """Environment added to the kernel's: its configuration and quiet, headless libraries."""
-    package_root = str(Path(grader.__file__).resolve().parent.parent)
+def _guard_config(limits: Limits, writable: list[Path]) -> dict[str, Any]:
+    package_root = Path(grader.__file__).resolve().parent.parent
+    folders = [package_root / name for name in PROTECTED_FOLDERS]
+    if os.environ.get("GRADER_ASSIGNMENTS"):
+        folders.append(Path(os.environ["GRADER_ASSIGNMENTS"]))
     return {
-        CONFIG_ENV: json.dumps({"artifacts": str(artifacts), "budget": budget}),
+        "max_processes": limits.max_processes,
+        # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods early.
+        "output_chars": 2 * limits.output_bytes,
+        # Address space for data, generous above the watchdog's RSS limit: TensorFlow maps more than it uses.
+        "memory_mb": 2 * limits.memory_mb,
+        "file_mb": limits.disk_mb,
+        "protected_paths": [str(f) for f in folders],
+        "protected_modules": list(PROTECTED_MODULES),
+        "writable_paths": [str(w) for w in writable],
+    }
+
+
+def _package_path(root: Path) -> Path:
+    """A folder holding only the ``grader`` package: the kernel's ``PYTHONPATH``."""
+    folder = root / "pythonpath"
+    folder.mkdir()
+    (folder / "grader").symlink_to(Path(grader.__file__).resolve().parent, target_is_directory=True)
+    return folder
+
+
+def kernel_env(artifacts: Path, budget: dict[str, int], limits: Limits | None = None, scratch: Path | None = None) -> dict[str, str]:
+    """Environment added to the kernel's: its configuration and quiet, headless libraries."""
+    config: dict[str, Any] = {"artifacts": str(artifacts), "budget": budget}
+    if limits is not None:
+        config["guard"] = _guard_config(limits, [scratch, artifacts] if scratch else [])
+    env = {
+        CONFIG_ENV: json.dumps(config),
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "CUDA_VISIBLE_DEVICES": "-1",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": package_root,
+        "PYTHONPATH": str(_package_path(scratch) if scratch else Path(grader.__file__).resolve().parent.parent),
     }
+    if scratch is not None:
+        # A fresh HOME and TMPDIR per submission: nothing left by one notebook reaches the next.
+        for name in ("home", "tmp"):
+            (scratch / name).mkdir()
+        env.update(HOME=str(scratch / "home"), TMPDIR=str(scratch / "tmp"), GRADER_CACHE_DIR=str(cache_dir()),
+                   MPLCONFIGDIR=os.environ.get("MPLCONFIGDIR") or str(Path.home() / ".cache" / "matplotlib"))
+    return env
+
+
+def _base_env(run_token: str) -> dict[str, str]:
+    """The grader's environment, allowlisted: no tokens or secrets reach student code."""
+    env = {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
+    env[RUN_ENV] = run_token
+    return env
+
+
+def _limit_hit(run: CellRun) -> str | None:
+    """Why a cell's error means a resource limit was hit (the kernel survived it)."""
+    error = run.error
+    if error is None:
+        return None
+    if error.name == "MemoryError":
+        return f"cell {run.number} ran out of memory (MemoryError)"
+    if "File too large" in error.value or "Errno 27]" in error.value:
+        return f"cell {run.number} wrote a file larger than the disk limit"
+    if guard.PROCESS_MESSAGE.split("{", 1)[0] in error.value:
+        return f"cell {run.number} started too many processes"
+    return None
 
 
 def run_submission(
@@ -218,7 +369,7 @@ def run_submission(
         workdir.mkdir()
         km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(root, kernel_env(artifacts, budget)))]),
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(root, kernel_env(artifacts, budget, limits, root)))]),
             transport="ipc",
             ip=str(root / "kernel-ipc"),
         )
@@ -238,9 +389,11 @@ def run_submission(
         runs: list[CellRun] = []
         status, detail = "completed", ""
         watchdog: _Watchdog | None = None
+        run_token = uuid.uuid4().hex
+        limit_hits: list[str] = []
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
-        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            watchdog = _Watchdog(km.provisioner.process.pid, limits)  # type: ignore[union-attr]
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_base_env(run_token)):
+            watchdog = _Watchdog(km.provisioner.process.pid, limits, run_token, [root, artifacts])  # type: ignore[union-attr]
             watchdog.start()
             total = len(submission.cells)
             for index, cell in enumerate(submission.cells):
@@ -263,6 +416,9 @@ def run_submission(
                     error = CellError("CellTimeout", f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
                                       error.traceback if error else "")
                 runs.append(CellRun(cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output))
+                hit = _limit_hit(runs[-1])
+                if hit:
+                    limit_hits.append(hit)
                 if outcome == "timeout" and not _responsive(client, notebook):
                     status, detail = "timeout", f"cell {cell.number} ignored the interrupt"
                     break
@@ -277,9 +433,18 @@ def run_submission(
                 except DeadKernelError:
                     status = watchdog.breach or "kernel_died"
             watchdog.stop()
-            kill_tree(km.provisioner.process.pid)  # type: ignore[union-attr]
+            # What is on disk or still running at the end counts too (it may be newer than the last scan).
+            watchdog.check(running=False)
+            kill_tree(km.provisioner.process.pid, run_token)  # type: ignore[union-attr]
         if watchdog is not None and watchdog.breach:
-            status = watchdog.breach
+            status, detail = watchdog.breach, watchdog.detail
+        elif status == "completed" and (limit_hits or client.truncated):
+            limit_hits += [f"printed more than {limits.output_bytes // 1024} KiB"] if client.truncated else []
+            status, detail = "resource_limit", "; ".join(limit_hits)
+        elif status == "completed" and any(r.outcome == "timeout" for r in runs):
+            status = "timeout"
+            detail = "; ".join(f"cell {r.number} ran longer than {limits.cell_timeout_s:g} s and was interrupted"
+                               for r in runs if r.outcome == "timeout")
         ran = {r.number for r in runs}
         runs.extend(CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran)
         return Execution(status, tuple(runs), time.monotonic() - started, client.truncated, detail)
