@@ -137,23 +137,28 @@ class Outputs:
         return [r for r in found if r is not None and "checks" in r]
 
 
+Work = Callable[[Job, Settings], Graded]
+
+
 def run_batch(
     jobs: Iterable[Job],
     settings: Settings,
     executor: Callable[[int], Executor],
     on_result: Callable[[Graded], None],
     workers: int,
+    work: Work = grade_job,
 ) -> None:
-    """Grade ``jobs`` on executors made by ``executor(workers)``, calling ``on_result`` as each ends.
+    """Grade ``jobs`` with ``work`` on executors made by ``executor(workers)``, calling
+    ``on_result`` as each ends.
 
     At most ``workers`` jobs are in flight.  When a worker dies, the pool cannot say whose
     job killed it, so the jobs in flight are graded again one at a time, each in a pool of
     its own: an innocent job then succeeds, and a job that kills its own worker is known.
     """
-    suspects = _run_pool(list(jobs), settings, executor, on_result, workers)
+    suspects = _run_pool(list(jobs), settings, executor, on_result, workers, work)
     for job in suspects:
         for attempt in range(1, WORKER_ATTEMPTS + 1):
-            if not _run_pool([job], settings, executor, on_result, 1):
+            if not _run_pool([job], settings, executor, on_result, 1, work):
                 break
             if attempt == WORKER_ATTEMPTS:
                 detail = f"the grading process died {attempt} times while grading this submission alone"
@@ -161,7 +166,7 @@ def run_batch(
 
 
 def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Executor],
-              on_result: Callable[[Graded], None], workers: int) -> list[Job]:
+              on_result: Callable[[Graded], None], workers: int, work: Work) -> list[Job]:
     """Grade ``jobs`` until done or the pool breaks; returns the jobs a broken pool lost."""
     pending = list(reversed(jobs))
     lost: list[Job] = []
@@ -173,7 +178,7 @@ def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Exe
             while (pending or running) and not broken:
                 while pending and len(running) < workers:
                     job = pending.pop()
-                    running[pool.submit(grade_job, job, settings)] = job
+                    running[pool.submit(work, job, settings)] = job
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = running.pop(future)

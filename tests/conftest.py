@@ -69,7 +69,7 @@ SAVE_LOAD_PLANTED = ("saved_before_training", "json_without_weights", "no_h5")
 def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """The save-load solution, English starter and planted examples, graded once by the CLI (two processes)."""
     out = tmp_path_factory.mktemp("save-load-records")
-    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter.en.ipynb",
+    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
                    *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in SAVE_LOAD_PLANTED)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     procs = [subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "save-load", "--lang", "en",

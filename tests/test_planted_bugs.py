@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reference import starters
 from tests.conftest import LECTURE, mutate
 
 ALL_CHECKS = {
@@ -97,6 +98,8 @@ BUGS = [
 def records(graded_batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("planted")
     paths = [mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in BUGS]
+    # The week-8 starter shares the run: it must run and earn only the parts it gives.
+    paths.append(mutate(starters.starter_path("week8", "ja"), folder / "starter.ipynb", []))
     return graded_batch(paths, "--cell-timeout", "45")
 
 
@@ -128,3 +131,16 @@ def test_old_keras_idioms_get_the_modern_spelling(records: dict[str, dict]) -> N
 def test_faked_evaluate_does_not_change_the_measured_accuracy(records: dict[str, dict]) -> None:
     measured = records["faked_evaluate"]["measured"]["accuracy"]
     assert measured < 0.5
+
+
+STARTER_EARNS = {"run.cells", "data.y_onehot", "data.y_agree", "compile.loss", "compile.optimizer", "compile.metrics",
+                 "fit.validation", "fit.history", "plots.loss", "plots.accuracy"}
+
+
+@pytest.mark.slow
+def test_the_starter_runs_and_earns_only_what_it_gives(records: dict[str, dict]) -> None:
+    record = records["starter"]
+    assert all(cell["outcome"] == "ok" for cell in record["cells"]), record["cells"]
+    passed = {c["id"] for c in record["checks"] if c["passed"]}
+    assert passed == STARTER_EARNS
+    assert record["score"] == sum(c["max_points"] for c in record["checks"] if c["id"] in STARTER_EARNS)

@@ -63,7 +63,7 @@ def test_planted_mistake_fails_the_right_checks(name: str, save_load_records: di
 
 @pytest.mark.slow
 def test_starter_earns_the_given_parts_only(save_load_records: dict[str, dict]) -> None:
-    record = save_load_records["starter.en"]
+    record = save_load_records["starter_en"]
     checks = checks_of(record)
     left_to_student = SAVING_CHECKS | {"custom.file_names"}
     assert record["status"] == "graded"
@@ -74,10 +74,10 @@ def test_starter_earns_the_given_parts_only(save_load_records: dict[str, dict]) 
 
 def test_japanese_and_english_starters_have_the_same_code() -> None:
     def code(lang: str) -> list[str]:
-        cells = nbformat.read(SAVE_LOAD / f"starter.{lang}.ipynb", as_version=4).cells
+        cells = nbformat.read(SAVE_LOAD / f"starter_{lang}.ipynb", as_version=4).cells
         return [c.source.split("# TODO")[0] for c in cells if c.cell_type == "code"]
     assert code("en") == code("ja")
-    assert any("# TODO" in c.source for c in nbformat.read(SAVE_LOAD / "starter.ja.ipynb", as_version=4).cells)
+    assert any("# TODO" in c.source for c in nbformat.read(SAVE_LOAD / "starter_ja.ipynb", as_version=4).cells)
 
 
 # Hostile and broken model files, judged by the grader's side alone (no kernel).

@@ -130,7 +130,7 @@ def _kernel_spec_dir(root: Path, env: dict[str, str]) -> Path:
     return root / "kernels"
 
 
-def _rss_mb(pids: list[int]) -> float:
+def rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
         try:
@@ -189,7 +189,7 @@ class _Watchdog(threading.Thread):
     def check(self, slow: bool = True, running: bool = True) -> None:
         """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
         tree = process_tree(self.pid)
-        self.peak_mb = max(self.peak_mb, _rss_mb(tree))
+        self.peak_mb = max(self.peak_mb, rss_mb(tree))
         disk: float | None = 0.0
         processes = len(tree)
         if slow:
