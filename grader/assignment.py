@@ -8,6 +8,7 @@ the reference module, the single source of truth.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import os
 import tomllib
@@ -141,6 +142,15 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         points=points,
         custom=custom,
     )
+
+
+def digest(assignment: Assignment) -> str:
+    """sha256 of what defines the grading: ``assignment.toml`` and the custom tests beside it."""
+    files = [assignment.folder / "assignment.toml", *sorted(assignment.folder.glob("test_*.py"))]
+    hasher = hashlib.sha256()
+    for path in files:
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return hasher.hexdigest()
 
 
 def with_limits(assignment: Assignment, cell_timeout_s: float | None = None, total_timeout_s: float | None = None) -> Assignment:

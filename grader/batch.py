@@ -36,6 +36,8 @@ class Settings:
     assignments_root: str
     lang: str
     max_score: float
+    # sha256 of the assignment's description and custom tests: a record made under another is redone.
+    assignment_digest: str = ""
     cell_timeout_s: float | None = None
     total_timeout_s: float | None = None
 
@@ -77,6 +79,7 @@ def package(job: Job, record: Any, settings: Settings, assignment: Any) -> Grade
     from grader.report.feedback_html import feedback_page
 
     data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=fingerprint(job.path))
+    data["assignment_sha256"] = settings.assignment_digest
     # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
     expected = assignment.expected if record.facts is not None else None
     return Graded(job, data, feedback_page(record, expected, settings.lang))
@@ -96,12 +99,13 @@ def grader_error(job: Job, settings: Settings, detail: str, trace: str = "") -> 
     }
 
 
-def is_done(record: dict[str, Any] | None, job: Job, assignment: str) -> bool:
+def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool:
     """Whether a record on disk still stands for ``job`` (else the job is graded again)."""
     return (
         record is not None
         and record.get("status") != "grader_error"
-        and record.get("assignment") == assignment
+        and record.get("assignment") == settings.assignment
+        and record.get("assignment_sha256") == settings.assignment_digest
         and record.get("grader_version") == grader.__version__
         and record.get("submission_sha256") == fingerprint(job.path)
     )

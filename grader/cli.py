@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
-from grader.assignment import Assignment, AssignmentError, assignments_dir, available, load_assignment, with_limits
+from grader.assignment import Assignment, AssignmentError, assignments_dir, available, digest, load_assignment, with_limits
 from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
@@ -52,7 +52,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     else:
         jobs = find_submissions([Path(p) for p in args.submissions])
     settings = Settings(assignment.name, str(assignment.folder.parent), args.lang or default_language(),
-                        assignment.max_score, args.cell_timeout, args.total_timeout)
+                        assignment.max_score, args.cell_timeout, args.total_timeout, digest(assignment))
     outputs = Outputs(Path(args.out)) if args.out else None
     if len(jobs) == 1 and not args.scheduler:
         results = [_grade_here(jobs[0], assignment, settings, console, outputs)]
@@ -93,7 +93,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
     todo = jobs
     if outputs is not None and not args.regrade:
         existing = {job.id: outputs.existing(job) for job in jobs}
-        todo = [job for job in jobs if not is_done(existing[job.id], job, settings.assignment)]
+        todo = [job for job in jobs if not is_done(existing[job.id], job, settings)]
         done = [existing[job.id] for job in jobs if job not in todo]
         if done:
             console.print(text(settings.lang, "ui", "resumed", done=len(done), todo=len(todo)), highlight=False)
