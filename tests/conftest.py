@@ -41,23 +41,26 @@ def read_records(out: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
 
 
+def grade_many(assignment: str, submissions: list[Path], out: Path, *extra: str, jobs: int = 2) -> subprocess.Popen[str]:
+    """Start one ``grader grade`` batch (``jobs`` workers: by default the machine's two cores)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", assignment, "--lang", "en",
+                             "--jobs", str(jobs), "--out", str(out), *extra, *map(str, submissions)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def finished(batch: subprocess.Popen[str], out: Path) -> dict[str, dict]:
+    log = batch.communicate(timeout=1200)[0]
+    assert batch.returncode == 0, log[-3000:]
+    return read_records(out)
+
+
 @pytest.fixture(scope="session")
 def graded_batch(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, dict]]:
-    """Grade several submissions in parallel CLI processes (two: the machine's cores)."""
+    """Grade several week-8 submissions in one batch."""
     def run(submissions: list[Path], *extra: str) -> dict[str, dict]:
         out = tmp_path_factory.mktemp("records")
-        halves = [submissions[0::2], submissions[1::2]]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        procs = [
-            subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en",
-                              "--out", str(out), *extra, *map(str, half)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-            for half in halves if half
-        ]
-        logs = [p.communicate(timeout=900)[0] for p in procs]
-        for proc, log in zip(procs, logs):
-            assert proc.returncode == 0, log[-3000:]
-        return read_records(out)
+        return finished(grade_many("week8", submissions, out, *extra), out)
     return run
 
 
@@ -67,16 +70,8 @@ SAVE_LOAD_PLANTED = ("saved_before_training", "json_without_weights", "no_h5")
 
 @pytest.fixture(scope="session")
 def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """The save-load solution, English starter and planted examples, graded once by the CLI (two processes)."""
+    """The save-load solution, English starter and planted examples, graded once in one batch."""
     out = tmp_path_factory.mktemp("save-load-records")
     submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
                    *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in SAVE_LOAD_PLANTED)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "save-load", "--lang", "en",
-                               "--out", str(out), *map(str, half)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-             for half in (submissions[0::2], submissions[1::2])]
-    for proc in procs:
-        log = proc.communicate(timeout=900)[0]
-        assert proc.returncode == 0, log[-3000:]
-    return read_records(out)
+    return finished(grade_many("save-load", submissions, out), out)

@@ -9,9 +9,6 @@ Keras starts once per assignment and identical measurements are trained once.
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import nbformat
 import pytest
 
 from reference import examples, starters
-from tests.conftest import ROOT, read_records
+from tests.conftest import ROOT, finished, grade_many
 
 ASSIGNMENTS = ("mlp", "mnist-cnn", "cifar10")
 
@@ -72,18 +69,10 @@ def submissions(name: str) -> list[Path]:
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Every assignment's submissions, graded by one CLI process per assignment, in parallel."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     outs = {name: tmp_path_factory.mktemp(name) for name in ASSIGNMENTS}
-    procs = {
-        name: subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", name, "--lang", "en",
-                                "--out", str(outs[name]), *map(str, submissions(name))],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        for name in ASSIGNMENTS
-    }
-    logs = {name: proc.communicate(timeout=1200)[0] for name, proc in procs.items()}
-    for name, proc in procs.items():
-        assert proc.returncode == 0, logs[name][-3000:]
-    return {name: read_records(outs[name]) for name in ASSIGNMENTS}
+    # One process per assignment, one worker each: three at once on two cores.
+    batches = {name: grade_many(name, submissions(name), outs[name], jobs=1) for name in ASSIGNMENTS}
+    return {name: finished(batch, outs[name]) for name, batch in batches.items()}
 
 
 def checks_of(record: dict) -> dict[str, dict]:

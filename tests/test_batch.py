@@ -108,13 +108,27 @@ def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tu
     assert "7" in summary and "grader" in summary
 
 
+def subset_of(classroom: Path, folder: Path, names: set[str]) -> Path:
+    folder.mkdir()
+    for entry in classroom.iterdir():
+        if entry.name in names:
+            os.symlink(entry, folder / entry.name)
+    return folder
+
+
+# The submissions that cost no training, and their ids in the gradebook.
+CHEAP = {"=cmd.ipynb", "empty.ipynb", "nobody", "quick.py"}
+CHEAP_IDS = ("'=cmd", "empty", "nobody", "quick")
+
+
 def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
 ) -> None:
+    folder = subset_of(classroom, tmp_path / "class", CHEAP | {"alice.ipynb"})
     out = tmp_path / "resumed"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "2",
-               "--out", str(out), *LIMITS, str(classroom)]
+               "--out", str(out), *LIMITS, str(folder)]
     batch = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")) and time.monotonic() < deadline and batch.poll() is None:
@@ -122,14 +136,15 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait()
     first = {p.name for p in out.glob("*.json")}
-    assert first and len(first) < len(EXPECTED_STATUS)
+    assert first and len(first) < 5
     for path in out.glob("*.json"):
         json.loads(path.read_text())  # every record on disk is whole
-    resumed = grade_class(classroom, out)
+    resumed = grade_class(folder, out)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert f"{len(first)} already graded" in resumed.stdout
-    assert gradebook_rows(out) == gradebook_rows(uninterrupted[0])
-    assert messages(out) == messages(uninterrupted[0])
+    ids = (*CHEAP_IDS, "alice")
+    assert gradebook_rows(out) == {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in ids}
+    assert messages(out) == {k: v for k, v in messages(uninterrupted[0]).items() if k in {i.lstrip("'") for i in ids}}
 
 
 def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
@@ -137,18 +152,13 @@ def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
 ) -> None:
     from distributed import LocalCluster
 
-    # The submissions that cost no training: the point is the scheduler, not the grading again.
-    cheap = {"=cmd.ipynb", "empty.ipynb", "nobody", "quick.py"}
-    subset = tmp_path / "class"
-    subset.mkdir()
-    for entry in classroom.iterdir():
-        if entry.name in cheap:
-            os.symlink(entry, subset / entry.name)
+    # The point is the scheduler, not the grading again: the cheap submissions will do.
+    subset = subset_of(classroom, tmp_path / "class", CHEAP)
     out = tmp_path / "dask"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         run = grade_class(subset, out, "--scheduler", cluster.scheduler_address)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    local = {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in ("'=cmd", "empty", "nobody", "quick")}
+    local = {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in CHEAP_IDS}
     assert gradebook_rows(out) == local
 
 

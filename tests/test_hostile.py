@@ -10,7 +10,6 @@ before any kernel starts.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from pathlib import Path
 

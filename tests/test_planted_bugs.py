@@ -4,7 +4,6 @@ checks with the right message, and passes the checks it does not touch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 

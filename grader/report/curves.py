@@ -15,7 +15,6 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from grader.assignment import AssignmentError, load_assignment
