@@ -51,6 +51,22 @@ GRADE = Text(
     "このフォルダで `pytest --assignment={name}` を実行すると、いつでも採点結果を確認できます。",
 )
 
+# Load MNIST, prepare it (TODO), a placeholder model (TODO), compile, fit (TODO), evaluate:
+# the MNIST starters share these cells and differ in their texts.
+MNIST_CELLS: tuple[Text | str, ...] = (
+    IMPORTS,
+    '(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\nprint(x_train.shape, x_train.dtype, y_train.shape)',
+    Text("## 1. Prepare the data", "## 1. データの準備"),
+    f"# TODO[prepare]\n\n{ONE_HOT}\nprint(x_train.shape, x_train.dtype, y_train.shape)",
+    Text("## 2. The model", "## 2. モデル"),
+    'model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    keras.layers.Flatten(),  # TODO[layers]\n'
+    '    keras.layers.Dense(10, activation="softmax"),\n])\nmodel.summary()',
+    'model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])',
+    Text("## 3. Training", "## 3. 学習"),
+    "# TODO[fit]\nhistory = model.fit(x_train, y_train, epochs=1, validation_data=(x_test, y_test))",
+    EVALUATE,
+)
+
 WEEK8 = Starter(
     title=Text("Week 8: a CNN on MNIST", "第8回: MNIST の CNN"),
     intro=Text(
@@ -63,21 +79,7 @@ WEEK8 = Starter(
         "20 エポック、テストセットで検証しながら学習させ、学習曲線を描きます。講義の精度は 0.993 です。"
         "`TODO` の部分を完成させてください。",
     ),
-    cells=(
-        IMPORTS,
-        '(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\nprint(x_train.shape, x_train.dtype, y_train.shape)',
-        Text("## 1. Prepare the data", "## 1. データの準備"),
-        f"# TODO[prepare]\n\n{ONE_HOT}\nprint(x_train.shape, x_train.dtype, y_train.shape)",
-        Text("## 2. The model", "## 2. モデル"),
-        'model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    keras.layers.Flatten(),  # TODO[layers]\n'
-        '    keras.layers.Dense(10, activation="softmax"),\n])\nmodel.summary()',
-        'model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])',
-        Text("## 3. Training", "## 3. 学習"),
-        "# TODO[fit]\nhistory = model.fit(x_train, y_train, epochs=1, validation_data=(x_test, y_test))",
-        EVALUATE,
-        Text("## 4. Learning curves", "## 4. 学習曲線"),
-        CURVES,
-    ),
+    cells=(*MNIST_CELLS, Text("## 4. Learning curves", "## 4. 学習曲線"), CURVES),
     todos={
         "prepare": Text("reshape x_train and x_test to (N, 28, 28, 1), convert them to float32 and scale them to [0, 1]",
                         "x_train と x_test を (N, 28, 28, 1) に変形し、float32 に変換して [0, 1] にスケーリングする"),
@@ -99,20 +101,7 @@ MLP = Starter(
         "バッチサイズ 1000、10 エポック学習させ、テストセットで検証します。講義の精度は 0.98 です。"
         "`TODO` の部分を完成させてください。",
     ),
-    cells=(
-        IMPORTS,
-        '(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\nprint(x_train.shape, x_train.dtype, y_train.shape)',
-        Text("## 1. Prepare the data", "## 1. データの準備"),
-        f"# TODO[prepare]\n\n{ONE_HOT}\nprint(x_train.shape, x_train.dtype, y_train.shape)",
-        Text("## 2. The model", "## 2. モデル"),
-        'model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    keras.layers.Flatten(),  # TODO[layers]\n'
-        '    keras.layers.Dense(10, activation="softmax"),\n])\nmodel.summary()',
-        'model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])',
-        Text("## 3. Training", "## 3. 学習"),
-        "# TODO[fit]\nhistory = model.fit(x_train, y_train, epochs=1, validation_data=(x_test, y_test))",
-        EVALUATE,
-        CURVES,
-    ),
+    cells=(*MNIST_CELLS, CURVES),
     todos={
         "prepare": Text("flatten x_train and x_test to (N, 784), convert them to float32 and scale them to [0, 1]",
                         "x_train と x_test を (N, 784) に平坦化し、float32 に変換して [0, 1] にスケーリングする"),
