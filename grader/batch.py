@@ -36,10 +36,10 @@ class Settings:
     assignments_root: str
     lang: str
     max_score: float
-    # sha256 of the assignment's description and custom tests: a record made under another is redone.
-    assignment_digest: str = ""
     cell_timeout_s: float | None = None
     total_timeout_s: float | None = None
+    # sha256 of the assignment's description and custom tests: a record made under another is redone.
+    assignment_digest: str = ""
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         jobs = [one_submission(Path(args.submissions[0]))]
     else:
         jobs = find_submissions([Path(p) for p in args.submissions])
-    settings = Settings(assignment.name, str(assignment.folder.parent), args.lang or default_language(),
-                        assignment.max_score, args.cell_timeout, args.total_timeout, digest(assignment))
+    settings = Settings(assignment=assignment.name, assignments_root=str(assignment.folder.parent),
+                        lang=args.lang or default_language(), max_score=assignment.max_score,
+                        cell_timeout_s=args.cell_timeout, total_timeout_s=args.total_timeout,
+                        assignment_digest=digest(assignment))
     outputs = Outputs(Path(args.out)) if args.out else None
     if len(jobs) == 1 and not args.scheduler:
         results = [_grade_here(jobs[0], assignment, settings, console, outputs)]
