@@ -116,8 +116,13 @@ def build_notebook(exercise: str) -> nbformat.NotebookNode:
         nbformat.v4.new_markdown_cell("## Run"),
         *(nbformat.v4.new_code_cell(source) for source in (*RUN_CELLS, *EXTRA_CELLS.get(exercise, ()))),
     ]
+    return assemble(cells, exercise)
+
+
+def assemble(cells: list[nbformat.NotebookNode], prefix: str) -> nbformat.NotebookNode:
+    """A valid v4 notebook of ``cells`` with stable ids (``prefix-NN``), so regenerating is exact."""
     for index, cell in enumerate(cells):
-        cell.id = f"{exercise}-{index:02d}"
+        cell.id = f"{prefix}-{index:02d}"
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

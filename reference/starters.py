@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from reference.notebooks import assemble
+
 ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
 LANGUAGES = ("ja", "en")
 TODO = re.compile(r"# TODO\[(\w+)\]")
@@ -218,15 +220,7 @@ def build_starter(name: str, lang: str) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_markdown_cell(getattr(cell, lang)))
         else:
             cells.append(nbformat.v4.new_code_cell(_code(cell, starter.todos, lang)))
-    for index, cell in enumerate(cells):
-        cell.id = f"{name}-starter-{index:02d}"
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-    }
-    nbformat.validate(notebook)
-    return notebook
+    return assemble(cells, f"{name}-starter")
 
 
 def starter_path(name: str, lang: str) -> Path:
