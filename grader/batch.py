@@ -75,28 +75,28 @@ def grade_job(job: Job, settings: Settings) -> Graded:
 
 def package(job: Job, record: Any, settings: Settings, assignment: Any) -> Graded:
     """A graded ``Record`` as what crosses back to the batch: JSON data and the feedback page."""
-    from grader.report import json_record
     from grader.report.feedback_html import feedback_page
 
-    data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=fingerprint(job.path))
-    data["assignment_sha256"] = settings.assignment_digest
+    data = _document(job, record, settings, fingerprint(job.path))
     # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
     expected = assignment.expected if record.facts is not None else None
     return Graded(job, data, feedback_page(record, expected, settings.lang))
 
 
-def grader_error(job: Job, settings: Settings, detail: str, trace: str = "") -> dict[str, Any]:
-    """The record of a job the grader failed on: no score, a status that says so."""
-    from grader.checks import Message
-    from grader.messages import one_line
+def grader_error(job: Job, settings: Settings, detail: str, trace: str | None = None) -> dict[str, Any]:
+    """The record of a job the grader failed on, in the same JSON shape as every record."""
+    from grader.engine import grader_failure
 
-    return {
-        "id": job.id, "assignment": settings.assignment, "submission": job.path.name, "status": "grader_error",
-        "score": 0.0, "max_score": settings.max_score, "duration_s": 0.0, "timings": {}, "submission_sha256": None,
-        "grader_version": grader.__version__, "language": settings.lang, "checks": [], "notes": [],
-        "error": one_line(Message("grader.internal", {"detail": detail[:500]}), settings.lang),
-        "grader_traceback": trace,
-    }
+    return _document(job, grader_failure(settings.assignment, job.path, settings.max_score, detail, trace), settings, None)
+
+
+def _document(job: Job, record: Any, settings: Settings, submission_sha256: str | None) -> dict[str, Any]:
+    """A record as its JSON document, stamped with what ``is_done`` compares."""
+    from grader.report import json_record
+
+    data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=submission_sha256)
+    data["assignment_sha256"] = settings.assignment_digest
+    return data
 
 
 def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool:

@@ -165,6 +165,12 @@ def refused(path: Path, assignment: Assignment, reason: InvalidSubmission, durat
                   _score(assignment, None), error=Message(reason.reason, {"detail": reason.detail, "file": path.name}))
 
 
+def grader_failure(assignment: str, path: Path, max_score: float, detail: str, trace: str | None = None) -> Record:
+    """The record of a submission the grader itself failed on, outside ``grade`` (a lost worker)."""
+    return Record(assignment, path.name, "grader_error", 0.0, max_score, 0.0, (),
+                  error=Message("grader.internal", {"detail": detail[:500]}), grader_traceback=trace)
+
+
 def grade(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
     """Grade ``path`` against ``assignment``; always returns a record."""
     started = time.monotonic()
