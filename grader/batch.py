@@ -13,6 +13,7 @@ dies is replaced; a submission that kills its worker even when graded alone gets
 from __future__ import annotations
 
 import functools
+import os
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -26,6 +27,8 @@ from grader.submissions import Job, fingerprint
 
 FEEDBACK_DIR = "feedback"
 WORKER_ATTEMPTS = 2
+# TensorFlow's own thread pool, read when TensorFlow starts (in the worker and in each kernel).
+THREADS_VARIABLE = "TF_NUM_INTRAOP_THREADS"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,15 @@ class Graded:
     job: Job
     record: dict[str, Any]
     feedback: str | None
+
+
+def share_cores(workers: int) -> None:
+    """Run first in each local worker: TensorFlow's threads sized to the worker's share of the cores.
+
+    Without it every worker (and every kernel it starts) sizes its pool to all the cores, and
+    ``workers`` pools on the same cores slow each other down.  A value the user set stays.
+    """
+    os.environ.setdefault(THREADS_VARIABLE, str(max(1, (os.cpu_count() or 1) // workers)))
 
 
 @functools.lru_cache(maxsize=2)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, assignments_dir, available, digest, load_assignment, with_limits
-from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch
+from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch, share_cores
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
@@ -131,7 +131,8 @@ def _executor(args: argparse.Namespace) -> Callable[[int], Executor]:
         client = Client(args.scheduler)
         return lambda workers: client.get_executor()
     # Fresh interpreters: TensorFlow does not survive a fork.
-    return lambda workers: ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return lambda workers: ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=share_cores, initargs=(workers,))
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:

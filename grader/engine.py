@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from grader.architecture import signature
-from grader import custom
+from grader import custom, measurements
 from grader.assignment import Assignment
 from grader.checks import Message, Outcome, load_all
 from grader.datasets import Dataset, DatasetError, cache_dir, load
@@ -82,20 +81,11 @@ def _dataset(name: str) -> Dataset:
     return load(name)
 
 
-# The grader's training is deterministic, so identical inputs give identical results:
-# a batch of submissions with the same architecture and data trains once.
-_TRAINED: dict[str, Any] = {}
-
-
-def _training_key(*parts: Any) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            digest.update(f"{part.dtype}{part.shape}".encode())
-            digest.update(np.ascontiguousarray(part).tobytes())
-        else:
-            digest.update(repr(part).encode())
-    return digest.hexdigest()
+def _as_trained(values: Any) -> np.ndarray:
+    """Data as the grader trains on it: numbers as float32 (Keras's own type), so a float64 copy
+    of the same data is the same measurement."""
+    array = np.asarray(values)
+    return array.astype(np.float32) if array.dtype.kind in "fiub" else array
 
 
 def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int) -> Facts:
@@ -118,13 +108,14 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else 32
     # The first test images the student's set has in common with the dataset (all by default).
     x_test, truth = np.asarray(x_test)[known][:expected.measure_test_samples], truth[known][:expected.measure_test_samples]
-    key = _training_key(signature(facts.architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
-                        samples, epochs, batch_size, seed, np.asarray(x_train[:samples]), np.asarray(y_train[:samples]),
-                        x_test, truth)
-    if key not in _TRAINED:
-        _TRAINED[key] = train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth,
-                                           samples=samples, epochs=epochs, batch_size=batch_size, seed=seed)
-    return dataclasses.replace(facts, training=_TRAINED[key])
+    x_train, y_train, x_test = _as_trained(x_train[:samples]), _as_trained(y_train[:samples]), _as_trained(x_test)
+    # Identical inputs train to identical results: a measurement made before (by any grading on
+    # this machine) is reused.
+    key = measurements.key(signature(facts.architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
+                           samples, epochs, batch_size, seed, x_train, y_train, x_test, truth)
+    training = measurements.remembered(key, lambda: train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth,
+                                                                       samples=samples, epochs=epochs, batch_size=batch_size, seed=seed))
+    return dataclasses.replace(facts, training=training)
 
 
 def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | None = None) -> tuple[CheckResult, ...]:

@@ -42,8 +42,13 @@ def read_records(out: Path) -> dict[str, dict]:
 
 
 def grade_many(assignment: str, submissions: list[Path], out: Path, *extra: str, jobs: int = 2) -> subprocess.Popen[str]:
-    """Start one ``grader grade`` batch (``jobs`` workers: by default the machine's two cores)."""
+    """Start one ``grader grade`` batch (``jobs`` workers: by default the machine's two cores).
+
+    Batches run beside other gradings (one worker each, or several batches at once): one
+    TensorFlow thread per kernel keeps them from slowing each other down.
+    """
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", assignment, "--lang", "en",
                              "--jobs", str(jobs), "--out", str(out), *extra, *map(str, submissions)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

@@ -3,41 +3,48 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from grader.assignment import load_assignment
-from tests.conftest import SOLUTION, grader_cli
+from tests.conftest import ROOT, SOLUTION
 
 pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="module")
-def cli_record(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def both_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, tuple[subprocess.CompletedProcess[str], dict, Path]]:
+    """The solution graded by ``grader grade`` and by ``pytest --assignment=week8`` (run by a
+    student in the folder of their notebook), both at once: one TensorFlow thread each."""
     out = tmp_path_factory.mktemp("cli")
-    done = grader_cli("grade", "--assignment", "week8", "--lang", "en", "--out", str(out), str(SOLUTION))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return json.loads((out / "solution.json").read_text())
+    folder = tmp_path_factory.mktemp("student")
+    shutil.copy(SOLUTION, folder / "my_notebook.ipynb")
+    records = folder / "records"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100", "TF_NUM_INTRAOP_THREADS": "1"}
+    cli = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--out", str(out),
+                            str(SOLUTION)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    student = subprocess.Popen([sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v", "-p", "no:cacheprovider",
+                                f"--grader-out={records}", f"--junitxml={folder / 'junit.xml'}"],
+                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    cli_log, student_log = cli.communicate(timeout=600)[0], student.communicate(timeout=600)[0]
+    assert cli.returncode == 0, cli_log[-3000:]
+    done = subprocess.CompletedProcess(student.args, student.returncode, student_log, "")
+    return json.loads((out / "solution.json").read_text()), (done, json.loads((records / "my_notebook.json").read_text()), folder)
 
 
 @pytest.fixture(scope="module")
-def pytest_run(tmp_path_factory: pytest.TempPathFactory):
-    """``pytest --assignment=week8`` run by a student in the folder of their notebook."""
-    import subprocess
-    import sys
+def cli_record(both_runs) -> dict:
+    return both_runs[0]
 
-    folder = tmp_path_factory.mktemp("student")
-    shutil.copy(SOLUTION, folder / "my_notebook.ipynb")
-    out = folder / "records"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v",
-         "-p", "no:cacheprovider", f"--grader-out={out}", f"--junitxml={folder / 'junit.xml'}"],
-        cwd=folder, capture_output=True, text=True, timeout=600,
-        env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "COLUMNS": "100"},
-    )
-    return done, json.loads((out / "my_notebook.json").read_text()), folder
+
+@pytest.fixture(scope="module")
+def pytest_run(both_runs) -> tuple[subprocess.CompletedProcess[str], dict, Path]:
+    return both_runs[1]
 
 
 @pytest.mark.slow

@@ -99,7 +99,7 @@ def records(graded_batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     paths = [mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in BUGS]
     # The week-8 starter shares the run: it must run and earn only the parts it gives.
     paths.append(mutate(starters.starter_path("week8", "ja"), folder / "starter.ipynb", []))
-    return graded_batch(paths, "--cell-timeout", "45")
+    return graded_batch(paths, "--cell-timeout", "30")
 
 
 @pytest.mark.slow

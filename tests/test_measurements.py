@@ -1,0 +1,66 @@
+"""The grader's measurements are remembered on disk: reused when every input is the same,
+measured again when any differs or the stored entry is not a valid measurement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import measurements
+from grader.datasets.cache import CACHE_ENV
+from grader.training import Training
+
+MEASURED = Training(0.93, 4000, 1, 128, 10_000, 6.5)
+
+
+@pytest.fixture(autouse=True)
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    return tmp_path / measurements.FOLDER
+
+
+class Counting:
+    def __init__(self, result: Training) -> None:
+        self.result, self.calls = result, 0
+
+    def __call__(self) -> Training:
+        self.calls += 1
+        return self.result
+
+
+def test_a_measurement_is_made_once_and_then_read_back() -> None:
+    key = measurements.key("stack", np.zeros((4, 28, 28, 1), np.float32))
+    measure = Counting(MEASURED)
+    assert measurements.remembered(key, measure) == MEASURED
+    assert measurements.remembered(key, measure) == MEASURED
+    assert measure.calls == 1
+
+
+def test_any_different_input_is_a_different_measurement() -> None:
+    x = np.zeros((4, 28, 28, 1), np.float32)
+    changed = x.copy()
+    changed[0, 0, 0, 0] = 1.0
+    keys = {measurements.key("stack", x), measurements.key("stack", changed), measurements.key("other stack", x),
+            measurements.key("stack", x.reshape(4, 784)), measurements.key("stack", x.astype(np.float64))}
+    assert len(keys) == 5
+
+
+def test_a_failed_measurement_is_not_kept(cache: Path) -> None:
+    measure = Counting(Training(None, 4000, 1, 128, 10_000, 0.1, "MemoryError: out of memory"))
+    for _ in range(2):
+        assert measurements.remembered("k", measure).error == "MemoryError: out of memory"
+    assert measure.calls == 2
+    assert not list(cache.glob("*.json"))
+
+
+@pytest.mark.parametrize("stored", ["not json", '{"accuracy": 7.0, "samples": 4000, "epochs": 1, "batch_size": 128, '
+                                                '"test_samples": 10000, "seconds": 1.0, "error": null}',
+                                    '{"accuracy": 0.99}', "[]"])
+def test_an_entry_that_is_not_a_valid_measurement_is_measured_again(cache: Path, stored: str) -> None:
+    cache.mkdir(parents=True)
+    (cache / "k.json").write_text(stored)
+    measure = Counting(MEASURED)
+    assert measurements.remembered("k", measure) == MEASURED
+    assert measure.calls == 1
