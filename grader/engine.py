@@ -105,7 +105,8 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
         return dataclasses.replace(facts, build_error="the test images could not be matched to the dataset's test set")
     known = truth >= 0
     samples, epochs = expected.measure_samples, expected.measure_epochs
-    batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else 32
+    # The student's batch size; the assignment's when their fit never ran.
+    batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else expected.batch_size
     # The first test images the student's set has in common with the dataset (all by default).
     x_test, truth = np.asarray(x_test)[known][:expected.measure_test_samples], truth[known][:expected.measure_test_samples]
     x_train, y_train, x_test = _as_trained(x_train[:samples]), _as_trained(y_train[:samples]), _as_trained(x_test)

@@ -3,12 +3,14 @@ checks with the right message, and passes the checks it does not touch."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from reference import starters
-from tests.conftest import LECTURE, mutate
+from tests.conftest import LECTURE, background_planted, finished, grade_many, mutate
 
 ALL_CHECKS = {
     "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
@@ -71,7 +73,7 @@ BUGS = [
     Bug("patched_count_params", [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)"),
                                  ("model.summary()", "model.summary()\nfrom tensorflow.keras import Model\nModel.count_params = lambda self: 665738")],
         {"model.params": "665,738", "model.layers": "filters=32"}, {"model.output_shapes", "results.accuracy"}),
-    Bug("faked_evaluate", [("optimizer='adam'", "optimizer=__import__('keras').optimizers.SGD(learning_rate=1e-7)"),
+    Bug("faked_evaluate", [("optimizer='adam'", "optimizer='sgd'"),
                            ("score = model.evaluate(x_test, y_test, verbose=0)",
                             "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, y_test, verbose=0)")],
         {"results.accuracy": "measured by the grader", "compile.optimizer": "SGD"}),
@@ -93,13 +95,20 @@ BUGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def records(graded_batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    folder = tmp_path_factory.mktemp("planted")
+def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
+    """Write each planted bug (and the week-8 starter) into ``folder`` and start grading them
+    in one batch, writing to ``folder / "out"``.  The suite starts it early (``conftest``)."""
     paths = [mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in BUGS]
     # The week-8 starter shares the run: it must run and earn only the parts it gives.
     paths.append(mutate(starters.starter_path("week8", "ja"), folder / "starter.ipynb", []))
-    return graded_batch(paths, "--cell-timeout", "30")
+    # A generous cell limit: the batch runs beside the rest of the suite on a loaded machine.
+    return grade_many("week8", paths, folder / "out", "--cell-timeout", "60")
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, dict]:
+    batch, out = background_planted()
+    return finished(batch, out)
 
 
 @pytest.mark.slow
