@@ -99,8 +99,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _background.update(folder=folder, batch=start_planted_batch(folder))
 
 
+@pytest.fixture(scope="session")
 def background_planted() -> tuple[subprocess.Popen[str], Path]:
-    """The planted-bug batch started by ``pytest_runtest_setup``, and its output folder."""
+    """The planted-bug batch started by ``pytest_runtest_setup``, and its output folder.
+
+    A fixture, not an import: test modules import ``tests.conftest``, a second copy of this
+    module beside the one pytest loaded (whose hooks started the batch).
+    """
     folder = _background["folder"]
     assert isinstance(folder, Path)
     return _background["batch"], folder / "out"  # type: ignore[return-value]

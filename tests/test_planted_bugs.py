@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reference import starters
-from tests.conftest import LECTURE, background_planted, finished, grade_many, mutate
+from tests.conftest import LECTURE, finished, grade_many, mutate
 
 ALL_CHECKS = {
     "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
@@ -106,8 +106,8 @@ def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
 
 
 @pytest.fixture(scope="module")
-def records() -> dict[str, dict]:
-    batch, out = background_planted()
+def records(background_planted: tuple[subprocess.Popen[str], Path]) -> dict[str, dict]:
+    batch, out = background_planted
     return finished(batch, out)
 
 
