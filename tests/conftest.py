@@ -13,16 +13,27 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.batch import THREADS_VARIABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 WEEK8 = ROOT / "assignments" / "week8"
 SOLUTION = WEEK8 / "solution.ipynb"
 LECTURE = WEEK8 / "examples" / "lecture.ipynb"
 
 
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``grader`` or ``pytest`` process started by a test: this checkout first."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", **extra)
+
+
+def one_thread() -> dict[str, str]:
+    """For gradings that run beside others: one TensorFlow thread per kernel (unless set)."""
+    return {THREADS_VARIABLE: os.environ.get(THREADS_VARIABLE, "1")}
+
+
 def grader_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run the ``grader`` command line in a fresh interpreter, as a user would."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100")
-    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=timeout, env=cli_env())
 
 
 def mutate(source: Path, target: Path, edits: list[tuple[str, str]], extra_cells: list[str] = ()) -> Path:
@@ -48,11 +59,9 @@ def grade_many(assignment: str, submissions: list[Path], out: Path, *extra: str,
     Batches run beside other gradings (one worker each, or several batches at once): one
     TensorFlow thread per kernel keeps them from slowing each other down.
     """
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", assignment, "--lang", "en",
                              "--jobs", str(jobs), "--out", str(out), *extra, *map(str, submissions)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(**one_thread()))
 
 
 def finished(batch: subprocess.Popen[str], out: Path) -> dict[str, dict]:

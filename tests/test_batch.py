@@ -25,7 +25,7 @@ from grader.batch import Graded, Settings, run_batch
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
 from grader.report.gradescope import gradescope_results
 from grader.submissions import Job, find_submissions
-from tests.conftest import ROOT, SOLUTION, WEEK8, grader_cli
+from tests.conftest import ROOT, SOLUTION, WEEK8, cli_env, grader_cli
 
 # Generous for a loaded machine (the solution's slowest cell, its fit, takes about 7 s on 2 idle
 # cores; the planted-bug batch runs beside this module).
@@ -129,10 +129,9 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     # A submission that takes a while but costs no training is the one the kill interrupts.
     folder = subset_of(classroom, tmp_path / "class", CHEAP | {"slow.py"})
     out = tmp_path / "resumed"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "2",
                "--out", str(out), *LIMITS, str(folder)]
-    batch = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    batch = subprocess.Popen(command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")) and time.monotonic() < deadline and batch.poll() is None:
         time.sleep(0.2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from tests.conftest import ROOT, SOLUTION
+from tests.conftest import SOLUTION, cli_env, one_thread
 
 pytest_plugins = ["pytester"]
 
@@ -25,7 +24,7 @@ def both_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, tuple[sub
     folder = tmp_path_factory.mktemp("student")
     shutil.copy(SOLUTION, folder / "my_notebook.ipynb")
     records = folder / "records"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100", "TF_NUM_INTRAOP_THREADS": "1"}
+    env = cli_env(**one_thread())
     cli = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--out", str(out),
                             str(SOLUTION)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     student = subprocess.Popen([sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v", "-p", "no:cacheprovider",
