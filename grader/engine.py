@@ -85,7 +85,7 @@ def _as_trained(values: Any) -> np.ndarray:
     """Data as the grader trains on it: numbers as float32 (Keras's own type), so a float64 copy
     of the same data is the same measurement."""
     array = np.asarray(values)
-    return array.astype(np.float32) if array.dtype.kind in "fiub" else array
+    return array.astype(np.float32, copy=False) if array.dtype.kind in "fiub" else array
 
 
 def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int) -> Facts:
