@@ -18,46 +18,18 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema
-import nbformat
 import pytest
 
 from grader.batch import Graded, Settings, run_batch
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
 from grader.report.gradescope import gradescope_results
 from grader.submissions import Job, find_submissions
-from tests.conftest import ROOT, SOLUTION, WEEK8, cli_env, grader_cli
+from tests.conftest import LIMITS, ROOT, cli_env, grade_class, grader_cli
 
-# Generous for a loaded machine (the solution's slowest cell, its fit, takes about 7 s on 2 idle
-# cores; the planted-bug batch runs beside this module).
-LIMITS = ("--cell-timeout", "45", "--total-timeout", "200")
 EXPECTED_STATUS = {
     "alice": "graded", "bob": "graded", "=cmd": "invalid_submission", "empty": "invalid_submission",
     "hang": "timeout", "nobody": "invalid_submission", "quick": "graded", "slow": "graded",
 }
-
-
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A class folder as an LMS export looks: files and a folder per student, good and bad."""
-    root = tmp_path_factory.mktemp("class")
-    (root / "alice.ipynb").write_bytes(SOLUTION.read_bytes())
-    (root / "bob").mkdir()
-    (root / "bob" / "hw8.ipynb").write_bytes((WEEK8 / "examples" / "student.ipynb").read_bytes())
-    (root / "bob" / ".ipynb_checkpoints").mkdir()
-    (root / "bob" / ".ipynb_checkpoints" / "hw8-checkpoint.ipynb").write_text("{}")
-    (root / "=cmd.ipynb").write_text("this is not JSON")
-    nbformat.write(nbformat.v4.new_notebook(), root / "empty.ipynb")
-    (root / "hang.py").write_text("import time\ntime.sleep(10**6)\n")
-    (root / "quick.py").write_text("print('no Keras here')\n")
-    (root / "slow.py").write_text("import time\ntime.sleep(8)\nprint('no Keras here either')\n")
-    (root / "nobody").mkdir()
-    (root / "nobody" / "readme.txt").write_text("forgot to upload")
-    return root
-
-
-def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
-                      *LIMITS, *extra, str(folder))
 
 
 def gradebook_rows(out: Path) -> dict[str, dict[str, str]]:
@@ -69,13 +41,6 @@ def gradebook_rows(out: Path) -> dict[str, dict[str, str]]:
 def messages(out: Path) -> dict[str, list[str]]:
     records = (json.loads(p.read_text()) for p in out.glob("*.json"))
     return {r["id"]: [c["message"] for c in r["checks"]] for r in records}
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(classroom: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("uninterrupted")
-    run = grade_class(classroom, out)
-    return out, run.stdout + run.stderr
 
 
 def test_submissions_are_found_as_an_lms_export_lays_them_out(classroom: Path) -> None:

@@ -89,8 +89,6 @@ BUGS = [
         {"fit.batch_size": "fit was never called", "fit.epochs": "fit was never called", "fit.validation": "fit was never called",
          "fit.history": "no finished fit"},
         {"plots.loss", "plots.accuracy"}),
-    Bug("keras1_convolution", [("Conv2D(128, (3, 3), activation='relu')", "Conv2D(128, 3, 3, activation='relu')")],
-        {"model.layers": "Keras 1"}, {"model.output_shapes", "model.params", "results.accuracy"}),
     Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"], status="timeout"),
 ]
 

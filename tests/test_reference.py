@@ -19,9 +19,11 @@ import pytest
 from grader.sandbox import offline
 from reference import EXERCISES, data, notebooks, plots, save_load, week8
 
-# Week 8 CNN trained on 3000 images for one epoch (seed 0) reached 0.883 test accuracy
-# on CPU (seeds 0-2: 0.83-0.88); a working pipeline stays comfortably above this.
+# Week 8 CNN trained on 3000 images for one epoch (seed 0) reached 0.883 on the whole test
+# set on CPU (seeds 0-2: 0.83-0.88) and 0.850 on its first 2000 images, on which this test
+# judges it; a working pipeline stays above this.
 SHORT_TRAINING_SAMPLES = 3000
+SHORT_TRAINING_TESTS = 2000
 SHORT_TRAINING_ACCURACY = 0.80
 
 WEEK8_LAYERS = [
@@ -152,9 +154,11 @@ def test_week8_short_training(mnist: data.Data) -> None:
     keras.utils.set_random_seed(0)
     model = week8.build_model()
     week8.compile_model(model)
-    history = week8.train(model, mnist, epochs=1, samples=SHORT_TRAINING_SAMPLES)
+    # Validated and evaluated on the first test images: the grader's measurement covers all 10,000.
+    short = mnist._replace(x_test=mnist.x_test[:SHORT_TRAINING_TESTS], y_test=mnist.y_test[:SHORT_TRAINING_TESTS])
+    history = week8.train(model, short, epochs=1, samples=SHORT_TRAINING_SAMPLES)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert week8.evaluate(model, mnist) > SHORT_TRAINING_ACCURACY
+    assert week8.evaluate(model, short) > SHORT_TRAINING_ACCURACY
 
 
 @pytest.mark.slow
