@@ -124,20 +124,22 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
 
 # The suite's schedule.  The hostile cases, which judge every grading's duration against tight
 # limits, run first on a quiet machine.  The planted-bug batch, the longest grading, then
-# starts in the background and runs beside every other module (filling the cores they leave
-# idle: sleeps, timeouts, start-ups; test_sandbox's limits are far above what its trivial
-# cells need, even on a loaded machine); its asserts come last.
+# starts in the background and runs beside every other module, filling the cores they leave
+# idle.  test_sandbox, which mostly waits for its time limits (far above what its trivial
+# cells need, even on a loaded machine), comes first beside it; the batch's asserts come last.
 QUIET_FIRST = ("test_hostile.py",)
+BESIDE_FIRST = "test_sandbox.py"
 BACKGROUND_LAST = "test_planted_bugs.py"
 _background: dict[str, object] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        return 0 if item.path.name in QUIET_FIRST else 2 if item.path.name == BACKGROUND_LAST else 1
+        order = {**dict.fromkeys(QUIET_FIRST, 0), BESIDE_FIRST: 1, BACKGROUND_LAST: 3}
+        return order.get(item.path.name, 2)
 
     items.sort(key=rank)
-    _background["wanted"] = any(rank(item) == 2 for item in items)
+    _background["wanted"] = any(item.path.name == BACKGROUND_LAST for item in items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
