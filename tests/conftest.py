@@ -125,20 +125,19 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
 # The suite's schedule.  The hostile cases, which judge every grading's duration against tight
 # limits, run first on a quiet machine.  The planted-bug batch, the longest grading, then
 # starts in the background and runs beside every other module, filling the cores they leave
-# idle.  test_sandbox, which mostly waits for its time limits (far above what its trivial
-# cells need, even on a loaded machine), comes first beside it; the batch's asserts come last.
+# idle: first test_sandbox, which mostly waits for its time limits (far above what its
+# trivial cells need, even on a loaded machine), then the modules that grade notebooks, then
+# the quick in-process ones, whose gaps the batch's last notebooks fill; its asserts come last.
 QUIET_FIRST = ("test_hostile.py",)
-BESIDE_FIRST = "test_sandbox.py"
+ORDER = {"test_hostile.py": 0, "test_sandbox.py": 1, "test_assignments.py": 2, "test_batch.py": 2,
+         "test_custom_checks.py": 2, "test_front_ends.py": 2, "test_planted_bugs.py": 4}
+IN_PROCESS = 3
 BACKGROUND_LAST = "test_planted_bugs.py"
 _background: dict[str, object] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        order = {**dict.fromkeys(QUIET_FIRST, 0), BESIDE_FIRST: 1, BACKGROUND_LAST: 3}
-        return order.get(item.path.name, 2)
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: ORDER.get(item.path.name, IN_PROCESS))
     _background["wanted"] = any(item.path.name == BACKGROUND_LAST for item in items)
 
 
