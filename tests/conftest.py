@@ -126,12 +126,13 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
 # limits, run first on a quiet machine.  The planted-bug batch, the longest grading, then
 # starts in the background and runs beside every other module, filling the cores they leave
 # idle: first test_sandbox, which mostly waits for its time limits (far above what its
-# trivial cells need, even on a loaded machine), then the modules that grade notebooks, then
-# the quick in-process ones, whose gaps the batch's last notebooks fill; its asserts come last.
+# trivial cells need, even on a loaded machine), then the quick in-process modules, then the
+# modules that grade notebooks (busy enough to keep both cores working once the batch is
+# done); the batch's asserts come last.
 QUIET_FIRST = ("test_hostile.py",)
-ORDER = {"test_hostile.py": 0, "test_sandbox.py": 1, "test_assignments.py": 2, "test_batch.py": 2,
-         "test_custom_checks.py": 2, "test_front_ends.py": 2, "test_planted_bugs.py": 4}
-IN_PROCESS = 3
+ORDER = {"test_hostile.py": 0, "test_sandbox.py": 1, "test_assignments.py": 3, "test_batch.py": 3,
+         "test_custom_checks.py": 3, "test_front_ends.py": 3, "test_planted_bugs.py": 4}
+IN_PROCESS = 2
 BACKGROUND_LAST = "test_planted_bugs.py"
 _background: dict[str, object] = {}
 

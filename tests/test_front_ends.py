@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from tests.conftest import SOLUTION, cli_env, one_thread
+from tests.conftest import SOLUTION, cli_env
 
 pytest_plugins = ["pytester"]
 
@@ -36,7 +36,7 @@ def pytest_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Com
     records = folder / "records"
     done = subprocess.run([sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v", "-p", "no:cacheprovider",
                            f"--grader-out={records}", f"--junitxml={folder / 'junit.xml'}"],
-                          cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env(**one_thread()))
+                          cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env())
     record = records / "my_notebook.json"
     assert record.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     return done, json.loads(record.read_text()), folder
