@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -120,6 +121,41 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
     submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
                    *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in SAVE_LOAD_PLANTED)]
     return finished(grade_many("save-load", submissions, out), out)
+
+
+@dataclass(frozen=True)
+class PytestRun:
+    """``pytest --assignment=NAME`` run by a student in the folder of their notebook."""
+    done: subprocess.CompletedProcess[str]
+    record: dict
+    folder: Path
+
+
+# The notebooks a student grades with pytest: the week-8 solution (both front ends agree) and
+# a save-load example (custom checks count alike under pytest).
+PYTEST_RUNS = {"week8": SOLUTION, "save-load": SAVE_LOAD / "examples" / "no_h5.ipynb"}
+
+
+@pytest.fixture(scope="session")
+def under_pytest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PytestRun]:
+    """Each of ``PYTEST_RUNS`` graded by the pytest front end, all at once (each alone would
+    leave a core idle), with ``--junitxml`` and the JSON record written beside it."""
+    started = {}
+    for assignment, notebook in PYTEST_RUNS.items():
+        folder = tmp_path_factory.mktemp(f"student-{assignment}")
+        shutil.copy(notebook, folder / "my_notebook.ipynb")
+        started[assignment] = folder, subprocess.Popen(
+            [sys.executable, "-m", "pytest", f"--assignment={assignment}", "--lang=en", "-v", "-p", "no:cacheprovider",
+             f"--grader-out={folder / 'records'}", f"--junitxml={folder / 'junit.xml'}"],
+            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(**one_thread()))
+    runs = {}
+    for assignment, (folder, process) in started.items():
+        stdout, stderr = process.communicate(timeout=600)
+        record = folder / "records" / "my_notebook.json"
+        assert record.is_file(), stdout[-3000:] + stderr[-3000:]
+        done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        runs[assignment] = PytestRun(done, json.loads(record.read_text()), folder)
+    return runs
 
 
 # The suite's schedule.  The hostile cases, which judge every grading's duration against tight

@@ -4,7 +4,6 @@ messages, the points marker sets the weight, and both front ends count them alik
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -19,9 +18,8 @@ from grader.fixtures import StudentRun, read_only
 from grader.messages import Rendered, render
 from grader.sandbox.runner import Execution
 from grader.training import Built, LayerMeasure, Training
-from tests.conftest import SAVE_LOAD
+from tests.conftest import SAVE_LOAD, PytestRun
 
-pytest_plugins = ["pytester"]
 
 CONFIG = {"class_name": "Sequential", "config": {"name": "s", "layers": [
     {"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}},
@@ -157,15 +155,13 @@ def test_custom_points_count_in_the_maximum() -> None:
 
 
 @pytest.mark.slow
-def test_both_front_ends_give_the_same_custom_verdicts(pytester: pytest.Pytester, save_load_records: dict[str, dict]) -> None:
-    shutil.copy(SAVE_LOAD / "examples" / "no_h5.ipynb", pytester.path)
-    out = pytester.path / "records"
-    result = pytester.runpytest_subprocess("--assignment=save-load", "--lang=en", "-v", f"--grader-out={out}",
-                                           "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*no_h5.ipynb::custom::dense_network PASSED*", "*no_h5.ipynb::custom::file_names FAILED*",
-                                 "*files named as the task asks (0/2)*"])
-    under_pytest = json.loads((out / "no_h5.json").read_text())
-    from_cli = save_load_records["no_h5"]
+def test_both_front_ends_give_the_same_custom_verdicts(under_pytest: dict[str, PytestRun],
+                                                       save_load_records: dict[str, dict]) -> None:
+    run = under_pytest["save-load"]
+    pytest.LineMatcher(run.done.stdout.splitlines()).fnmatch_lines([
+        "*my_notebook.ipynb::custom::dense_network PASSED*", "*my_notebook.ipynb::custom::file_names FAILED*",
+        "*files named as the task asks (0/2)*"])
+    from_pytest, from_cli = run.record, save_load_records["no_h5"]
     strip = lambda r: [(c["id"], c["title"], c["passed"], c["points"], c["max_points"], c["message"]) for c in r["checks"]]  # noqa: E731
-    assert strip(under_pytest) == strip(from_cli)
-    assert under_pytest["score"] == from_cli["score"] and under_pytest["max_score"] == from_cli["max_score"] == 20
+    assert strip(from_pytest) == strip(from_cli)
+    assert from_pytest["score"] == from_cli["score"] and from_pytest["max_score"] == from_cli["max_score"] == 20

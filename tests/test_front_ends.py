@@ -1,20 +1,18 @@
 """End to end: the solution earns full marks through both front ends, with the same verdicts.
 
 The command line's grading of the solution is the class batch's (``tests/conftest.py``,
-``uninterrupted``): the same notebook through ``grader grade``, not graded a second time."""
+``uninterrupted``): the same notebook through ``grader grade``, not graded a second time; the
+pytest front end's is ``under_pytest``."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from grader.assignment import load_assignment
-from tests.conftest import SOLUTION, cli_env
+from tests.conftest import PytestRun
 
 pytest_plugins = ["pytester"]
 
@@ -26,20 +24,6 @@ def cli_record(uninterrupted: tuple[Path, str]) -> dict:
     path = out / "alice.json"
     assert path.is_file(), log[-3000:]
     return json.loads(path.read_text())
-
-
-@pytest.fixture(scope="module")
-def pytest_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict, Path]:
-    """The solution graded by ``pytest --assignment=week8``, run by a student in the folder of their notebook."""
-    folder = tmp_path_factory.mktemp("student")
-    shutil.copy(SOLUTION, folder / "my_notebook.ipynb")
-    records = folder / "records"
-    done = subprocess.run([sys.executable, "-m", "pytest", "--assignment=week8", "--lang=en", "-v", "-p", "no:cacheprovider",
-                           f"--grader-out={records}", f"--junitxml={folder / 'junit.xml'}"],
-                          cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env())
-    record = records / "my_notebook.json"
-    assert record.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
-    return done, json.loads(record.read_text()), folder
 
 
 @pytest.mark.slow
@@ -55,18 +39,19 @@ def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None
 
 
 @pytest.mark.slow
-def test_solution_earns_full_marks_under_pytest(pytest_run) -> None:
-    done, record, folder = pytest_run
+def test_solution_earns_full_marks_under_pytest(under_pytest: dict[str, PytestRun]) -> None:
+    run = under_pytest["week8"]
+    done, record = run.done, run.record
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{len(record['checks'])} passed" in done.stdout
     assert "my_notebook.ipynb::model::layers PASSED" in done.stdout
     assert record["score"] == record["max_score"]
-    assert (folder / "junit.xml").read_text().count("<testcase") == len(record["checks"])
+    assert (run.folder / "junit.xml").read_text().count("<testcase") == len(record["checks"])
 
 
 @pytest.mark.slow
-def test_both_front_ends_give_the_same_verdicts(cli_record: dict, pytest_run) -> None:
-    _, record, _ = pytest_run
+def test_both_front_ends_give_the_same_verdicts(cli_record: dict, under_pytest: dict[str, PytestRun]) -> None:
+    record = under_pytest["week8"].record
     strip = lambda r: [(c["id"], c["passed"], c["points"], c["message"]) for c in r["checks"]]  # noqa: E731
     assert strip(record) == strip(cli_record)
 
