@@ -162,9 +162,9 @@ def under_pytest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PytestRu
 # limits, run first on a quiet machine.  The planted-bug batch, the longest grading, then
 # starts in the background and runs beside every other module, filling the cores they leave
 # idle: first test_sandbox, which mostly waits for its time limits (far above what its
-# trivial cells need, even on a loaded machine), then the quick in-process modules, then the
-# modules that grade notebooks (busy enough to keep both cores working once the batch is
-# done); the batch's asserts come last.
+# trivial cells need, even on a loaded machine), then the modules that test in this process
+# (and test_save_load's small batch), then the modules that grade many notebooks (busy enough
+# to keep both cores working once the planted batch is done); the batch's asserts come last.
 QUIET_FIRST = ("test_hostile.py",)
 ORDER = {"test_hostile.py": 0, "test_sandbox.py": 1, "test_assignments.py": 3, "test_batch.py": 3,
          "test_custom_checks.py": 3, "test_front_ends.py": 3, "test_planted_bugs.py": 4}
