@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from grader.sandbox.runner import Limits, run_submission
+from grader.sandbox.guard import CHILDREN_LISTED, process_tree
+from grader.sandbox.runner import Limits, kill_tree, run_submission
 from grader.sandbox.submission import Cell, InvalidSubmission, Submission, read_submission
 
 LIMITS = Limits(cell_timeout_s=3, total_timeout_s=20, memory_mb=2000, output_bytes=64 * 1024)
@@ -101,3 +103,19 @@ def test_a_module_is_split_at_percent_markers(tmp_path) -> None:
     cells = read_submission(path).cells
     assert [c.number for c in cells] == [1, 2, 3, 4]
     assert "print(x)" in cells[-1].source
+
+
+@pytest.mark.skipif(not CHILDREN_LISTED, reason="this kernel keeps no children lists in /proc")
+def test_the_process_tree_reaches_grandchildren_both_ways_it_reads_proc() -> None:
+    # A shell whose background child starts a grandchild: three generations below this test.
+    shell = subprocess.Popen(["sh", "-c", "sh -c 'sleep 30' & wait"])
+    try:
+        deadline = time.monotonic() + 10
+        while len(process_tree(shell.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        listed, scanned = process_tree(shell.pid, listed=True), process_tree(shell.pid, listed=False)
+        assert len(listed) == 3 and listed[0] == shell.pid
+        assert sorted(listed) == sorted(scanned)
+    finally:
+        kill_tree(shell.pid)
+        shell.wait()
