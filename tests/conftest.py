@@ -165,21 +165,26 @@ def under_pytest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PytestRu
 # trivial cells need, even on a loaded machine), then the modules that test in this process
 # (and test_save_load's small batch), then the modules that grade many notebooks (busy enough
 # to keep both cores working once the planted batch is done); the batch's asserts come last.
-QUIET_FIRST = ("test_hostile.py",)
-ORDER = {"test_hostile.py": 0, "test_sandbox.py": 1, "test_assignments.py": 3, "test_batch.py": 3,
-         "test_custom_checks.py": 3, "test_front_ends.py": 3, "test_planted_bugs.py": 4}
-IN_PROCESS = 2
-BACKGROUND_LAST = "test_planted_bugs.py"
+QUIET, BESIDE_FIRST, IN_PROCESS, NOTEBOOKS, BACKGROUND_LAST = range(5)
+ORDER = {"test_hostile.py": QUIET, "test_sandbox.py": BESIDE_FIRST, "test_assignments.py": NOTEBOOKS,
+         "test_batch.py": NOTEBOOKS, "test_custom_checks.py": NOTEBOOKS, "test_front_ends.py": NOTEBOOKS,
+         "test_planted_bugs.py": BACKGROUND_LAST}
+
+
+def rank(item: pytest.Item) -> int:
+    return ORDER.get(item.path.name, IN_PROCESS)
+
+
 _background: dict[str, object] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: ORDER.get(item.path.name, IN_PROCESS))
-    _background["wanted"] = any(item.path.name == BACKGROUND_LAST for item in items)
+    items.sort(key=rank)
+    _background["wanted"] = any(rank(item) == BACKGROUND_LAST for item in items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.path.name not in QUIET_FIRST and _background.get("wanted") and "batch" not in _background:
+    if rank(item) != QUIET and _background.get("wanted") and "batch" not in _background:
         from tests.test_planted_bugs import start_planted_batch
 
         folder = Path(tempfile.mkdtemp(prefix="grader-planted-"))

@@ -64,7 +64,7 @@ def _children_listed() -> bool:
 CHILDREN_LISTED = _children_listed()
 
 
-def listed_children(pid: int) -> list[int]:
+def _listed_children(pid: int) -> list[int]:
     """The children of every thread of ``pid``: a few small reads, not one per process."""
     found: list[int] = []
     try:
@@ -80,7 +80,7 @@ def listed_children(pid: int) -> list[int]:
     return found
 
 
-def scanned_children() -> dict[int, list[int]]:
+def _scanned_children() -> dict[int, list[int]]:
     """Every process's children, from the parent named in each ``/proc/N/stat``."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -103,9 +103,9 @@ def process_tree(root_pid: int, listed: bool = CHILDREN_LISTED) -> list[int]:
     the fallback where the kernel keeps no such lists.
     """
     if listed:
-        children = listed_children
+        children = _listed_children
     else:
-        parents = scanned_children()
+        parents = _scanned_children()
         children = lambda pid: parents.get(pid, [])  # noqa: E731
     tree, todo = [], [root_pid]
     while todo:
