@@ -26,7 +26,7 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox.runner import network_isolation  # noqa: E402
+from grader.sandbox.isolation import expected as expected_isolation  # noqa: E402
 from tests.hostile import cases as hostile  # noqa: E402
 
 
@@ -138,7 +138,8 @@ def main() -> int:
     print(f"right status and message:    {sum(r[3] for r in rows)}")
     print(f"grader tracebacks:           {tracebacks}")
     print(f"processes left behind:       {len(leftovers)}")
-    print(f"kernel network namespace:    {' '.join(network_isolation()) or 'none (Python-level refusal only)'}")
+    for layer in expected_isolation().layers:
+        print(f"isolation, {layer.name + ':':<16} {layer.by}")
     print(f"worst time to a verdict:     {max(hostile_times):.1f} s (bound: {hostile.TOTAL_S} s whole-notebook limit "
           f"+ {hostile.GRACE_S} s slack = {bound} s; cell limit {hostile.CELL_S} s)")
     print(f"wall time for the batch:     {graded.wall_s:.0f} s with {args.jobs} grader processes, "

@@ -6,7 +6,7 @@ import subprocess
 import threading
 
 from grader.sandbox.guard import process_tree
-from grader.sandbox.runner import rss_mb
+from grader.sandbox.watchdog import rss_mb
 
 
 class PeakSampler(threading.Thread):

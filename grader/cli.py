@@ -1,4 +1,4 @@
-"""The command-line front end: ``grader grade``, ``grader data``, ``grader list``, ``grader new``.
+"""The command-line front end: ``grader grade``, ``data``, ``list``, ``new``, ``classroom``, ``doctor``.
 
 ``grade`` prints the same report as the pytest plugin and writes one JSON record per
 submission; its exit code is 0 whenever grading worked, whatever the scores.
@@ -24,6 +24,7 @@ from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch,
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
+from grader.doctor import diagnose, lines
 from grader.engine import grade, refused
 from grader.messages import LANGUAGES, default_language, text
 from grader.report.class_reports import result_line, write_class_reports
@@ -32,6 +33,7 @@ from grader.report.gradescope import default_results_path, gradescope_results
 from grader.report.summary import summary_renderable
 from grader.report.terminal import report
 from grader.scaffold import ScaffoldError, scaffold
+from grader.sandbox.isolation import expected as expected_isolation
 from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, find_submissions, one_submission
 
@@ -39,6 +41,11 @@ EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
+    missing = expected_isolation().missing
+    if args.require_isolation and missing:
+        console.print(f"[red]error:[/] --require-isolation: this machine cannot enforce every layer of isolation "
+                      f"(missing: {', '.join(missing)}); `grader doctor` says how to fix it", markup=True, highlight=False)
+        return EXIT_USAGE
     try:
         assignment = with_limits(load_assignment(args.assignment), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
@@ -154,6 +161,13 @@ def _data(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _doctor(args: argparse.Namespace, console: Console) -> int:
+    diagnosis = diagnose()
+    for line in lines(diagnosis):
+        console.print(line, highlight=False, markup=False)
+    return EXIT_OK if not diagnosis.isolation.missing else EXIT_GRADER_FAILED
+
+
 def _list(args: argparse.Namespace, console: Console) -> int:
     for name in available():
         console.print(name)
@@ -196,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     g.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
+    g.add_argument("--require-isolation", action="store_true",
+                   help="refuse to grade unless every layer of isolation holds on this machine (see: grader doctor)")
     g.add_argument("submissions", nargs="+", help="notebooks, modules, a folder per student, or a folder of them")
     g.set_defaults(run=_grade)
     d = commands.add_parser("data", help=f"provision a dataset into the cache ({cache_dir()})")
@@ -207,6 +223,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("assignment", help="assignment name")
     c.add_argument("--lang", choices=LANGUAGES, help="report language in the workflow (default: from the locale)")
     c.set_defaults(run=_classroom)
+    doc = commands.add_parser("doctor", help="what isolation this machine gives student code, and how to get the rest")
+    doc.set_defaults(run=_doctor)
     ls = commands.add_parser("list", help="list the assignments")
     ls.set_defaults(run=_list)
     new = commands.add_parser("new", help="scaffold assignments/NAME: assignment.toml, reference stub, starter, custom check")

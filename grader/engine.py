@@ -32,6 +32,7 @@ from grader.expected import Expected
 from grader.facts import Facts, gather
 from grader.fixtures import StudentRun, read_only
 from grader.reloading import saving_facts
+from grader.sandbox.isolation import Isolation
 from grader.sandbox.runner import Execution, Progress, run_submission
 from grader.sandbox.submission import InvalidSubmission, read_submission
 from grader.training import BuildError, build, measure, train_and_evaluate
@@ -73,6 +74,8 @@ class Record:
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     # For instructors only: the grader's own traceback when status is grader_error.
     grader_traceback: str | None = None
+    # Which layers of isolation held while the student's code ran (None: it never ran).
+    isolation: Isolation | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -210,7 +213,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                    "grader_training": measured - gathered}
         return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
                       notes=_notes(assignment, execution, facts), facts=facts,
-                      timings={k: round(v, 2) for k, v in timings.items()})
+                      timings={k: round(v, 2) for k, v in timings.items()}, isolation=execution.isolation)
     except DatasetError as exc:
         return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a status

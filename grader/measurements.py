@@ -8,9 +8,12 @@ machine (batch workers included).  The key covers every input of the training an
 could change its numbers: the grader's training code and the Keras and TensorFlow
 versions.  Only successful measurements are kept (a failure may be the machine's).
 
-The folder belongs to the grader: a notebook's code cannot write there (``guard`` allows
-writes only in the notebook's scratch folders), and an entry that does not read back as
-a valid measurement is ignored and measured again.
+The folder belongs to the grader: no kernel can read or write the cache but for the
+dataset files, which it may only read (Landlock, see ``sandbox/isolation``).  Each entry
+also carries an HMAC under a key of the cache's own (``<cache>/measurements.key``, made by
+the grader, readable by its user only), and an entry that does not verify, or does not
+read back as a valid measurement, is ignored and measured again: an entry forged or edited
+by anyone who cannot read the key changes no verdict.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import hmac
+import os
+import secrets
 import json
 import math
 from collections.abc import Callable
@@ -33,6 +39,7 @@ from grader.report.files import write_atomic
 from grader.training import Training
 
 FOLDER = "measurements"
+KEY_FILE = "measurements.key"
 
 
 @functools.cache
@@ -65,11 +72,34 @@ def _path(measurement_key: str) -> Path:
     return cache_dir() / FOLDER / f"{measurement_key}.json"
 
 
+def _key() -> bytes:
+    """The cache's HMAC key, made on first use (created exclusively, readable by its owner only)."""
+    path = cache_dir() / KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        return path.read_bytes()
+
+
+def _signature(body: str) -> str:
+    return hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()
+
+
 def _read(path: Path) -> Training | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        found = Training(**data)
-    except (OSError, ValueError, TypeError):
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        body = stored["measurement"]
+        if not hmac.compare_digest(_signature(body), stored["hmac"]):
+            return None
+        found = Training(**json.loads(body))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
     valid = (isinstance(found.accuracy, float) and 0.0 <= found.accuracy <= 1.0 and found.error is None
              and all(isinstance(n, int) and n > 0 for n in (found.samples, found.epochs, found.batch_size, found.test_samples))
@@ -86,7 +116,8 @@ def remembered(measurement_key: str, measure: Callable[[], Training]) -> Trainin
     result = measure()
     if result.error is None and result.accuracy is not None:
         try:
-            write_atomic(path, json.dumps(dataclasses.asdict(result)))
+            body = json.dumps(dataclasses.asdict(result))
+            write_atomic(path, json.dumps({"measurement": body, "hmac": _signature(body)}))
         except OSError:
             pass  # a read-only cache only costs the next grading the training time
     return result

@@ -3,6 +3,9 @@ measured again when any differs or the stored entry is not a valid measurement."
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +67,16 @@ def test_an_entry_that_is_not_a_valid_measurement_is_measured_again(cache: Path,
     measure = Counting(MEASURED)
     assert measurements.remembered("k", measure) == MEASURED
     assert measure.calls == 1
+
+
+def test_an_entry_forged_without_the_key_is_measured_again(cache: Path) -> None:
+    measure = Counting(MEASURED)
+    measurements.remembered("k", measure)
+    stored = json.loads((cache / "k.json").read_text())
+    forged = json.loads(stored["measurement"]) | {"accuracy": 1.0}
+    # A forger who copies a valid entry's signature, or signs with a key of their own, changes nothing.
+    for signature in (stored["hmac"], hmac.new(b"guess", json.dumps(forged).encode(), hashlib.sha256).hexdigest()):
+        (cache / "k.json").write_text(json.dumps({"measurement": json.dumps(forged), "hmac": signature}))
+        assert measurements.remembered("k", measure) == MEASURED
+    assert measure.calls == 3
+    assert oct((cache.parent / measurements.KEY_FILE).stat().st_mode & 0o777) == "0o600"

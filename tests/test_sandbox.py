@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.guard import CHILDREN_LISTED, process_tree
-from grader.sandbox.runner import Limits, kill_tree, run_submission
+from grader.sandbox.runner import Limits, run_submission
+from grader.sandbox.watchdog import kill_tree
 from grader.sandbox.submission import Cell, InvalidSubmission, Submission, read_submission
 
 LIMITS = Limits(cell_timeout_s=3, total_timeout_s=20, memory_mb=2000, output_bytes=64 * 1024)

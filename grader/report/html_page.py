@@ -22,6 +22,7 @@ h1 { font-size: 1.6em; margin: 0.2em 0; }
 h2 { font-size: 1.25em; border-bottom: 2px solid #d8dee4; padding-bottom: 4px; margin-top: 1.6em; }
 h3 { font-size: 1.05em; margin: 0.6em 0; }
 .muted { color: #57606a; }
+.warning { color: #9a6700; font-weight: 600; }
 .score { font-size: 2.2em; font-weight: 700; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; }
 .badge.ok { background: #dafbe1; color: #116329; }

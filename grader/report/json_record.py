@@ -82,6 +82,8 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
                 "error": facts.training.error,
             }
         data["synthetic_data"] = facts.synthetic_data
+    if record.isolation is not None:
+        data["isolation"] = record.isolation.to_data()
     if record.grader_traceback:
         data["grader_traceback"] = record.grader_traceback
     return data

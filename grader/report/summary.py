@@ -22,6 +22,7 @@ from grader.messages import one_line, text
 from grader.report.class_summary import Bin, ClassSummary, Mistake, summarise
 from grader.report.files import write_atomic
 from grader.report.html_page import esc, page
+from grader.report.isolation_line import batch_line
 
 SVG_WIDTH, SVG_HEIGHT = 720, 260
 SVG_MARGIN = {"left": 44, "right": 12, "top": 20, "bottom": 44}
@@ -145,6 +146,10 @@ def summary_page(records: Sequence[Mapping[str, Any]], lang: str) -> str:
         f'<p class="muted">{esc(_scores_line(summary, lang))}</p></section>'
         + _check_table(summary, lang) + _mistake_table(summary, lang) + _timing_table(summary, lang)
     )
+    isolation = batch_line(records, lang)
+    if isolation is not None:
+        body += f'<p id="isolation" class="{"muted" if isolation[1] else "warning"}">{esc(isolation[0])}</p>'
+
     return page(t("page_title", assignment=summary.assignment), lang, body)
 
 
@@ -187,4 +192,7 @@ def summary_renderable(records: Sequence[Mapping[str, Any]], lang: str) -> Rende
                                         style="bold"), statuses, bars, rates]
     parts.append(mistakes if summary.mistakes else Text(t("no_mistakes")))
     parts.append(timings)
+    isolation = batch_line(records, lang)
+    if isolation is not None:
+        parts.append(Text(isolation[0], style="dim" if isolation[1] else "bold yellow"))
     return Group(*parts)

@@ -15,6 +15,7 @@ from rich.text import Text
 from grader.engine import Record
 from grader.hints import hint_for
 from grader.messages import check_title, render, text
+from grader.report.isolation_line import record_line
 
 STYLE = {"passed": "green", "failed": "red", "not_run": "yellow", "skipped": "blue"}
 MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
@@ -92,6 +93,9 @@ def report(record: Record, lang: str) -> RenderableType:
         for note in record.notes:
             notes.append("• " + text(lang, "note", note.key.split(".", 1)[1], **note.params) + "\n")
         parts.append(Panel(notes, title=text(lang, "ui", "notes"), title_align="left", border_style="blue"))
+    isolation = record_line(record.isolation.to_data() if record.isolation else None, lang)
+    if isolation is not None:
+        parts.append(Text(isolation[0], style="dim" if isolation[1] else "bold yellow"))
     parts.append(Text(f"{text(lang, 'ui', 'score')}: {record.score:g}/{record.max_score:g} — "
                       + text(lang, "ui", "duration", seconds=record.duration_s), style="bold"))
     return Group(*parts)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import guard, offline
+from grader.sandbox import guard, offline, shell_commands
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.saving import SavingHooks
@@ -117,6 +117,7 @@ def main() -> None:
     _saving = SavingHooks(hooks)
     _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
+    shell_commands.install()
 
     from ipykernel.kernelapp import IPKernelApp
 

@@ -75,7 +75,7 @@ class Case:
     absent: tuple[str, ...] = ()
     # The record's cell outcomes, when they matter.
     outcomes: tuple[str, ...] | None = None
-    # Holds only where the kernel gets a network namespace (``runner.network_isolation``).
+    # Holds only where the kernel's network layer holds (``isolation.expected()``).
     needs_netns: bool = False
 
 
@@ -168,7 +168,7 @@ def cases(out: Path) -> list[Case]:
              b"import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n# %%\nprint('never')\n", outcomes=("error", "not_run")),
         Case("e_kill_the_grader", "e_kill_the_grader.py", "graded", "signals to processes outside the notebook",
              b"import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n# %%\nos.kill(-1, signal.SIGKILL)\n# %%\n"
-             b"os.killpg(os.getpgid(os.getppid()), signal.SIGTERM)\n# %%\nprint('alive')\n",
+             b"os.killpg(os.getppid(), signal.SIGTERM)\n# %%\nprint('alive')\n",
              outcomes=("error", "error", "error", "ok")),
         # Tampering: the verdict is computed outside the kernel, from data.
         Case("t_files_beside", "t_files_beside.py", "graded", "",

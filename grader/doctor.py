@@ -1,0 +1,67 @@
+"""``grader doctor``: what isolation this machine gives student code, and how to get the rest.
+
+Asks the same probe a grading does (``sandbox.isolation``) and turns each missing
+mechanism into the step that would add it on this kind of machine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from grader.sandbox import isolation, seccomp
+from grader.sandbox.isolation import Isolation, Support
+
+LANDLOCK_LINUX = {1: "5.13", 4: "6.7", 6: "6.12"}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kernel: str
+    support: Support
+    isolation: Isolation
+    # Steps that would add a missing mechanism, most important first.
+    advice: tuple[str, ...]
+
+
+def _advice(support: Support) -> list[str]:
+    steps = []
+    if support.landlock_abi == 0:
+        steps.append("File system: Landlock is not available. It needs Linux 5.13 or newer with `landlock` in the "
+                     "kernel's LSM list (`cat /sys/kernel/security/lsm`; add it with the boot parameter `lsm=...,landlock`).")
+    if "pid" not in support.namespaces:
+        steps.append("Processes and network: `unshare` cannot create PID and network namespaces here. As an ordinary "
+                     "user this needs unprivileged user namespaces; on Ubuntu 23.10 and later they are blocked by AppArmor "
+                     "(`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or grade as root or in a container). "
+                     "Without them the grader falls back to Landlock's signal scoping and the seccomp filter.")
+    if 1 <= support.landlock_abi < 4:
+        steps.append(f"Network: Landlock ABI {support.landlock_abi} has no TCP rules (Linux {LANDLOCK_LINUX[4]}+); "
+                     "the network namespace and the seccomp filter still apply where available.")
+    if 1 <= support.landlock_abi < 6:
+        steps.append(f"Processes: Landlock ABI {support.landlock_abi} cannot scope signals (Linux {LANDLOCK_LINUX[6]}+); "
+                     "the PID namespace covers this where available.")
+    if not support.seccomp:
+        steps.append("Network: the seccomp filter is written for x86_64 and aarch64 only"
+                     + ("" if seccomp.supported() else f" (this machine is {os.uname().machine})") + ".")
+    return steps
+
+
+def diagnose() -> Diagnosis:
+    support = isolation.probe()
+    return Diagnosis(os.uname().release, support, isolation.expected(), tuple(_advice(support)))
+
+
+def lines(diagnosis: Diagnosis) -> list[str]:
+    """The report as plain lines (the CLI prints them)."""
+    support = diagnosis.support
+    out = [f"Linux {diagnosis.kernel}",
+           f"Landlock ABI: {support.landlock_abi or 'none'}",
+           f"namespaces: {support.namespaces or 'none'}" + (f" ({' '.join(support.prefix[:-1])})" if support.prefix else ""),
+           f"seccomp filter: {'yes' if support.seccomp else 'no'}", ""]
+    for layer in diagnosis.isolation.layers:
+        out.append(f"{'✔' if layer.held else '✘'} {layer.name:<11} {layer.by}")
+    if diagnosis.advice:
+        out += ["", "To isolate student code fully on this machine:", *(f"- {step}" for step in diagnosis.advice)]
+    else:
+        out += ["", "Every layer of isolation is available: student code cannot reach the grader, the class or this machine."]
+    return out

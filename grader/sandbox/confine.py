@@ -1,0 +1,183 @@
+"""Kernel side: the launcher between the grader and the student's kernel.
+
+The kernel spec starts ``main()`` (inside ``unshare``'s namespaces where the machine
+allows them) with the path of a plan the grader wrote.  The launcher stays as the parent
+of everything the kernel starts: it is a *child subreaper*, so a process that detaches
+itself (``setsid``, ``nohup``, a double fork) is re-parented to it rather than to the
+machine's init and stays inside the tree the grader's watchdog kills; in a PID namespace
+it is that namespace's init, whose end ends every process in it.
+
+Its child confines itself, for good and for everything it will start, before it becomes
+the kernel: ``no_new_privs``, every capability dropped (root in CI included), Landlock
+(files, TCP, signals), the seccomp filter.  It then writes what actually held to the
+report file (opened before the restriction, closed before any student code exists, in a
+folder the kernel cannot write) and ``exec``s the kernel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from grader.sandbox import landlock, seccomp
+
+_PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 36, 38, 24, 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_CAP_VERSION_3 = 0x20080522
+_IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE)
+
+
+def _prctl(*args: int) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.prctl(*(ctypes.c_ulong(a) for a in args)))
+
+
+def _drop_capabilities() -> bool:
+    """Empty the bounding, ambient, effective, permitted and inheritable sets.
+
+    After this, root's ``exec`` grants nothing back: root in CI becomes a user whose files
+    are its own but who holds no privilege (no ``CAP_SYS_ADMIN``, ``CAP_KILL``,
+    ``CAP_DAC_OVERRIDE``...).  Returns whether the effective set is empty.
+    """
+    try:
+        last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    except (OSError, ValueError):
+        last = 63
+    for cap in range(last + 1):
+        _prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    _prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    ctypes.CDLL(None, use_errno=True).capset(header, data)
+    return _status_field("CapEff") == "0000000000000000"
+
+
+def _status_field(name: str) -> str:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _ancestors() -> list[int]:
+    """This process's ancestors visible from here (up to, not including, pid 1)."""
+    found, pid = [], os.getppid()
+    while pid > 1:
+        found.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return found
+
+
+def _protected_targets() -> tuple[int, ...]:
+    """Signal targets the kernel may not name: the launcher and the grader's processes
+    (each pid and its process group), and -1 (every process)."""
+    targets = {-1}
+    for pid in _ancestors():
+        targets.add(pid)
+        try:
+            targets.add(-os.getpgid(pid))
+        except OSError:
+            pass
+    return tuple(sorted(targets))
+
+
+def confine(plan: dict[str, Any]) -> dict[str, Any]:
+    """Apply every layer of ``plan`` to this process; return what held."""
+    held: dict[str, Any] = {"namespaces": {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net", "mnt")}}
+    held["no_new_privs"] = _prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+    held["capabilities_dropped"] = _drop_capabilities()
+    abi = min(landlock.abi_version(), int(plan["landlock_abi"]))
+    if abi >= 1:
+        policy = landlock.Policy(tuple(plan["read_only"]), tuple(plan["read_write"]),
+                                 tuple((path, rights) for path, rights in plan["files"]))
+        try:
+            applied = landlock.restrict_self(policy, abi)
+            held["landlock"] = {"abi": applied.abi, "tcp": applied.tcp_denied, "scoped": applied.scoped}
+        except OSError as exc:
+            held["landlock_error"] = str(exc)
+    if plan["seccomp"] and seccomp.supported():
+        try:
+            seccomp.install(_protected_targets())
+            held["seccomp"] = _status_field("Seccomp") == "2"
+        except OSError as exc:
+            held["seccomp_error"] = str(exc)
+    return held
+
+
+def _reap_until(kernel: int) -> int:
+    """Reap every child that ends (orphans included) until ``kernel`` does; its exit code."""
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            return 1
+        except InterruptedError:
+            continue
+        if pid == kernel:
+            return os.waitstatus_to_exitcode(status)
+
+
+def _kill_descendants() -> None:
+    """Kill whatever the kernel left (a subreaper's orphans are its children now)."""
+    for _ in range(20):
+        try:
+            children = [int(c) for t in os.listdir("/proc/self/task")
+                        for c in open(f"/proc/self/task/{t}/children").read().split()]
+        except OSError:
+            return
+        if not children:
+            return
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+
+
+def main() -> None:
+    plan_path, argv = sys.argv[1], sys.argv[3:]
+    with open(plan_path) as f:
+        plan = json.load(f)
+    for signum in _IGNORED:
+        signal.signal(signum, signal.SIG_IGN)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    kernel = os.fork()
+    if kernel == 0:
+        for signum in _IGNORED:
+            signal.signal(signum, signal.SIG_DFL)
+        os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
+        try:
+            held = confine(plan)
+        except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means
+            held = {"error": f"{type(exc).__name__}: {exc}"}
+        os.write(report, json.dumps(held).encode())
+        os.close(report)
+        # The kernel's parent is the launcher (pid 1 in a namespace), not the grader it would watch.
+        os.environ.pop("JPY_PARENT_PID", None)
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    os.close(report)
+    code = _reap_until(kernel)
+    _kill_descendants()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

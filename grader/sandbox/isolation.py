@@ -1,0 +1,220 @@
+"""Grader side: what isolation this machine offers, the plan each kernel is confined by, and
+what held.
+
+Four layers, each enforced by the Linux kernel and inherited by everything the student's
+kernel starts (a shell, a second Python, a C call through ``ctypes``):
+
+- file system: Landlock; the kernel reads the Python environment, the system's libraries
+  and the dataset files, and writes only its scratch folders and the evidence folder;
+- processes: a PID namespace with its own ``/proc`` (the grader and other submissions do
+  not exist there), else Landlock's signal scoping (ABI 6) and the seccomp filter's
+  refusal of signals to the grader's pids; ptrace is Landlock's and seccomp's;
+- network: a network namespace with no interfaces, Landlock's TCP rules (ABI 4) and a
+  seccomp filter allowing no socket but a Unix one, and no ``connect`` at all;
+- privileges: ``no_new_privs`` and no capabilities, even for root.
+
+``probe()`` asks the machine once per process; ``GRADER_SIMULATE`` takes mechanisms away
+(``no-namespaces``, ``landlock-abi=N``, ``no-seccomp``) so each fallback can be tested on a
+machine that has them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import site
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader.sandbox import landlock, seccomp
+
+SIMULATE_ENV = "GRADER_SIMULATE"
+LAUNCHER = [sys.executable, "-c", "import grader.sandbox.confine as c; c.main()"]
+# Tried in order; the first that runs ``true`` is used.
+_NAMESPACES = (
+    ("pid+net", ["unshare", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
+    ("pid+net", ["unshare", "--map-root-user", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
+    ("net", ["unshare", "--net", "--"]),
+    ("net", ["unshare", "--map-root-user", "--net", "--"]),
+)
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/proc", "/sys")
+ETC_READ = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group", "nsswitch.conf",
+            "host.conf", "hosts", "gai.conf", "fonts", "mime.types", "os-release", "alternatives", "locale.alias",
+            "matplotlibrc", "python3", "python3.11", "debian_version", "ssl/openssl.cnf")
+DEVICES = (("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRUNCATE),
+           ("/dev/zero", landlock.READ_FILE), ("/dev/full", landlock.READ_FILE | landlock.WRITE_FILE),
+           ("/dev/random", landlock.READ_FILE), ("/dev/urandom", landlock.READ_FILE))
+# What the kernel imports of the grader itself; the rest of the package (and any data in it) stays hidden.
+KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets")
+LAYERS = ("filesystem", "processes", "network", "privileges")
+
+
+@dataclass(frozen=True)
+class Support:
+    """What this machine offers the kernels it starts."""
+
+    namespaces: str  # "pid+net", "net" or ""
+    prefix: tuple[str, ...]
+    landlock_abi: int
+    seccomp: bool
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    held: bool
+    # The mechanisms that enforced it, or what is missing and why.
+    by: str
+
+
+@dataclass(frozen=True)
+class Isolation:
+    layers: tuple[Layer, ...]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(layer.name for layer in self.layers if not layer.held)
+
+    def to_data(self) -> dict[str, Any]:
+        return {layer.name: {"held": layer.held, "by": layer.by} for layer in self.layers}
+
+
+def _simulated() -> dict[str, str]:
+    flags: dict[str, str] = {}
+    for item in os.environ.get(SIMULATE_ENV, "").split(","):
+        name, _, value = item.strip().partition("=")
+        if name:
+            flags[name] = value
+    return flags
+
+
+def _runs(prefix: list[str]) -> bool:
+    try:
+        return subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@functools.cache
+def _probe(simulated: str) -> Support:
+    flags = _simulated()
+    kind, prefix = "", []
+    if "no-namespaces" not in flags:
+        kind, prefix = next(((k, p) for k, p in _NAMESPACES if _runs(p)), ("", []))
+    abi = landlock.abi_version()
+    if "landlock-abi" in flags:
+        abi = min(abi, int(flags["landlock-abi"]))
+    return Support(kind, tuple(prefix), abi, seccomp.supported() and "no-seccomp" not in flags)
+
+
+def probe() -> Support:
+    """What this machine supports now (asked once per process and simulation setting)."""
+    return _probe(os.environ.get(SIMULATE_ENV, ""))
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _beneath_except(root: Path, hidden: list[Path]) -> list[str]:
+    """``root`` as Landlock rules, leaving out every hidden folder beneath it: each folder
+    on the way down is granted by its other entries."""
+    inside = [h for h in hidden if _under(h, root)]
+    if not inside:
+        return [str(root)]
+    if root in inside:
+        return []
+    granted = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        granted += _beneath_except(entry, inside)
+    return granted
+
+
+def hidden_paths(extra: list[Path]) -> list[Path]:
+    """What no kernel may read, wherever it lies: the grader's package (but for what the
+    kernel imports), the course's folders beside it, the cache, and ``extra``."""
+    package = Path(grader.__file__).resolve().parent
+    hidden = [package, package.parent / "reference", package.parent / "assignments", *extra]
+    if os.environ.get("GRADER_ASSIGNMENTS"):
+        hidden.append(Path(os.environ["GRADER_ASSIGNMENTS"]))
+    return [h.resolve() for h in hidden]
+
+
+def _python_roots() -> list[Path]:
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages()}
+    return [Path(r).resolve() for r in sorted(roots) if Path(r).exists()]
+
+
+def read_only_paths(hidden: list[Path], datasets: list[Path]) -> tuple[list[str], list[tuple[str, int]]]:
+    """Folders the kernel may read (and execute from), and single files it may read."""
+    roots = _python_roots() + [Path(p) for p in SYSTEM_READ if Path(p).exists()]
+    roots += [Path("/etc", name) for name in ETC_READ if Path("/etc", name).exists()]
+    folders: list[str] = []
+    for root in roots:
+        folders += _beneath_except(root.resolve(), hidden)
+    package = Path(grader.__file__).resolve().parent
+    folders += [str(package / part) for part in KERNEL_PACKAGE_PARTS]
+    files = [(str(d), landlock.READ_FILE) for d in datasets] + list(DEVICES)
+    return sorted(set(folders)), files
+
+
+def write_plan(path: Path, support: Support, *, read_write: list[Path], read_only: list[Path], readable: list[Path],
+               report: Path, hidden: list[Path]) -> None:
+    """The plan ``confine`` applies in the kernel's launcher: ``read_write`` and ``read_only``
+    folders and ``readable`` files besides the Python environment and the system's."""
+    folders, files = read_only_paths(hidden, readable)
+    plan = {"landlock_abi": support.landlock_abi, "seccomp": support.seccomp, "read_only": folders + [str(p) for p in read_only],
+            "read_write": [str(p) for p in read_write], "files": files, "report": str(report)}
+    path.write_text(json.dumps(plan))
+
+
+def kernel_prefix(plan: Path, support: Support) -> list[str]:
+    """The command before the kernel's own: the namespaces, then the launcher."""
+    return [*support.prefix, *LAUNCHER, str(plan), "--"]
+
+
+def assess(report: dict[str, Any] | None, support: Support) -> Isolation:
+    """Which layers held for one kernel, from the launcher's report (written before any
+    student code existed) and the namespaces it found itself in."""
+    report = report or {}
+    own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net")}
+    spaces = report.get("namespaces", {})
+    pid_ns = bool(spaces) and spaces.get("pid") != own["pid"]
+    net_ns = bool(spaces) and spaces.get("net") != own["net"]
+    lock = report.get("landlock") or {}
+    filtered = report.get("seccomp") is True
+    fs = Layer("filesystem", bool(lock), f"Landlock ABI {lock['abi']}" if lock else
+               "missing: no Landlock (Linux 5.13+ with landlock in the boot's lsm= list); only Python's own calls are refused")
+    signals = [m for m, ok in (("PID namespace", pid_ns), ("Landlock signal scoping", lock.get("scoped")),
+                               ("seccomp", filtered)) if ok]
+    processes = Layer("processes", pid_ns or bool(lock.get("scoped")),
+                      " + ".join(signals) if pid_ns or lock.get("scoped") else
+                      "missing: no PID namespace and no Landlock ABI 6; " + (
+                          "seccomp refuses signals to the grader's pids only" if filtered else "nothing stops signals"))
+    net = [m for m, ok in (("network namespace", net_ns), ("Landlock TCP rules", lock.get("tcp")), ("seccomp", filtered)) if ok]
+    network = Layer("network", net_ns or filtered, " + ".join(net) if net_ns or filtered else
+                    "missing: no network namespace and no seccomp; " + ("TCP only refused by Landlock" if net else "open"))
+    privileged = bool(report.get("no_new_privs")) and bool(report.get("capabilities_dropped"))
+    privileges = Layer("privileges", privileged, "no_new_privs, no capabilities" if privileged else
+                       f"missing: {report.get('error', 'the launcher could not drop them')}")
+    return Isolation((fs, processes, network, privileges))
+
+
+def expected() -> Isolation:
+    """The isolation this machine would give a kernel now, without starting one."""
+    support = probe()
+    abi = support.landlock_abi
+    report = {"namespaces": {} if not support.namespaces else
+              {"pid": "simulated" if "pid" in support.namespaces else os.readlink("/proc/self/ns/pid"), "net": "simulated"},
+              "landlock": {"abi": abi, "tcp": abi >= 4, "scoped": abi >= 6} if abi >= 1 else {},
+              "seccomp": support.seccomp, "no_new_privs": True, "capabilities_dropped": True}
+    return assess(report, support)

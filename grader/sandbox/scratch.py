@@ -1,0 +1,158 @@
+"""Grader side: the folder a kernel lives in, and everything it is started with.
+
+One fresh folder per submission (``Scratch``): the kernel's working directory, HOME and
+TMPDIR (nothing one notebook leaves reaches the next), the sockets it talks to the
+grader through, a ``sys.path`` folder holding only the ``grader`` package, the kernel
+spec, and the confinement plan with the report the launcher writes back.  The kernel
+can write in ``work``, ``home``, ``tmp`` and ``ipc`` (and the evidence folder), nothing
+else; its environment is an allowlist of the grader's plus its own configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import grader
+from grader.datasets import NAMES, cache_dir
+from grader.datasets.cache import cached_path
+from grader.sandbox import isolation
+from grader.sandbox.boot import CONFIG_ENV
+
+KERNEL_NAME = "grader-sandbox"
+KERNEL_ARGV = [sys.executable, "-c", "import grader.sandbox.boot as b; b.main()", "-f", "{connection_file}"]
+ENV_ALLOWED = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "TERM", "LD_LIBRARY_PATH",
+                         "PYTHONHASHSEED", "KERAS_BACKEND", "TF_ENABLE_ONEDNN_OPTS",
+                         "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_DETERMINISTIC_OPS"})
+ENV_ALLOWED_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_")
+# Packages the student's code must not import (the guard's fast refusal; Landlock hides the files).
+PROTECTED_MODULES = ("reference",)
+FONT_CACHE = "matplotlib"
+
+
+class GuardLimits(Protocol):
+    max_processes: int
+    output_bytes: int
+    memory_mb: int
+    disk_mb: int
+
+
+@dataclass(frozen=True)
+class Scratch:
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def writable(self) -> list[Path]:
+        return [self.root / name for name in ("work", "home", "tmp", "ipc")]
+
+    @property
+    def connection_file(self) -> Path:
+        return self.root / "connection.json"
+
+    @property
+    def ipc(self) -> Path:
+        return self.root / "ipc" / "kernel"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "isolation.json"
+
+    @property
+    def kernels(self) -> Path:
+        return self.root / "kernels"
+
+
+def font_cache() -> Path:
+    """Matplotlib's font list, built once per cache by the grader and copied into each
+    kernel's HOME: a kernel would otherwise rebuild it (a second or more) in every grading."""
+    folder = cache_dir() / FONT_CACHE
+    if not any(folder.glob("fontlist-*.json")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ, "MPLCONFIGDIR": str(folder)},
+                       capture_output=True, timeout=120, check=False)
+    return folder
+
+
+def guard_config(limits: GuardLimits, writable: list[Path]) -> dict[str, Any]:
+    package_root = Path(grader.__file__).resolve().parent.parent
+    return {
+        "max_processes": limits.max_processes,
+        # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods early.
+        "output_chars": 2 * limits.output_bytes,
+        # Address space for data, generous above the watchdog's RSS limit: TensorFlow maps more than it uses.
+        "memory_mb": 2 * limits.memory_mb,
+        "file_mb": limits.disk_mb,
+        "protected_paths": [str(package_root / "reference"), str(package_root / "assignments"),
+                            *([os.environ["GRADER_ASSIGNMENTS"]] if os.environ.get("GRADER_ASSIGNMENTS") else [])],
+        "protected_modules": list(PROTECTED_MODULES),
+        "writable_paths": [str(w) for w in writable],
+    }
+
+
+def base_env() -> dict[str, str]:
+    """The grader's environment, allowlisted: no tokens or secrets reach student code."""
+    return {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
+
+
+def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: GuardLimits) -> Scratch:
+    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan."""
+    scratch = Scratch(root)
+    for folder in scratch.writable:
+        folder.mkdir()
+    pythonpath = root / "pythonpath"
+    (pythonpath / "grader").mkdir(parents=True)
+    package = Path(grader.__file__).resolve().parent
+    for part in isolation.KERNEL_PACKAGE_PARTS:
+        # Only what the kernel imports: the package's own folder is never listed or read there.
+        (pythonpath / "grader" / part).symlink_to(package / part)
+    home = root / "home"
+    config = {"artifacts": str(artifacts), "budget": budget, "guard": guard_config(limits, [*scratch.writable, artifacts])}
+    env = {
+        CONFIG_ENV: json.dumps(config),
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(pythonpath),
+        "HOME": str(home),
+        "TMPDIR": str(root / "tmp"),
+        "KERAS_HOME": str(home / ".keras"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "GRADER_CACHE_DIR": str(cache_dir()),
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+    }
+    (home / ".matplotlib").mkdir()
+    for fonts in font_cache().glob("fontlist-*.json"):
+        shutil.copyfile(fonts, home / ".matplotlib" / fonts.name)
+    support = isolation.probe()
+    datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
+    isolation.write_plan(root / "plan.json", support, read_write=[*scratch.writable, artifacts], read_only=[pythonpath],
+                         readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
+                         report=scratch.report, hidden=isolation.hidden_paths([cache_dir()]))
+    spec_dir = scratch.kernels / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    spec = {"argv": isolation.kernel_prefix(root / "plan.json", support) + KERNEL_ARGV, "display_name": "grader sandbox",
+            "language": "python", "env": env, "interrupt_mode": "message"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return scratch
+
+
+def read_report(scratch: Scratch) -> dict[str, Any] | None:
+    """What the launcher found held, written before the kernel existed; ``None`` if missing."""
+    try:
+        data = json.loads(scratch.report.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

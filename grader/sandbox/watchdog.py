@@ -1,0 +1,128 @@
+"""Grader side: the limits enforced from outside the kernel, on its whole process tree.
+
+The tree is rooted at the process the grader started (``unshare`` or the launcher, a child
+subreaper, so nothing the kernel starts can leave it).  Five times a second the watchdog
+sums the tree's memory and counts its processes; once a second it sums the scratch
+folders on disk; past the time for the whole submission or any limit it stops, then
+kills, every member.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+from grader.sandbox.guard import process_tree
+
+DISK_SCAN_EVERY = 5
+MAX_SCANNED_FILES = 20_000
+
+
+class WatchedLimits(Protocol):
+    total_timeout_s: float
+    memory_mb: int
+    disk_mb: int
+    max_processes: int
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 2**20
+
+
+def _disk_mb(folders: list[Path]) -> float | None:
+    """Bytes under ``folders`` in MiB; ``None`` when they hold too many files to count."""
+    total, seen, todo = 0, 0, [str(f) for f in folders]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_SCANNED_FILES:
+                        return None
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+    return total / 2**20
+
+
+class Watchdog(threading.Thread):
+    """Kills the kernel's process tree when it runs too long or uses too much memory,
+    too many processes or too much disk."""
+
+    def __init__(self, pid: int, limits: WatchedLimits, folders: list[Path]) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.limits = limits
+        self.folders = folders
+        self.started_at = time.monotonic()
+        self.breach: str | None = None
+        self.detail = ""
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        ticks = 0
+        while not self._stop.wait(0.2):
+            ticks += 1
+            self.check(slow=ticks % DISK_SCAN_EVERY == 0)
+            if self.breach:
+                kill_tree(self.pid)
+                return
+
+    def check(self, slow: bool = True, running: bool = True) -> None:
+        """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
+        tree = process_tree(self.pid)
+        self.peak_mb = max(self.peak_mb, rss_mb(tree))
+        disk = _disk_mb(self.folders) if slow else 0.0
+        if not self.breach:
+            if self.peak_mb > self.limits.memory_mb:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.memory_mb} MB of memory"
+            elif len(tree) > self.limits.max_processes:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.max_processes} processes"
+            elif disk is None or disk > self.limits.disk_mb:
+                self.breach, self.detail = "resource_limit", f"more than {self.limits.disk_mb} MB (or {MAX_SCANNED_FILES} files) on disk"
+            elif running and time.monotonic() - self.started_at > self.limits.total_timeout_s:
+                self.breach, self.detail = "timeout", f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def kill_tree(pid: int) -> None:
+    """Stop, then kill, ``pid`` and every process below it, until none is left.
+
+    Members are stopped first so that a fork loop cannot outpace the killing.
+    """
+    for _ in range(50):
+        members = {m for m in process_tree(pid) if os.path.exists(f"/proc/{m}") and not _is_zombie(m)}
+        if not members:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for member in members:
+                try:
+                    os.kill(member, sig)
+                except OSError:
+                    pass
+        time.sleep(0.02)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True

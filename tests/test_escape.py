@@ -1,0 +1,253 @@
+"""The escape suite: a student who has read the grader's source attacks the grader, the class
+and the instructor's machine from inside a class batch, through a shell, a second Python,
+``ctypes`` and IPython's ``!`` (``tests/escape/attacker.py``).  Every attempt must fail,
+judged from outside by its effects: the honest classmates graded before and after the
+attacker get the records a batch without the attacker gives them (and so does a later
+regrade); the out folder, the measurement cache, the dataset and the instructor's HOME are
+unchanged; nothing secret leaks; the grader and its batch worker live; no connection
+reaches a listener on 127.0.0.1; no process outlives the batch.
+
+The same batch is graded again with the namespaces simulated away (Landlock and seccomp
+alone must hold), and the layers that remain are tested on machines without Landlock, and
+without namespaces or Landlock's newer ABIs, simulated with ``GRADER_SIMULATE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.datasets.cache import cached_path
+from grader.sandbox.isolation import SIMULATE_ENV
+from tests.escape import attacker
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "ESCAPE_SECRET_TOKEN_41c9"
+TOML_CANARY = "# ESCAPE-CANARY-ASSIGNMENT-5d2e"
+HONEST = {"a_honest": ROOT / "assignments" / "week8" / "solution.ipynb",
+          "z_honest": ROOT / "assignments" / "week8" / "examples" / "student.ipynb"}
+FULL, NO_NAMESPACES = "", "no-namespaces"
+NO_LANDLOCK, OLD_KERNEL = "landlock-abi=0", "no-namespaces,landlock-abi=3"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    output: str
+    out: Path
+
+    def records(self) -> dict[str, dict]:
+        return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in self.out.glob("*.json")}
+
+
+@dataclass
+class World:
+    root: Path
+    cache: Path
+    home: Path
+    assignments: Path
+    submissions: Path
+    targets: attacker.Targets
+    tcp: socket.socket
+    udp: socket.socket
+
+    def grade(self, name: str, paths: list[Path], simulate: str = FULL) -> Run:
+        out = self.root / name
+        env = dict(os.environ, HOME=str(self.home), GRADER_CACHE_DIR=str(self.cache), GRADER_ASSIGNMENTS=str(self.assignments),
+                   PYTHONPATH=str(ROOT), COLUMNS="100", ESCAPE_TOKEN=SECRET, **{SIMULATE_ENV: simulate})
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "1",
+                               "--out", str(out), *map(str, paths)], env=env, capture_output=True, text=True, timeout=900)
+        return Run(done.returncode, done.stdout + done.stderr, out)
+
+    def snapshot(self) -> dict[str, str]:
+        """sha256 of every file the grader keeps in its cache (the matplotlib font list aside)."""
+        return {str(p.relative_to(self.cache)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(self.cache.rglob("*")) if p.is_file() and "matplotlib" not in p.parts}
+
+
+def _comparable(record: dict) -> dict:
+    """A record without its timings."""
+    record = {k: v for k, v in record.items() if k not in ("duration_s", "timings")}
+    record["cells"] = [{k: v for k, v in c.items() if k != "duration_s"} for c in record.get("cells", [])]
+    return record
+
+
+def _survivors() -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                line = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if f"sleep {attacker.ORPHAN}" in line:
+                found.append(line)
+    return found
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    root = tmp_path_factory.mktemp("escape")
+    cache, home, assignments, submissions = (root / n for n in ("cache", "home", "assignments", "submissions"))
+    cache.mkdir()
+    mnist = cached_path("mnist")
+    assert mnist is not None, "run `grader data mnist` first"
+    for source in (mnist, mnist.with_suffix(".json")):
+        shutil.copyfile(source, cache / source.name)
+    home.mkdir()
+    (home / "canary.txt").write_text("the instructor's file\n")
+    (home / ".bashrc").write_text("# the instructor's shell\n")
+    shutil.copytree(ROOT / "assignments" / "week8", assignments / "week8")
+    settings = (assignments / "week8" / "assignment.toml").read_text(encoding="utf-8")
+    # Shorter limits than the lecture's: an attack that hangs a cell costs a minute, not two.
+    settings = settings.replace("cell_timeout_s = 120", "cell_timeout_s = 60").replace("total_timeout_s = 300", "total_timeout_s = 180")
+    (assignments / "week8" / "assignment.toml").write_text(f"{settings}\n{TOML_CANARY}\n", encoding="utf-8")
+    submissions.mkdir()
+    for name, source in HONEST.items():
+        shutil.copyfile(source, submissions / f"{name}.ipynb")
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    tcp.settimeout(0.2)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    targets = attacker.Targets(out=str(root / "attacked"), cache=str(cache), reference=str(ROOT / "reference" / "week8.py"),
+                               assignment=str(assignments / "week8" / "assignment.toml"), home=str(home),
+                               leak=str(root / "leak"), tcp_port=tcp.getsockname()[1], udp_port=udp.getsockname()[1])
+    (submissions / "m_attacker.ipynb").write_bytes(attacker.notebook(targets))
+    world = World(root, cache, home, assignments, submissions, targets, tcp, udp)
+    yield world
+    tcp.close()
+    udp.close()
+
+
+@dataclass(frozen=True)
+class Batches:
+    baseline: Run
+    attacked: Run
+    regrade: Run
+    without_namespaces: Run
+    cache_before: dict[str, str]
+    cache_after: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def batches(world: World) -> Batches:
+    honest = [world.submissions / "a_honest.ipynb", world.submissions / "z_honest.ipynb"]
+    attacker_path = world.submissions / "m_attacker.ipynb"
+    baseline = world.grade("baseline", honest)
+    before = world.snapshot()
+    attacked = world.grade("attacked", [honest[0], attacker_path, honest[1]])
+    regrade = world.grade("regrade", [honest[1]])
+    without_namespaces = world.grade("without-namespaces", [attacker_path, honest[1]], simulate=NO_NAMESPACES)
+    return Batches(baseline, attacked, regrade, without_namespaces, before, world.snapshot())
+
+
+def test_every_batch_finishes_with_the_grader_and_its_worker_alive(batches: Batches) -> None:
+    for run in (batches.baseline, batches.attacked, batches.regrade, batches.without_namespaces):
+        assert run.code == 0, run.output[-3000:]
+        assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
+    for run in (batches.attacked, batches.without_namespaces):
+        record = run.records()["m_attacker"]
+        # A killed worker would have made the batch regrade the attacker alone, then record a grader_error.
+        assert record["status"] == "graded", record
+        assert [c["outcome"] for c in record["cells"]] == ["ok"] * 8, record["cells"]
+
+
+def test_honest_classmates_get_the_records_a_batch_without_the_attacker_gives(batches: Batches) -> None:
+    expected = {name: _comparable(r) for name, r in batches.baseline.records().items()}
+    assert set(expected) == {"a_honest", "z_honest"}
+    attacked = batches.attacked.records()
+    assert {name: _comparable(attacked[name]) for name in expected} == expected
+    assert _comparable(batches.regrade.records()["z_honest"]) == expected["z_honest"]
+    # Graded with the namespaces simulated away, the record says so; the rest is the same.
+    without = _comparable(batches.without_namespaces.records()["z_honest"])
+    assert without.pop("isolation") != expected["z_honest"]["isolation"]
+    assert without == {k: v for k, v in expected["z_honest"].items() if k != "isolation"}
+    assert expected["a_honest"]["score"] == expected["a_honest"]["max_score"]
+
+
+def test_the_out_folder_holds_only_what_the_grader_wrote(batches: Batches) -> None:
+    rows = (batches.attacked.out / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["a_honest", "m_attacker", "z_honest"]
+    for path in batches.attacked.out.rglob("*"):
+        if path.is_file():
+            assert attacker.FORGED not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_the_measurement_cache_and_the_dataset_are_unchanged(batches: Batches, world: World) -> None:
+    assert any(name.startswith("measurements/") for name in batches.cache_before)
+    assert batches.cache_after == batches.cache_before
+    mnist = cached_path("mnist")
+    assert mnist is not None
+    assert (world.cache / "mnist.npz").read_bytes() == mnist.read_bytes()
+
+
+def test_no_secret_solution_or_setting_leaks(batches: Batches, world: World) -> None:
+    assert not Path(world.targets.leak).exists()
+    reference_line = (ROOT / "reference" / "week8.py").read_text(encoding="utf-8").splitlines()[0]
+    for run in (batches.attacked, batches.without_namespaces):
+        for path in run.out.rglob("*"):
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for secret in (SECRET, TOML_CANARY, reference_line):
+                    assert secret not in text, (path, secret)
+
+
+def test_the_instructors_home_is_untouched(batches: Batches, world: World) -> None:
+    assert (world.home / "canary.txt").read_text() == "the instructor's file\n"
+    assert (world.home / ".bashrc").read_text() == "# the instructor's shell\n"
+
+
+def test_no_connection_reaches_a_loopback_listener(batches: Batches, world: World) -> None:
+    with pytest.raises(TimeoutError):
+        world.tcp.accept()
+    with pytest.raises(TimeoutError):
+        world.udp.recv(100)
+
+
+def test_no_process_outlives_the_batch(batches: Batches) -> None:
+    assert not _survivors()
+
+
+def test_each_record_says_which_isolation_held(batches: Batches) -> None:
+    full = batches.attacked.records()["m_attacker"]["isolation"]
+    assert all(layer["held"] for layer in full.values()), full
+    assert "PID namespace" in full["processes"]["by"] and "network namespace" in full["network"]["by"]
+    fallback = batches.without_namespaces.records()["m_attacker"]["isolation"]
+    assert all(layer["held"] for layer in fallback.values()), fallback
+    assert "namespace" not in fallback["processes"]["by"] + fallback["network"]["by"]
+    assert "Isolation enforced by the operating system" in batches.attacked.output
+
+
+@pytest.mark.parametrize(("simulate", "missing"), [(NO_LANDLOCK, "filesystem"), (OLD_KERNEL, "processes")])
+def test_the_remaining_layers_hold_where_one_is_missing(world: World, simulate: str, missing: str) -> None:
+    """Without Landlock, or without namespaces on a kernel older than Landlock ABI 4: the
+    grader still survives, no connection is made, no daemon survives, and the record and
+    report say which layer was missing."""
+    name = f"not-files-{missing}"
+    path = world.submissions / f"{name}.ipynb"
+    path.write_bytes(attacker.notebook(world.targets, attacker.NOT_FILES))
+    run = world.grade(name, [path], simulate=simulate)
+    assert run.code == 0, run.output[-3000:]
+    record = run.records()[name]
+    assert record["status"] == "graded", record
+    assert [layer for layer, held in record["isolation"].items() if not held["held"]] == [missing]
+    assert "could not isolate the student's code completely" in run.output
+    with pytest.raises(TimeoutError):
+        world.tcp.accept()
+    with pytest.raises(TimeoutError):
+        world.udp.recv(100)
+    assert not _survivors()
