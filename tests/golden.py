@@ -1,0 +1,97 @@
+"""The example corpus's JSON records, kept as a golden fixture: a restructuring must leave them alone.
+
+The corpus is every notebook of ``assignments/*/examples``, each assignment's solution, and
+the week-8 planted bugs with the week-8 starter (``tests/test_planted_bugs.py``), graded by
+``grader grade`` exactly as the suite grades them.  What varies from run to run (timings, and
+the grader's version) is left out; everything else must be identical.
+
+    python -m tests.golden --write   # grade the corpus and store its records
+    python -m tests.golden --check   # grade it again and compare (exit 1 on any difference)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+PLANTED = "week8-planted"
+# What differs between two gradings of the same notebook on the same machine.
+VARYING = ("duration_s", "timings", "grader_version")
+
+
+def normalised(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without what varies between runs (timings, the grader's version)."""
+    data = {k: v for k, v in record.items() if k not in VARYING}
+    if "cells" in data:
+        data["cells"] = [{k: v for k, v in cell.items() if k != "duration_s"} for cell in data["cells"]]
+    return data
+
+
+def stored(corpus: str) -> dict[str, dict[str, Any]]:
+    """The golden records of ``corpus`` (an assignment's examples, or ``PLANTED``), by id."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((GOLDEN / corpus).glob("*.json"))}
+
+
+def differences(corpus: str, records: dict[str, dict[str, Any]]) -> list[str]:
+    """Where ``records`` differ from the golden ones of ``corpus`` (empty: identical)."""
+    golden = stored(corpus)
+    found = []
+    for name in sorted(set(golden) | set(records)):
+        if name not in golden or name not in records:
+            found.append(f"{corpus}/{name}: only in {'the golden records' if name in golden else 'this run'}")
+            continue
+        mine, theirs = normalised(records[name]), golden[name]
+        for key in sorted(set(mine) | set(theirs)):
+            if mine.get(key) != theirs.get(key):
+                found.append(f"{corpus}/{name}: {key}: {json.dumps(theirs.get(key), ensure_ascii=False)[:400]}"
+                             f" -> {json.dumps(mine.get(key), ensure_ascii=False)[:400]}")
+    return found
+
+
+def _examples(assignment: Path) -> list[Path]:
+    return [assignment / "solution.ipynb", *sorted((assignment / "examples").glob("*.ipynb"))]
+
+
+def grade_corpus(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Grade the whole corpus (the planted batch beside the examples) into ``folder``."""
+    from tests.conftest import finished, grade_many
+    from tests.test_planted_bugs import start_planted_batch
+
+    (folder / PLANTED).mkdir()
+    planted = start_planted_batch(folder / PLANTED)
+    results = {}
+    for assignment in sorted(p for p in (ROOT / "assignments").iterdir() if (p / "examples").is_dir()):
+        out = folder / assignment.name
+        results[assignment.name] = finished(grade_many(assignment.name, _examples(assignment), out, jobs=1), out)
+    results[PLANTED] = finished(planted, folder / PLANTED / "out")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="grade the corpus and store its records")
+    mode.add_argument("--check", action="store_true", help="grade the corpus and compare with the stored records")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="grader-golden-") as scratch:
+        results = grade_corpus(Path(scratch))
+    if args.write:
+        for corpus, records in results.items():
+            (GOLDEN / corpus).mkdir(parents=True, exist_ok=True)
+            for name, record in records.items():
+                (GOLDEN / corpus / f"{name}.json").write_text(
+                    json.dumps(normalised(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return 0
+    found = [line for corpus, records in results.items() for line in differences(corpus, records)]
+    print("\n".join(found) or f"identical: {sum(len(r) for r in results.values())} records")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
