@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from grader.checks import Message
+from grader.outcome import Message
 
 LANGUAGES = ("ja", "en")
 LOCALES = Path(__file__).parent / "locales"

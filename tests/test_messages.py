@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import load_all
+from grader.checks.catalog import load_all
 from grader.messages import catalog
 
 GRADER = Path(__file__).resolve().parent.parent / "grader"
