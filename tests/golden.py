@@ -47,6 +47,17 @@ def stored(corpus: str) -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((GOLDEN / corpus).glob("*.json"))}
 
 
+def _changes(path: str, theirs: Any, mine: Any) -> list[str]:
+    """Each place where two JSON values differ, as ``path: old -> new``."""
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        return [line for key in sorted(set(theirs) | set(mine)) for line in _changes(f"{path}.{key}", theirs.get(key), mine.get(key))]
+    if isinstance(theirs, list) and isinstance(mine, list) and len(theirs) == len(mine):
+        return [line for i, (a, b) in enumerate(zip(theirs, mine)) for line in _changes(f"{path}[{i}]", a, b)]
+    if theirs == mine:
+        return []
+    return [f"{path}: {json.dumps(theirs, ensure_ascii=False)[:300]} -> {json.dumps(mine, ensure_ascii=False)[:300]}"]
+
+
 def differences(corpus: str, records: dict[str, dict[str, Any]], across_machines: bool = False) -> list[str]:
     """Where ``records`` differ from the golden ones of ``corpus`` (empty: identical); ``across_machines``
     leaves out the measured accuracy (the golden records were graded on one machine)."""
@@ -59,10 +70,7 @@ def differences(corpus: str, records: dict[str, dict[str, Any]], across_machines
         mine, theirs = normalised(records[name]), golden[name]
         if across_machines:
             mine, theirs = portable(mine), portable(theirs)
-        for key in sorted(set(mine) | set(theirs)):
-            if mine.get(key) != theirs.get(key):
-                found.append(f"{corpus}/{name}: {key}: {json.dumps(theirs.get(key), ensure_ascii=False)[:400]}"
-                             f" -> {json.dumps(mine.get(key), ensure_ascii=False)[:400]}")
+        found.extend(_changes(f"{corpus}/{name}", theirs, mine))
     return found
 
 
@@ -70,18 +78,25 @@ def _examples(assignment: Path) -> list[Path]:
     return [assignment / "solution.ipynb", *sorted((assignment / "examples").glob("*.ipynb"))]
 
 
-def grade_corpus(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """Grade the whole corpus (the planted batch beside the examples) into ``folder``."""
+def corpora() -> list[str]:
+    return [*sorted(p.name for p in (ROOT / "assignments").iterdir() if (p / "examples").is_dir()), PLANTED]
+
+
+def grade_corpus(folder: Path, names: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Grade the corpora ``names`` (the planted batch beside the examples) into ``folder``."""
     from tests.conftest import finished, grade_many
     from tests.test_planted_bugs import start_planted_batch
 
-    (folder / PLANTED).mkdir()
-    planted = start_planted_batch(folder / PLANTED)
+    if PLANTED in names:
+        (folder / PLANTED).mkdir()
+        planted = start_planted_batch(folder / PLANTED)
     results = {}
-    for assignment in sorted(p for p in (ROOT / "assignments").iterdir() if (p / "examples").is_dir()):
-        out = folder / assignment.name
-        results[assignment.name] = finished(grade_many(assignment.name, _examples(assignment), out, jobs=1), out)
-    results[PLANTED] = finished(planted, folder / PLANTED / "out")
+    for name in names:
+        if name != PLANTED:
+            assignment, out = ROOT / "assignments" / name, folder / name
+            results[name] = finished(grade_many(name, _examples(assignment), out, jobs=1), out)
+    if PLANTED in names:
+        results[PLANTED] = finished(planted, folder / PLANTED / "out")
     return results
 
 
@@ -90,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="grade the corpus and store its records")
     mode.add_argument("--check", action="store_true", help="grade the corpus and compare with the stored records")
+    parser.add_argument("--only", nargs="+", choices=corpora(), default=corpora(), help="these corpora only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="grader-golden-") as scratch:
-        results = grade_corpus(Path(scratch))
+        results = grade_corpus(Path(scratch), args.only)
     if args.write:
         for corpus, records in results.items():
             (GOLDEN / corpus).mkdir(parents=True, exist_ok=True)
