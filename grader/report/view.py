@@ -78,14 +78,14 @@ class View:
         return tuple(c for c in self.checks if c.result.status in ("failed", "not_run") and c.message is not None)
 
 
-def message_view(message: Message, lang: str) -> MessageView:
+def _message(message: Message, lang: str) -> MessageView:
     return MessageView(message, render(message, lang), one_line(message, lang))
 
 
 def _check(check: CheckResult, lang: str) -> CheckView:
     shown = check.message is not None and not check.passed
     return CheckView(check, check_title(check, lang), text(lang, "area", check.area), text(lang, "ui", check.status),
-                     MARK.get(check.status, ""), message_view(check.message, lang) if shown and check.message else None)
+                     MARK.get(check.status, ""), _message(check.message, lang) if shown and check.message else None)
 
 
 def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
@@ -100,7 +100,7 @@ def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
     return tuple(views)
 
 
-def note_text(note: Message, lang: str) -> str:
+def _note(note: Message, lang: str) -> str:
     return text(lang, "note", note.key.split(".", 1)[1], **note.params)
 
 
@@ -111,8 +111,8 @@ def build_view(record: Record, lang: str, student: str, submission_sha256: str |
         record=record, lang=lang, id=student, submission_sha256=submission_sha256, assignment_sha256=assignment_sha256,
         status=text(lang, "status", record.status),
         checks=tuple(_check(check, lang) for check in record.checks),
-        error=message_view(record.error, lang) if record.error is not None else None,
+        error=_message(record.error, lang) if record.error is not None else None,
         cells=_cells(record, lang),
-        notes=tuple(note_text(note, lang) for note in record.notes),
+        notes=tuple(_note(note, lang) for note in record.notes),
         expected=expected, curves=curves,
     )
