@@ -21,6 +21,13 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Term:
+    """A parameter that is a word of the catalog (``[term]`` in ``locales/``), not English text."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: CheckStatus
     message: Message | None = None

@@ -37,7 +37,7 @@ def to_data(view: View) -> dict[str, Any]:
             "message": c.message.line if c.message else "",
             # The catalog key and its parameters: what the class summary groups mistakes by.
             "key": c.message.message.key if c.message else None,
-            "params": _plain(c.message.message.params) if c.message else {},
+            "params": _plain(c.message.params) if c.message else {},
         }
         for c in view.checks
     ]
@@ -59,7 +59,7 @@ def to_data(view: View) -> dict[str, Any]:
     if view.error is not None:
         data["error"] = view.error.line
         data["error_key"] = view.error.message.key
-        data["error_params"] = _plain(view.error.message.params)
+        data["error_params"] = _plain(view.error.params)
     facts = record.facts
     if facts is not None:
         data["cells"] = [

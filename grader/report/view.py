@@ -8,12 +8,13 @@ notes.  They are rendered here, once per record, and each writer only lays them 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from grader.execution import CellOutcome
 from grader.expected import Expected
 from grader.hints import hint_for
-from grader.messages import Rendered, check_title, one_line, render, text
-from grader.outcome import Message
+from grader.messages import Rendered, check_title, in_language, one_line, render, text
+from grader.outcome import Message, Term
 from grader.record import CheckResult, Record
 from grader.report.curves import ReferenceCurves
 
@@ -24,6 +25,8 @@ MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
 @dataclass(frozen=True)
 class MessageView:
     message: Message
+    # The parameters with their catalog terms in the language: what the JSON record keeps.
+    params: dict[str, Any]
     rendered: Rendered
     # ``Expected: …. Found: …. How to fix: …``: the form of the JSON record and JUnit.
     line: str
@@ -79,7 +82,8 @@ class View:
 
 
 def _message(message: Message, lang: str) -> MessageView:
-    return MessageView(message, render(message, lang), one_line(message, lang))
+    params = {key: in_language(value, lang) if isinstance(value, Term) else value for key, value in message.params.items()}
+    return MessageView(message, params, render(message, lang), one_line(message, lang))
 
 
 def _check(check: CheckResult, lang: str) -> CheckView:
