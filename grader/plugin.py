@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     group.addoption("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     group.addoption("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
-    group.addoption("--grader-out", metavar="DIR", help="also write the JSON record of the submission into DIR")
+    group.addoption("--grader-out", metavar="DIR", help="also write into DIR what grader grade --out writes (the JSON record, the feedback page, the class files)")
 
 
 def _find_submission(folder: Path) -> Path:
