@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.checks import Message
+from grader.outcome import Message
 
 Text = str | dict[str, str]
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.architecture import parse_architecture
+from grader.checks.catalog import load_all
 from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
-from grader.sandbox.runner import Limits
+from grader.execution import Limits
 from grader.training import build, import_keras, measure, optimizer_name
 
 ASSIGNMENTS_ENV = "GRADER_ASSIGNMENTS"
@@ -118,8 +119,6 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     except tomllib.TOMLDecodeError as exc:
         raise AssignmentError(f"{path}: {exc}") from None
     limits = _require(data, "limits", str(path))
-    from grader.checks import load_all
-
     registry = load_all()
     points = {str(k): float(v) for k, v in _require(data, "points", str(path)).items()}
     unknown = [k for k in points if k not in registry]

@@ -23,9 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.assignment import Assignment, load_assignment, with_limits
+from grader.engine import grade, grader_failure, refused
+from grader.execution import Progress
+from grader.record import Record
+from grader.report.graded import Graded, failure_document, package, view_of
+from grader.report.view import View
+from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, fingerprint
 
-FEEDBACK_DIR = "feedback"
 WORKER_ATTEMPTS = 2
 # TensorFlow's own thread pool, read when TensorFlow starts (in the worker and in each kernel).
 THREADS_VARIABLE = "TF_NUM_INTRAOP_THREADS"
@@ -45,13 +51,6 @@ class Settings:
     assignment_digest: str = ""
 
 
-@dataclass(frozen=True)
-class Graded:
-    job: Job
-    record: dict[str, Any]
-    feedback: str | None
-
-
 def share_cores(workers: int) -> None:
     """Run first in each local worker: TensorFlow's threads sized to the worker's share of the cores.
 
@@ -62,53 +61,32 @@ def share_cores(workers: int) -> None:
 
 
 @functools.lru_cache(maxsize=2)
-def _assignment(settings: Settings) -> Any:
-    from grader.assignment import load_assignment, with_limits
-
+def _assignment(settings: Settings) -> Assignment:
     return with_limits(load_assignment(settings.assignment, Path(settings.assignments_root)),
                        settings.cell_timeout_s, settings.total_timeout_s)
 
 
+def grade_one(job: Job, assignment: Assignment, settings: Settings, progress: Progress | None = None) -> View:
+    """Grade one job (or refuse it when no single file was chosen) into its view."""
+    if job.problem is not None:
+        record: Record = refused(job.path, assignment, InvalidSubmission(*job.problem))
+    else:
+        record = grade(job.path, assignment, progress)
+    return view_of(job, record, assignment, settings.lang, settings.assignment_digest)
+
+
 def grade_job(job: Job, settings: Settings) -> Graded:
     """Worker side: grade one job into its record and feedback page; never raises."""
-    from grader.engine import grade, refused
-    from grader.sandbox.submission import InvalidSubmission
-
     try:
-        assignment = _assignment(settings)
-        if job.problem is not None:
-            record = refused(job.path, assignment, InvalidSubmission(*job.problem))
-        else:
-            record = grade(job.path, assignment)
-        return package(job, record, settings, assignment)
+        return package(grade_one(job, _assignment(settings), settings), job)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a record
         return Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}", traceback.format_exc()), None)
 
 
-def package(job: Job, record: Any, settings: Settings, assignment: Any) -> Graded:
-    """A graded ``Record`` as what crosses back to the batch: JSON data and the feedback page."""
-    from grader.report.feedback_html import feedback_page
-
-    data = _document(job, record, settings, fingerprint(job.path))
-    # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
-    expected = assignment.expected if record.facts is not None else None
-    return Graded(job, data, feedback_page(record, expected, settings.lang))
-
-
 def grader_error(job: Job, settings: Settings, detail: str, trace: str | None = None) -> dict[str, Any]:
     """The record of a job the grader failed on, in the same JSON shape as every record."""
-    from grader.engine import grader_failure
-
-    return _document(job, grader_failure(settings.assignment, job.path, settings.max_score, detail, trace), settings, None)
-
-
-def _document(job: Job, record: Any, settings: Settings, submission_sha256: str | None) -> dict[str, Any]:
-    """A record as its JSON document, stamped with what ``is_done`` compares."""
-    from grader.report import json_record
-
-    data = json_record.to_data(record, settings.lang, student=job.id, fingerprint=submission_sha256)
-    data["assignment_sha256"] = settings.assignment_digest
-    return data
+    record = grader_failure(settings.assignment, job.path, settings.max_score, detail, trace)
+    return failure_document(job, record, settings.lang, settings.assignment_digest)
 
 
 def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool:
@@ -121,36 +99,6 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
         and record.get("grader_version") == grader.__version__
         and record.get("submission_sha256") == fingerprint(job.path)
     )
-
-
-class Outputs:
-    """The batch's folder: ``<id>.json`` records and ``feedback/<id>.html`` pages."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def record_path(self, job: Job) -> Path:
-        return self.directory / f"{job.id}.json"
-
-    def existing(self, job: Job) -> dict[str, Any] | None:
-        from grader.report import json_record
-
-        return json_record.read(self.record_path(job))
-
-    def save(self, graded: Graded) -> None:
-        from grader.report import json_record
-        from grader.report.files import write_atomic
-
-        if graded.feedback is not None:
-            write_atomic(self.directory / FEEDBACK_DIR / f"{graded.job.id}.html", graded.feedback)
-        # The record goes last: its presence marks the submission done.
-        json_record.write(graded.record, self.directory)
-
-    def records(self) -> list[dict[str, Any]]:
-        from grader.report import json_record
-
-        found = (json_record.read(p) for p in sorted(self.directory.glob("*.json")))
-        return [r for r in found if r is not None and "checks" in r]
 
 
 Work = Callable[[Job, Settings], Graded]

@@ -7,34 +7,32 @@ submission; its exit code is 0 whenever grading worked, whatever the scores.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, assignments_dir, available, digest, load_assignment, with_limits
-from grader.batch import Graded, Outputs, Settings, is_done, package, run_batch, share_cores
+from grader.batch import Settings, grade_one, is_done, run_batch, share_cores
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.doctor import diagnose, lines
-from grader.engine import grade, refused
 from grader.messages import LANGUAGES, default_language, text
-from grader.report.class_reports import result_line, write_class_reports
-from grader.report.files import write_atomic
-from grader.report.gradescope import default_results_path, gradescope_results
+from grader.report.folder import RecordFolder
+from grader.report.graded import Graded, package
+from grader.report.gradescope import write_gradescope
 from grader.report.summary import summary_renderable
-from grader.report.terminal import report
+from grader.report.terminal import report, result_line
 from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.isolation import expected as expected_isolation
-from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, find_submissions, one_submission
 
 EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -62,48 +60,42 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                         lang=args.lang or default_language(), max_score=assignment.max_score,
                         cell_timeout_s=args.cell_timeout, total_timeout_s=args.total_timeout,
                         assignment_digest=digest(assignment))
-    outputs = Outputs(Path(args.out)) if args.out else None
-    if len(jobs) == 1 and not args.scheduler:
-        results = [_grade_here(jobs[0], assignment, settings, console, outputs)]
-    else:
-        results = _grade_batch(jobs, settings, args, console, outputs)
+    outputs = RecordFolder(Path(args.out)) if args.out else None
+    results = ([_grade_here(jobs[0], assignment, settings, console, outputs)] if len(jobs) == 1 and not args.scheduler
+               else _grade_batch(jobs, settings, args, console, outputs))
     if results is None:
         return EXIT_INTERRUPTED
     if outputs is not None:
-        write_class_reports(outputs, settings.lang)
+        outputs.finish(settings.lang)
         console.print(f"→ {outputs.directory}", highlight=False)
     if "gradescope" in args.format:
-        path = default_results_path(outputs.directory if outputs else None)
-        write_atomic(path, json.dumps(gradescope_results(results[0]), ensure_ascii=False, indent=2))
-        console.print(f"→ {path}", highlight=False)
+        console.print(f"→ {write_gradescope(results[0], outputs.directory if outputs else None)}", highlight=False)
     return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
 
 
-def _grade_here(job: Job, assignment: Assignment, settings: Settings, console: Console, outputs: Outputs | None) -> dict:
+def _grade_here(job: Job, assignment: Assignment, settings: Settings, console: Console,
+                outputs: RecordFolder | None) -> dict[str, Any]:
     """One submission, in this process, with a live status line and the full report."""
     with console.status("") as status:
         def progress(number: int, total: int, seconds: float) -> None:
             status.update(text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds))
-        if job.problem is not None:
-            record = refused(job.path, assignment, InvalidSubmission(*job.problem))
-        else:
-            record = grade(job.path, assignment, progress)
-    console.print(report(record, settings.lang))
-    graded = package(job, record, settings, assignment)
+        view = grade_one(job, assignment, settings, progress)
+    console.print(report(view))
+    graded = package(view, job)
     if outputs is not None:
-        outputs.save(graded)
+        outputs.add(graded)
     return graded.record
 
 
 def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, console: Console,
-                 outputs: Outputs | None) -> list[dict] | None:
+                 outputs: RecordFolder | None) -> list[dict[str, Any]] | None:
     """Many submissions on parallel workers, with a progress bar; resumes from ``--out``."""
-    done: list[dict] = []
+    done: list[dict[str, Any]] = []
     todo = jobs
     if outputs is not None and not args.regrade:
         existing = {job.id: outputs.existing(job) for job in jobs}
         todo = [job for job in jobs if not is_done(existing[job.id], job, settings)]
-        done = [existing[job.id] for job in jobs if job not in todo]
+        done = [record for job in jobs if job not in todo and (record := existing[job.id]) is not None]
         if done:
             console.print(text(settings.lang, "ui", "resumed", done=len(done), todo=len(todo)), highlight=False)
     workers = max(1, min(args.jobs, len(todo)))
@@ -114,7 +106,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
 
         def on_result(graded: Graded) -> None:
             if outputs is not None:
-                outputs.save(graded)
+                outputs.add(graded)
             done.append(graded.record)
             counts["graded" if graded.record["status"] == "graded" else "problems"] += 1
             console.print(result_line(graded.record, settings.lang), highlight=False)
@@ -125,7 +117,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
         except KeyboardInterrupt:
             console.print(text(settings.lang, "ui", "interrupted", done=len(done)), highlight=False)
             if outputs is not None:
-                write_class_reports(outputs, settings.lang)
+                outputs.finish(settings.lang)
             return None
     console.print(summary_renderable(done, settings.lang))
     return done

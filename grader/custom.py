@@ -22,7 +22,7 @@ import pytest
 
 from grader import fixtures
 from grader.assertions import CheckFailure
-from grader.checks import PASSED, Message, Outcome
+from grader.outcome import PASSED, Message, Outcome
 
 AREA = "custom"
 DEFAULT_POINTS = 1.0

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from grader.execution import Isolation
 from grader.sandbox import isolation, seccomp
-from grader.sandbox.isolation import Isolation, Support
+from grader.sandbox.isolation import Support
 
 LANDLOCK_LINUX = {1: "5.13", 4: "6.7", 6: "6.12"}
 

@@ -15,7 +15,6 @@ import tempfile
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,58 +23,24 @@ import numpy as np
 from grader.architecture import signature
 from grader import custom, measurements
 from grader.assignment import Assignment
-from grader.checks import Message, Outcome, load_all
+from grader.checks.catalog import load_all
 from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
 from grader.evidence import read_evidence
+from grader.execution import Execution, ExecutionStatus, Progress
 from grader.expected import Expected
 from grader.facts import Facts, gather
 from grader.fixtures import StudentRun, read_only
+from grader.outcome import Message, Outcome
+from grader.record import CheckResult, Record, Status
 from grader.reloading import saving_facts
-from grader.sandbox.isolation import Isolation
-from grader.sandbox.runner import Execution, Progress, run_submission
+from grader.sandbox.runner import run_submission
 from grader.sandbox.submission import InvalidSubmission, read_submission
 from grader.training import BuildError, build, measure, train_and_evaluate
 
-STATUSES = ("graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error")
-EXECUTION_STATUS = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout", "resource_limit": "resource_limit"}
+EXECUTION_STATUS: dict[ExecutionStatus, Status] = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout",
+                                                   "resource_limit": "resource_limit"}
 MIN_MATCHED_TEST_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    id: str
-    area: str
-    status: str
-    points: float
-    max_points: float
-    message: Message | None
-    # The title by language, for checks the catalog does not name (an assignment's own).
-    title: dict[str, str] | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "passed"
-
-
-@dataclass(frozen=True)
-class Record:
-    assignment: str
-    submission: str
-    status: str
-    score: float
-    max_score: float
-    duration_s: float
-    checks: tuple[CheckResult, ...]
-    notes: tuple[Message, ...] = ()
-    error: Message | None = None
-    facts: Facts | None = None
-    # Seconds spent in each phase (kernel start-up, student cells, evidence, grader training).
-    timings: dict[str, float] = dataclasses.field(default_factory=dict)
-    # For instructors only: the grader's own traceback when status is grader_error.
-    grader_traceback: str | None = None
-    # Which layers of isolation held while the student's code ran (None: it never ran).
-    isolation: Isolation | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -92,10 +57,11 @@ def _as_trained(values: Any) -> np.ndarray:
 
 
 def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int) -> Facts:
-    if facts.architecture is None:
+    architecture = facts.architecture
+    if architecture is None:
         return facts
     try:
-        model = build(facts.architecture, seed)
+        model = build(architecture, seed)
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
     facts = dataclasses.replace(facts, built=measure(model))
@@ -115,7 +81,7 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     x_train, y_train, x_test = _as_trained(x_train[:samples]), _as_trained(y_train[:samples]), _as_trained(x_test)
     # Identical inputs train to identical results: a measurement made before (by any grading on
     # this machine) is reused.
-    key = measurements.key(signature(facts.architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
+    key = measurements.key(signature(architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
                            samples, epochs, batch_size, seed, x_train, y_train, x_test, truth)
     training = measurements.remembered(key, lambda: train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth,
                                                                        samples=samples, epochs=epochs, batch_size=batch_size, seed=seed))
@@ -171,7 +137,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     started = time.monotonic()
     name = path.name
 
-    def record(status: str, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
+    def record(status: Status, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
         score = float(sum(c.points for c in checks))
         max_score = float(sum(c.max_points for c in checks)) if checks else assignment.max_score
         return Record(assignment.name, name, status, score, max_score, round(time.monotonic() - started, 2), checks, **extra)
@@ -185,9 +151,9 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     except DatasetError as exc:
         return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
     except OSError as exc:
-        detail = (f"the dataset cache ({cache_dir()}) cannot be read or written: {type(exc).__name__}: {exc}. "
-                  f"Make it writable (or set {CACHE_ENV} to a writable folder) and run: grader data {assignment.dataset}")
-        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": detail[:500]}))
+        params = {"cache": str(cache_dir()), "error": f"{type(exc).__name__}: {exc}"[:500], "variable": CACHE_ENV,
+                  "dataset": assignment.dataset}
+        return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
     try:
         # Importing Keras and measuring the reference overlaps with the student's kernel.
         warm_up = threading.Thread(target=lambda: assignment.expected, daemon=True)

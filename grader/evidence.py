@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.recorder import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR
+from grader.artifacts import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR
 
 ARRAY_NAME = re.compile(r"^a\d{1,6}\.npy$")
 FIGURE_NAME = re.compile(r"^fig\d{1,6}\.png$")
@@ -81,7 +81,7 @@ def read_evidence(directory: Path) -> Evidence:
                 continue
             if isinstance(event, dict) and isinstance(event.get("kind"), str):
                 events.append(event)
-    figures = []
+    figures: list[Figure] = []
     for event in events:
         if event["kind"] != "figure" or not isinstance(event.get("axes"), list):
             continue

@@ -18,7 +18,7 @@ from grader.datasets import Dataset
 from grader.evidence import Evidence
 from grader.reloading import SavingFacts
 from grader.figures import Shown, shown
-from grader.sandbox.runner import Execution
+from grader.execution import Execution
 from grader.training import Built, Training, loss_name, optimizer_name, optimizer_settings
 
 
@@ -172,7 +172,7 @@ def compile_facts(event: dict[str, Any]) -> CompileFacts:
 
 def architecture_of(evidence: Evidence, model: str | None) -> tuple[Architecture | None, str | None]:
     """The student's model: the one their last ``fit`` trained, else the variable ``model``."""
-    configs = [e.get("config") for e in evidence.of_kind("fit_end") if e.get("model") == model and e.get("config")]
+    configs: list[Any] = [e.get("config") for e in evidence.of_kind("fit_end") if e.get("model") == model and e.get("config")]
     variable = evidence.variables.get("model", {})
     if isinstance(variable, dict) and variable.get("config"):
         configs.append(variable["config"])

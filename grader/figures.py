@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.evidence import Evidence
-from grader.sandbox.hooks import MAX_RECORDED_ELEMENTS
-from grader.sandbox.recorder import MAX_IMAGE_ELEMENTS
+from grader.artifacts import MAX_IMAGE_ELEMENTS, MAX_RECORDED_ELEMENTS
 
 # Two images are the same picture when, scaled to [0, 1], no pixel differs by more.
 TOLERANCE = 1e-3
@@ -199,7 +198,7 @@ def _predictions(evidence: Evidence, model: str | None) -> tuple[Prediction, ...
         scores = _numeric(evidence.array(output.get("array")), MAX_RECORDED_ELEMENTS)
         rows, columns = output["shape"]
         readable = scores is not None and scores.shape == (rows, columns) and rows and columns
-        classes = tuple(int(c) for c in np.argmax(np.asarray(scores[:PREDICTIONS_KEPT]), axis=1)) if readable else ()
+        classes = tuple(int(c) for c in np.argmax(np.asarray(scores[:PREDICTIONS_KEPT]), axis=1)) if readable and scores is not None else ()
         found.append(Prediction(rows, columns, classes))
     return tuple(found)
 

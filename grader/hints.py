@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import re
 
-from grader.sandbox.runner import CellRun
+from grader.execution import CellRun
+from grader.refusals import NETWORK_MESSAGE, PROCESS_MESSAGE, PROTECTED_MESSAGE, SIGNAL_MESSAGE, WRITE_MESSAGE
 from grader.sandbox.submission import normalised
+
+
+def _refusal(message: str) -> str:
+    """A pattern for one of the kernel's refusals, whatever number it was formatted with."""
+    return re.escape(message).replace(re.escape("{n}"), r"\d+")
+
 
 # (hint key, pattern in the error text, pattern in the source); either may match.
 IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
@@ -20,12 +27,12 @@ IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("acc_key", r"^'(val_)?acc'$", None),
     ("predict_classes", r"predict_classes", None),
     ("dim_ordering", r"set_image_dim_ordering|image_dim_ordering", None),
-    ("network", r"network access is disabled", None),
-    # The grader's own refusals and limits (grader/sandbox/guard.py, rlimits).
-    ("sandbox_write", r"may only write files in its current folder", None),
-    ("sandbox_processes", r"new processes per notebook", None),
-    ("sandbox_reference", r"reference files are not available", None),
-    ("sandbox_signal", r"signals to processes outside the notebook", None),
+    ("network", _refusal(NETWORK_MESSAGE), None),
+    # The grader's own refusals (grader/sandbox/guard.py) and limits (rlimits).
+    ("sandbox_write", _refusal(WRITE_MESSAGE), None),
+    ("sandbox_processes", _refusal(PROCESS_MESSAGE), None),
+    ("sandbox_reference", _refusal(PROTECTED_MESSAGE), None),
+    ("sandbox_signal", _refusal(SIGNAL_MESSAGE), None),
     ("file_too_large", r"File too large", None),
 )
 # Exceptions whose name says it all.

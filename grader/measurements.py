@@ -35,7 +35,7 @@ import numpy as np
 
 from grader import architecture, training
 from grader.datasets import cache_dir
-from grader.report.files import write_atomic
+from grader.files import write_atomic
 from grader.training import Training
 
 FOLDER = "measurements"
@@ -47,7 +47,7 @@ def _code_and_versions() -> str:
     """What decides a measurement besides its inputs: the training code and library versions."""
     digest = hashlib.sha256()
     for module in (training, architecture):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     for package in ("keras", "tensorflow"):
         try:
             digest.update(f"{package}=={metadata.version(package)}".encode())

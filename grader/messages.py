@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from grader.checks import Message
+from grader.outcome import Message, Term
 
 LANGUAGES = ("ja", "en")
 LOCALES = Path(__file__).parent / "locales"
@@ -64,8 +64,11 @@ def text(lang: str, section: str, key: str, **params: Any) -> str:
     return _format(template, params) if isinstance(template, str) else key
 
 
-def _in_language(value: Any, lang: str) -> Any:
-    """A parameter given in several languages (``{"en": ..., "ja": ...}``) in ``lang``, else English."""
+def in_language(value: Any, lang: str) -> Any:
+    """A parameter in ``lang``: a catalog ``Term``'s word, or a value given in several languages
+    (``{"en": ..., "ja": ...}``) in ``lang``, else English; any other value as it is."""
+    if isinstance(value, Term):
+        return text(lang, "term", value.key)
     if isinstance(value, dict) and value and all(k in LANGUAGES for k in value):
         return value.get(lang, value.get("en", next(iter(value.values()))))
     return value
@@ -75,7 +78,7 @@ def render(message: Message, lang: str) -> Rendered:
     entry = _lookup(lang, ("msg", message.key))
     if not isinstance(entry, dict):
         return Rendered("", message.key, "")
-    params = {k: _in_language(v, lang) for k, v in message.params.items()}
+    params = {k: in_language(v, lang) for k, v in message.params.items()}
     return Rendered(*(_format(str(entry.get(part, "")), params) for part in ("expected", "found", "fix")))
 
 
@@ -83,7 +86,7 @@ def check_title(check: Any, lang: str) -> str:
     """A check's title: its own (an assignment's custom check) in ``lang``, else the catalog's."""
     own = getattr(check, "title", None)
     if own:
-        return str(_in_language(own, lang))
+        return str(in_language(own, lang))
     return text(lang, "check", check.id)
 
 

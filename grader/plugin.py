@@ -17,13 +17,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from grader.assignment import Assignment, AssignmentError, load_assignment, with_limits
+from grader.assignment import Assignment, AssignmentError, digest, load_assignment, with_limits
+from grader.batch import Settings, grade_one
+from grader.checks.catalog import load_all
 from grader.custom import AREA as CUSTOM_AREA
-from grader.engine import CheckResult, Record, grade
-from grader.messages import LANGUAGES, check_title, default_language, render, text
-from grader.report import json_record
+from grader.messages import LANGUAGES, default_language, text
+from grader.report.folder import RecordFolder
+from grader.report.graded import package
 from grader.report.terminal import report
-from grader.submissions import fingerprint
+from grader.report.view import CheckView, View
+from grader.submissions import one_submission
 
 ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
 SUBMISSION_HELP = "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current folder)"
@@ -31,8 +34,9 @@ SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 assignment_key = pytest.StashKey[Assignment]()
 submission_key = pytest.StashKey[Path]()
-records_key = pytest.StashKey[list[Record]]()
+views_key = pytest.StashKey[list[View]]()
 lang_key = pytest.StashKey[str]()
+folder_key = pytest.StashKey[RecordFolder]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     group.addoption("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     group.addoption("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
-    group.addoption("--grader-out", metavar="DIR", help="also write the JSON record of the submission into DIR")
+    group.addoption("--grader-out", metavar="DIR", help="also write into DIR what grader grade --out writes (the JSON record, the feedback page, the class files)")
 
 
 def _find_submission(folder: Path) -> Path:
@@ -73,8 +77,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if submission.suffix.lower() not in SUBMISSION_SUFFIXES:
         raise pytest.UsageError(f"--submission {named}: expected a .ipynb or .py file")
     config.stash[submission_key] = submission
-    config.stash[records_key] = []
+    config.stash[views_key] = []
     config.stash[lang_key] = config.getoption("lang") or default_language()
+    out = config.getoption("grader_out")
+    if out:
+        config.stash[folder_key] = RecordFolder(Path(out))
     # Grade exactly the submission, whatever folder pytest was started in.
     config.args[:] = [str(submission)]
 
@@ -89,13 +96,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class SubmissionFile(pytest.File):
     """The student's file; grading it is this collector's (shared, once-only) setup."""
 
-    record: Record | None = None
+    view: View | None = None
 
     def collect(self) -> Iterator[pytest.Collector]:
         assignment = self.config.stash[assignment_key]
         areas: dict[str, list[str]] = {}
-        from grader.checks import load_all
-
         registry = load_all()
         for check_id in assignment.points:
             areas.setdefault(registry[check_id].area, []).append(check_id)
@@ -113,13 +118,15 @@ class SubmissionFile(pytest.File):
             if reporter is not None and reporter.isatty:
                 reporter.rewrite(text(lang, "ui", "running", number=number, total=total, seconds=seconds), erase=True)
 
-        self.record = grade(self.path, assignment, progress)
+        job = one_submission(self.path)
+        settings = Settings(assignment.name, str(assignment.folder.parent), lang, assignment.max_score,
+                            assignment_digest=digest(assignment))
+        self.view = grade_one(job, assignment, settings, progress)
         if reporter is not None and reporter.isatty:
             reporter.rewrite("", erase=True)
-        self.config.stash[records_key].append(self.record)
-        out = self.config.getoption("grader_out")
-        if out:
-            json_record.write(json_record.to_data(self.record, lang, fingerprint=fingerprint(self.path)), Path(out))
+        self.config.stash[views_key].append(self.view)
+        if folder_key in self.config.stash:
+            self.config.stash[folder_key].add(package(self.view, job))
 
 
 class Area(pytest.Collector):
@@ -132,10 +139,26 @@ class Area(pytest.Collector):
             yield CheckItem.from_parent(self, name=check_id.split(".", 1)[1], check_id=check_id)
 
 
+def failure_text(check: CheckView, view: View) -> str:
+    """A failing item's report: the submission's error if it has one, else the check's message."""
+    message = view.error or check.message
+    result, lang = check.result, view.lang
+    if message is None:
+        return f"{check.title}: {check.status}"
+    return "\n".join([
+        f"{check.title} ({result.points:g}/{result.max_points:g})",
+        f"  {text(lang, 'ui', 'expected')}: {message.rendered.expected}",
+        f"  {text(lang, 'ui', 'found')}: {message.rendered.found}",
+        f"  {text(lang, 'ui', 'fix')}: {message.rendered.fix}",
+    ])
+
+
 class CheckFailed(Exception):
-    def __init__(self, result: CheckResult) -> None:
-        super().__init__(result.id)
-        self.result = result
+    def __init__(self, check: CheckView, error: str | None) -> None:
+        super().__init__(check.result.id)
+        self.check = check
+        # The failure as a person reads it: expected / found / how to fix, no traceback.
+        self.error = error
 
 
 class CheckItem(pytest.Item):
@@ -145,33 +168,20 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         submission = self.getparent(SubmissionFile)
-        assert submission is not None and submission.record is not None
-        result = next(c for c in submission.record.checks if c.id == self.check_id)
+        assert submission is not None and submission.view is not None
+        view = submission.view
+        check = next(c for c in view.checks if c.result.id == self.check_id)
+        result = check.result
         self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
-        if result.status == "skipped" and result.message is not None:
-            pytest.skip(render(result.message, self.config.stash[lang_key]).found)
+        if result.status == "skipped" and check.message is not None:
+            pytest.skip(check.message.rendered.found)
         if not result.passed:
-            raise CheckFailed(result)
+            raise CheckFailed(check, failure_text(check, view))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if not isinstance(excinfo.value, CheckFailed):
-            return super().repr_failure(excinfo)
-        lang = self.config.stash[lang_key]
-        result = excinfo.value.result
-        submission = self.getparent(SubmissionFile)
-        message = result.message
-        if submission is not None and submission.record is not None and submission.record.error is not None:
-            message = submission.record.error
-        title = check_title(result, lang)
-        if message is None:
-            return f"{title}: {text(lang, 'ui', result.status)}"
-        r = render(message, lang)
-        return "\n".join([
-            f"{title} ({result.points:g}/{result.max_points:g})",
-            f"  {text(lang, 'ui', 'expected')}: {r.expected}",
-            f"  {text(lang, 'ui', 'found')}: {r.found}",
-            f"  {text(lang, 'ui', 'fix')}: {r.fix}",
-        ])
+        if isinstance(excinfo.value, CheckFailed) and excinfo.value.error is not None:
+            return excinfo.value.error
+        return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name}::{self.check_id}"
@@ -185,11 +195,15 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if records_key not in config.stash:
+    if views_key not in config.stash:
         return
-    lang = config.stash[lang_key]
-    for record in config.stash[records_key]:
+    for view in config.stash[views_key]:
         buffer = io.StringIO()
         console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup, width=terminalreporter._tw.fullwidth)
-        console.print(report(record, lang))
+        console.print(report(view))
         terminalreporter.write(buffer.getvalue())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if folder_key in session.config.stash:
+        session.config.stash[folder_key].finish(session.config.stash[lang_key])

@@ -14,14 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from grader.architecture import Architecture, ArchitectureError, parse_architecture
 from grader.evidence import Evidence
 from grader.model_files import ModelFile, ModelFileError, read_json, read_keras_archive, read_legacy_h5, read_weights
-from grader.sandbox.recorder import MODELS_DIR
+from grader.artifacts import MODELS_DIR
 from grader.training import BuildError, build
 
 FORMATS = ("keras", "h5", "json_weights")
@@ -135,7 +135,7 @@ class _Comparison:
         self.trained = trained
         self.original = original
         rng = np.random.default_rng(0)
-        self.inputs = rng.random((FIXED_INPUTS, *(trained.input_shape or ())), dtype=np.float32)
+        self.inputs = rng.random((FIXED_INPUTS, *cast(tuple[int, ...], trained.input_shape or ())), dtype=np.float32)
         self.expected = _predict(original, self.inputs)
 
     def compare(self, fmt: str, saved: str | None, loaded: str | None, read: Any) -> RoundTrip:
@@ -179,7 +179,7 @@ def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFact
     for fmt in ("keras", "h5"):
         event = loaded[fmt]
 
-        def read(event: dict[str, Any] = event, reader: Any = readers[fmt]) -> tuple[ModelFile, dict[str, tuple[np.ndarray, ...]]]:
+        def read(event: Any = event, reader: Any = readers[fmt]) -> tuple[ModelFile, dict[str, tuple[np.ndarray, ...]]]:
             model_file = reader(_file_path(evidence, event.get("file")))
             return model_file, model_file.weights
         trips[fmt] = comparison.compare(fmt, saved[fmt], event.get("name") if event else None, read)

@@ -79,6 +79,7 @@ the truth the student's notebook is compared with.
 
 import keras
 
+from reference.binding import alike
 from reference.data import Data, load_mnist
 
 INPUT_SHAPE = (784,)
@@ -106,23 +107,10 @@ def build_model() -> keras.Sequential:
     ])
 
 
-def compile_model(model: keras.Model) -> None:
-    model.compile(loss=LOSS, optimizer=OPTIMIZER, metrics=list(METRICS))
 
-
-def train(model: keras.Model, data: Data, epochs: int | None = None, samples: int | None = None) -> keras.callbacks.History:
-    return model.fit(
-        data.x_train[:samples],
-        data.y_train[:samples],
-        batch_size=BATCH_SIZE,
-        epochs=epochs or EPOCHS,
-        validation_data=(data.x_test, data.y_test),
-    )
-
-
-def evaluate(model: keras.Model, data: Data) -> float:
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return float(accuracy)
+# Compiled with the settings above, trained validating on the test set, evaluated on it
+# (reference/common.py; "train_on_split" validates on VALIDATION_SPLIT of the training set).
+compile_model, train, evaluate = alike(globals(), "compile_model", "train", "evaluate")
 '''
 
 CUSTOM_TEST = '''"""{name}: checks assignment.toml cannot express, as ordinary pytest tests.

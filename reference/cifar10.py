@@ -9,6 +9,7 @@ batches of 32, 20 % of the training set held out for validation; published 0.729
 import keras
 import numpy as np
 
+from reference.binding import alike
 from reference.data import Data, load_cifar10
 
 INPUT_SHAPE = (32, 32, 3)
@@ -44,23 +45,7 @@ def build_model() -> keras.Sequential:
     ])
 
 
-def compile_model(model: keras.Model) -> None:
-    model.compile(loss=LOSS, optimizer=OPTIMIZER, metrics=list(METRICS))
-
-
-def train(model: keras.Model, data: Data, epochs: int | None = None, samples: int | None = None) -> keras.callbacks.History:
-    return model.fit(
-        data.x_train[:samples],
-        data.y_train[:samples],
-        batch_size=BATCH_SIZE,
-        epochs=epochs or EPOCHS,
-        validation_split=VALIDATION_SPLIT,
-    )
-
-
-def evaluate(model: keras.Model, data: Data) -> float:
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return float(accuracy)
+compile_model, train, evaluate = alike(globals(), "compile_model", "train_on_split", "evaluate")
 
 
 def predict_classes(model: keras.Model, images: np.ndarray) -> list[str]:

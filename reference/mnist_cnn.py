@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from reference.binding import alike
 from reference.data import Data, load_mnist
 from reference.plots import plot_grid
 
@@ -57,19 +58,7 @@ def compile_model(model: keras.Model) -> None:
     model.compile(loss=LOSS, optimizer=optimizer, metrics=list(METRICS))
 
 
-def train(model: keras.Model, data: Data, epochs: int | None = None, samples: int | None = None) -> keras.callbacks.History:
-    return model.fit(
-        data.x_train[:samples],
-        data.y_train[:samples],
-        batch_size=BATCH_SIZE,
-        epochs=epochs or EPOCHS,
-        validation_split=VALIDATION_SPLIT,
-    )
-
-
-def evaluate(model: keras.Model, data: Data) -> float:
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return float(accuracy)
+train, evaluate = alike(globals(), "train_on_split", "evaluate")
 
 
 def conv_kernels(model: keras.Model) -> list[np.ndarray]:

@@ -2,7 +2,8 @@
 
 A notebook is the exercise module's docstring, its imports, the definitions it uses from
 other ``reference`` modules (inlined, because students have no ``reference`` package),
-its constants and functions, then the cells that run them with the lecture's names
+its constants and functions (those it takes from ``reference.common`` written out under
+the names it binds them to), then the cells that run them with the lecture's names
 (``x_train, y_train, x_test, y_test, model, history``).  ``python -m reference.notebooks``
 writes ``assignments/<name>/solution.ipynb``; a test checks those files are current.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from reference import EXERCISES
+from reference.binding import MODULE as COMMON_MODULE
 
 ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
 PLOTS_MODULE = "reference.plots"
@@ -53,6 +55,17 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
 
 
+def shared_functions(node: ast.stmt) -> list[tuple[str, str]]:
+    """For ``a, b = alike(globals(), "x", "y")``: [("a", "x"), ("b", "y")]; else []."""
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "alike"):
+        return []
+    target = node.targets[0]
+    names = [t.id for t in target.elts if isinstance(t, ast.Name)] if isinstance(target, (ast.Tuple, ast.List)) else []
+    shared = [arg.value for arg in node.value.args[1:] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+    return list(zip(names, shared, strict=True))
+
+
 def _is_reference_import(node: ast.stmt) -> bool:
     return isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "reference"
 
@@ -79,9 +92,27 @@ def _dependencies(module: _Module, node: ast.stmt, cache: dict[str, _Module], fo
         if name in module.borrowed:
             owner = cache.setdefault(module.borrowed[name], _Module(module.borrowed[name]))
             _include(owner, name, cache, found)
-        elif module.name not in EXERCISES.values() and name in module.by_name and module.by_name[name] is not node:
+        elif (module.name not in EXERCISES.values() and name in module.by_name and module.by_name[name] is not node
+              and not _declared_only(module.by_name[name])):
             # Helpers of a borrowed module may use its other definitions; an exercise's own are all inlined anyway.
             _include(module, name, cache, found)
+
+
+def _declared_only(node: ast.stmt) -> bool:
+    """``LOSS: str`` in ``reference.common``: the exercise's own constant, not a definition to inline."""
+    return isinstance(node, ast.AnnAssign) and node.value is None
+
+
+def _functions(module: _Module, node: ast.stmt, common: _Module) -> list[str]:
+    """The cells of one of the exercise's definitions: the shared functions it binds, each under its name."""
+    shared = shared_functions(node)
+    if not shared:
+        return [_segment(module.lines, node)]
+    cells = []
+    for name, source_name in shared:
+        text = _segment(common.lines, common.by_name[source_name])
+        cells.append(text.replace(f"def {source_name}(", f"def {name}(", 1))
+    return cells
 
 
 def _include(module: _Module, name: str, cache: dict[str, _Module], found: list[tuple[_Module, ast.stmt]]) -> None:
@@ -94,17 +125,24 @@ def _include(module: _Module, name: str, cache: dict[str, _Module], found: list[
 
 def build_notebook(exercise: str) -> nbformat.NotebookNode:
     module = _Module(EXERCISES[exercise])
-    cache = {module.name: module}
+    common = _Module(COMMON_MODULE)
+    cache = {module.name: module, common.name: common}
     borrowed: list[tuple[_Module, ast.stmt]] = []
     for node in module.definitions:
-        _dependencies(module, node, cache, borrowed)
+        if shared_functions(node):
+            for _, source_name in shared_functions(node):
+                _dependencies(common, common.by_name[source_name], cache, borrowed)
+        else:
+            _dependencies(module, node, cache, borrowed)
     plots = cache.setdefault(PLOTS_MODULE, _Module(PLOTS_MODULE))
     _include(plots, "plot_history", cache, borrowed)
 
     used_modules = [module, *{id(owner): owner for owner, _ in borrowed}.values()]
+    if any(shared_functions(node) for node in module.definitions):
+        used_modules.append(common)
     imports = sorted({ast.unparse(node) for owner in used_modules for node in owner.imports}, key=lambda line: (line.startswith("from"), line))
-    constants = [node for node in module.definitions if isinstance(node, (ast.Assign, ast.AnnAssign))]
-    functions = [node for node in module.definitions if not isinstance(node, (ast.Assign, ast.AnnAssign))]
+    constants = [node for node in module.definitions if isinstance(node, (ast.Assign, ast.AnnAssign)) and not shared_functions(node)]
+    functions = [node for node in module.definitions if node not in constants]
 
     cells = [
         nbformat.v4.new_markdown_cell(f"# Solution: {exercise}\n\n{module.docstring}\n\n"
@@ -112,7 +150,7 @@ def build_notebook(exercise: str) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell("\n".join(imports)),
         *(nbformat.v4.new_code_cell(_segment(owner.lines, node)) for owner, node in borrowed),
         nbformat.v4.new_code_cell("\n".join(_segment(module.lines, node) for node in constants)),
-        *(nbformat.v4.new_code_cell(_segment(module.lines, node)) for node in functions),
+        *(nbformat.v4.new_code_cell(text) for node in functions for text in _functions(module, node, common)),
         nbformat.v4.new_markdown_cell("## Run"),
         *(nbformat.v4.new_code_cell(source) for source in (*RUN_CELLS, *EXTRA_CELLS.get(exercise, ()))),
     ]

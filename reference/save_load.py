@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from reference.binding import alike
 from reference.data import Data, load_mnist
 
 INPUT_SHAPE = (784,)
@@ -40,23 +41,7 @@ def build_model() -> keras.Sequential:
     ])
 
 
-def compile_model(model: keras.Model) -> None:
-    model.compile(loss=LOSS, optimizer=OPTIMIZER, metrics=list(METRICS))
-
-
-def train(model: keras.Model, data: Data, epochs: int | None = None, samples: int | None = None) -> keras.callbacks.History:
-    return model.fit(
-        data.x_train[:samples],
-        data.y_train[:samples],
-        batch_size=BATCH_SIZE,
-        epochs=epochs or EPOCHS,
-        validation_data=(data.x_test, data.y_test),
-    )
-
-
-def evaluate(model: keras.Model, data: Data) -> float:
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return float(accuracy)
+compile_model, train, evaluate = alike(globals(), "compile_model", "train", "evaluate")
 
 
 def save_and_load(model: keras.Model, path: Path) -> keras.Model:

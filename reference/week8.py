@@ -7,6 +7,7 @@ on the test set; the lecture reports a test accuracy of 0.9930.
 
 import keras
 
+from reference.binding import alike
 from reference.data import Data, load_mnist
 
 INPUT_SHAPE = (28, 28, 1)
@@ -41,20 +42,4 @@ def build_model() -> keras.Sequential:
     ])
 
 
-def compile_model(model: keras.Model) -> None:
-    model.compile(loss=LOSS, optimizer=OPTIMIZER, metrics=list(METRICS))
-
-
-def train(model: keras.Model, data: Data, epochs: int | None = None, samples: int | None = None) -> keras.callbacks.History:
-    return model.fit(
-        data.x_train[:samples],
-        data.y_train[:samples],
-        batch_size=BATCH_SIZE,
-        epochs=epochs or EPOCHS,
-        validation_data=(data.x_test, data.y_test),
-    )
-
-
-def evaluate(model: keras.Model, data: Data) -> float:
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return float(accuracy)
+compile_model, train, evaluate = alike(globals(), "compile_model", "train", "evaluate")

@@ -45,7 +45,8 @@ def mutate(source: Path, target: Path, edits: list[tuple[str, str]], extra_cells
         assert hits, f"planted bug does not apply: {old!r} not in {source.name}"
         for cell in hits:
             cell.source = cell.source.replace(old, new)
-    notebook.cells.extend(nbformat.v4.new_code_cell(src) for src in extra_cells)
+    # Fixed ids (nbformat makes random ones): the same planted notebook is the same file every time.
+    notebook.cells.extend(nbformat.v4.new_code_cell(src, id=f"planted-{i}") for i, src in enumerate(extra_cells))
     nbformat.write(notebook, target)
     return target
 

@@ -20,7 +20,8 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
-from grader.batch import Graded, Settings, run_batch
+from grader.batch import Settings, run_batch
+from grader.report.graded import Graded
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
 from grader.report.gradescope import gradescope_results
 from grader.submissions import Job, find_submissions

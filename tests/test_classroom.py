@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from grader.assignment import load_assignment
-from grader.checks import load_all
+from grader.checks.catalog import load_all
 from grader.classroom import area_points, workflow
 from tests.conftest import ROOT, SOLUTION
 

@@ -29,19 +29,23 @@ from rich.console import Console
 
 from grader.architecture import Architecture, LayerSpec
 from grader.assignment import load_assignment
-from grader.checks import Message
-from grader.engine import CheckResult, Record
+from grader.execution import CellError, CellRun, Execution
 from grader.expected import Expected
 from grader.facts import Axes, Facts, FigureFacts, Line
 from grader.messages import render, text
+from grader.outcome import Message
+from grader.record import CheckResult, Record
 from grader.report import json_record
 from grader.report.class_summary import summarise
 from grader.report.curves import FILE_NAME, is_current, parse_curves, reference_curves
-from grader.report.feedback_html import feedback_page, write_feedback
+from grader.report.feedback_html import feedback_page
+from grader.report.folder import RecordFolder
+from grader.report.graded import package
 from grader.report.html_page import esc
 from grader.report.layer_table import layer_rows
 from grader.report.summary import BAR_COLOUR, summary_page, summary_renderable, write_summary
-from grader.sandbox.runner import CellError, CellRun, Execution
+from grader.report.view import View, build_view
+from grader.submissions import Job
 from grader.training import Built, LayerMeasure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +135,14 @@ def student_record(name: str = "alice.ipynb") -> Record:
 
 # --- Chromium -------------------------------------------------------------------------------
 
+def view(record: Record, lang: str = "en", with_expected: bool = True) -> View:
+    """The view of a hand-built week-8 record, with the committed reference curves."""
+    week8 = load_assignment("week8")
+    shown = expected() if with_expected else None
+    return build_view(record, lang, Path(record.submission).stem, None, "", shown,
+                      reference_curves(week8.folder, week8.budget, shown))
+
+
 def screenshot(html: str, tmp_path: Path, name: str) -> np.ndarray:
     """The page as Chromium draws it (RGB array, WINDOW sized)."""
     if CHROMIUM is None:
@@ -165,7 +177,7 @@ def runs(rows: np.ndarray) -> list[tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def feedback_html() -> str:
-    return feedback_page(student_record(), expected(), "en")
+    return feedback_page(view(student_record()))
 
 
 def test_the_screenshot_shows_both_sets_of_curves_and_the_images_are_what_draws_them(feedback_html: str, tmp_path: Path) -> None:
@@ -232,7 +244,7 @@ def test_every_image_is_an_embedded_png(feedback_html: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_page_speaks_the_students_language(lang: str) -> None:
-    html = feedback_page(student_record(), expected(), lang)
+    html = feedback_page(view(student_record(), lang))
     record = student_record()
     assert f'<html lang="{lang}">' in html
     for section, key in (("feedback", "curves"), ("feedback", "layers"), ("feedback", "layers_differ"), ("ui", "cell_errors")):
@@ -248,7 +260,7 @@ def test_a_submission_that_could_not_run_gets_its_reason_and_no_empty_sections()
     record = Record("week8", "bob.ipynb", "invalid_submission", 0.0, 5.0, 0.1,
                     (CheckResult("run.cells", "run", "not_run", 0.0, 1.0, Message("run.nothing")),),
                     error=Message("submission.not_json", {"detail": HOSTILE, "file": "bob.ipynb"}))
-    html = feedback_page(record, None, "en")
+    html = feedback_page(view(record, with_expected=False))
     assert 'id="error"' in html and "&lt;script&gt;" in html and "<script" not in html
     assert 'id="layers"' not in html
     assert text("en", "feedback", "no_figures") in html
@@ -262,7 +274,7 @@ def test_stale_reference_curves_are_not_shown() -> None:
     assert not is_current(curves, dict(budget, fit_samples=budget["fit_samples"] * 2), expected())
     assert not is_current(curves, budget, dataclasses.replace(expected(), epochs=3))
     assert parse_curves(dict(data, epochs=data["epochs"] + 1)) is None
-    assert reference_curves("no-such-assignment", None) is None
+    assert reference_curves(ROOT / "assignments" / "no-such-assignment", budget, None) is None
 
 
 def test_the_committed_reference_curves_match_the_assignment() -> None:
@@ -277,11 +289,13 @@ def test_the_committed_reference_curves_match_the_assignment() -> None:
     assert all(len(values) == epochs for values in data["history"].values())
 
 
-def test_write_feedback_names_the_page_after_the_submission(tmp_path: Path) -> None:
-    written = write_feedback(student_record("carol.ipynb"), expected(), "ja", tmp_path)
-    assert written == tmp_path / "carol.html"
-    assert written.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert [p.name for p in tmp_path.iterdir()] == ["carol.html"]  # no temporary file left
+def test_the_output_folder_writes_the_page_and_the_record_by_the_students_id(tmp_path: Path) -> None:
+    job = Job("carol", tmp_path / "carol.ipynb")
+    RecordFolder(tmp_path / "out").add(package(view(student_record("carol.ipynb"), "ja"), job))
+    page = tmp_path / "out" / "feedback" / "carol.html"
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert json.loads((tmp_path / "out" / "carol.json").read_text(encoding="utf-8"))["language"] == "ja"
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["carol.html", "carol.json", "feedback"]  # no temporary file
 
 
 # --- the class summary -------------------------------------------------------------------------
@@ -304,11 +318,11 @@ def _class_records() -> str:
     crashed = dataclasses.replace(invalid, submission="crash.ipynb", status="grader_error", duration_s=99.0,
                                   error=Message("grader.internal", {"detail": "boom"}))
     records = [good, *buggy, invalid, crashed]
-    return json.dumps([json_record.to_data(r, "en") for r in records])
+    return json.dumps([json_record.to_data(view(r)) for r in records])
 
 
 def test_the_json_record_carries_each_failures_message_key_and_parameters() -> None:
-    data = json_record.to_data(student_record(), "en")
+    data = json_record.to_data(view(student_record()))
     layers = next(c for c in data["checks"] if c["id"] == "model.layers")
     assert layers["key"] == "model.layer_field" and layers["params"]["value"] == 32
     passed = next(c for c in data["checks"] if c["passed"])

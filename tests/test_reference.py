@@ -196,3 +196,10 @@ def test_notebook_is_self_contained(name: str) -> None:
     assert called - defined <= set(dir(builtins))
     source = "\n".join(code)
     assert "keras.datasets." in source and ".load_data()" in source and "plt.show()" in source
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_shared_functions_read_the_exercises_own_constants(name: str) -> None:
+    module = exercise(name)
+    for function in (module.compile_model, module.train, module.evaluate):
+        assert function.__globals__ is vars(module), function

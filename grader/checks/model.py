@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from grader.architecture import LayerSpec, describe_layer
-from grader.checks import PASSED, Outcome, check, failed, not_run
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
 from grader.facts import Facts
 

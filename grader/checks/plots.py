@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from grader.checks import PASSED, Outcome, check, failed, not_run
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
 from grader.facts import Axes, Facts
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.checks import PASSED, Outcome, check, failed, not_run, skipped
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, failed, not_run, skipped
 from grader.expected import Expected
 from grader.facts import Facts
 

@@ -6,7 +6,8 @@ grader's process, never the student's own claims.
 
 from __future__ import annotations
 
-from grader.checks import PASSED, Outcome, check, failed, not_run
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
 from grader.facts import Facts
 from grader.reloading import FORMATS, RECORDED_TOLERANCE

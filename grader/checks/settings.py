@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.checks import PASSED, Outcome, check, failed, not_run
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, Term, failed, not_run
 from grader.expected import Expected
 from grader.facts import Facts
 
@@ -27,7 +28,7 @@ def optimizer(facts: Facts, expected: Expected) -> Outcome:
     for key, value in expected.optimizer_settings.items():
         found = facts.compile.optimizer_settings.get(key)
         if found is None or abs(float(found) - float(value)) > 1e-9:
-            params = dict(optimizer=expected.optimizer, field=key, found="default" if found is None else found, expected=value)
+            params = dict(optimizer=expected.optimizer, field=key, found=Term("default") if found is None else found, expected=value)
             if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:
                 # The reference's full training at today's default explains why the setting matters.
                 return failed("compile.optimizer_setting_known", default=expected.default_setting_accuracy,
@@ -52,7 +53,7 @@ def batch_size(facts: Facts, expected: Expected) -> Outcome:
     if facts.fit is None:
         return failed("fit.missing")
     if facts.fit.batch_size != expected.batch_size:
-        return failed("fit.batch_size", found=facts.fit.batch_size or "default (32)", expected=expected.batch_size)
+        return failed("fit.batch_size", found=facts.fit.batch_size or Term("default_batch_size"), expected=expected.batch_size)
     return PASSED
 
 

@@ -7,7 +7,8 @@ grid of 64 random squares does not pass for 64 filters.
 
 from __future__ import annotations
 
-from grader.checks import PASSED, Outcome, check, failed, not_run
+from grader.checks.registry import check
+from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.checks.plots import shows_training_curve
 from grader.expected import Expected
 from grader.facts import Facts, FigureFacts

@@ -9,7 +9,8 @@ generated stand-ins of the exact shapes and dtypes, flagged ``synthetic``.
 
 from __future__ import annotations
 
-from grader.datasets.cache import Dataset, DatasetError, cache_dir, load, provision
+from grader.datasets.cache import cache_dir, load, provision
 from grader.datasets.catalog import NAMES
+from grader.datasets.dataset import Dataset, DatasetError
 
 __all__ = ["NAMES", "Dataset", "DatasetError", "cache_dir", "load", "provision"]

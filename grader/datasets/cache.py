@@ -7,34 +7,16 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from grader.datasets import synthetic
+from grader.datasets.dataset import Dataset, DatasetError
 from grader.datasets.catalog import SPECS, Spec
 from grader.datasets.sources import Arrays, SourceError, fetch_default, read_source
 
 CACHE_ENV = "GRADER_CACHE_DIR"
-
-
-class DatasetError(Exception):
-    """A dataset is missing or damaged; the message says what to run."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    # True when the arrays are generated stand-ins, not the real images.
-    synthetic: bool
-
-    def keras_tuple(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        return (self.x_train, self.y_train), (self.x_test, self.y_test)
 
 
 def cache_dir() -> Path:

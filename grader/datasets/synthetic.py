@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.datasets.catalog import Spec
+from grader.datasets.dataset import Dataset
 
 SEED = 20_26
 
@@ -21,9 +22,7 @@ def _split(spec: Spec, n: int, rng: np.random.Generator, prototypes: np.ndarray)
     return images, labels.reshape(spec.label_shape(n))
 
 
-def generate(spec: Spec):  # -> Dataset (imported lazily to avoid a cycle)
-    from grader.datasets.cache import Dataset
-
+def generate(spec: Spec) -> Dataset:
     rng = np.random.default_rng(SEED)
     prototypes = rng.integers(0, 256, size=(spec.classes, *spec.image_shape), dtype=np.uint8)
     x_train, y_train = _split(spec, spec.n_train, rng, prototypes)

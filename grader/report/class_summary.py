@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.engine import STATUSES
+from grader.record import STATUSES
 
 GRADER_ERROR = "grader_error"
 MOST_COMMON = 10

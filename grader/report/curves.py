@@ -15,9 +15,9 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from grader.assignment import AssignmentError, load_assignment
 from grader.expected import Expected
 
 FILE_NAME = "reference_curves.json"
@@ -62,18 +62,13 @@ def is_current(curves: ReferenceCurves, budget: dict[str, int], expected: Expect
     return set(expected.history_keys) <= set(curves.history) and curves.epochs == min(expected.epochs, budget.get("max_epochs", expected.epochs))
 
 
-def reference_curves(assignment: str, expected: Expected | None) -> ReferenceCurves | None:
-    """The current reference curves of ``assignment``, or ``None`` (unknown, missing or stale)."""
+def reference_curves(folder: Path, budget: dict[str, int], expected: Expected | None) -> ReferenceCurves | None:
+    """The current reference curves in an assignment's ``folder``, or ``None`` (missing or stale)."""
     try:
-        loaded = load_assignment(assignment)
-    except AssignmentError:
-        return None
-    path = loaded.folder / FILE_NAME
-    try:
-        curves = parse_curves(json.loads(path.read_text(encoding="utf-8")))
+        curves = parse_curves(json.loads((folder / FILE_NAME).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
-    return curves if curves is not None and is_current(curves, loaded.budget, expected) else None
+    return curves if curves is not None and is_current(curves, budget, expected) else None
 
 
 def _draw(history: tuple[tuple[str, tuple[float, ...]], ...], quantity: str, xlabel: str) -> bytes:

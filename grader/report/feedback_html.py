@@ -10,19 +10,13 @@ the student wrote (layer names, labels, tracebacks, file names) is escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from grader.checks import Message
-from grader.engine import CheckResult, Record
-from grader.expected import Expected
-from grader.hints import hint_for
-from grader.messages import check_title, render, text
-from grader.report.curves import curve_pngs, reference_curves
-from grader.report.files import write_atomic
+from grader.messages import text
+from grader.report.curves import curve_pngs
 from grader.report.html_page import esc, page, png_data_uri
 from grader.report.layer_table import LayerCell, LayerRow, layer_rows
+from grader.report.view import CheckView, MessageView, View
 
-MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
 CURVE_XLABEL = "epoch"
 
 
@@ -30,68 +24,66 @@ def _t(lang: str) -> Callable[..., str]:
     return lambda key, **params: text(lang, "feedback", key, **params)
 
 
-def _message(message: Message, lang: str) -> str:
-    rendered = render(message, lang)
+def _message(message: MessageView, lang: str) -> str:
+    rendered = message.rendered
     parts = ((text(lang, "ui", "expected"), rendered.expected), (text(lang, "ui", "found"), rendered.found),
              (text(lang, "ui", "fix"), rendered.fix))
     return '<dl class="message">' + "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in parts) + "</dl>"
 
 
-def _header(record: Record, lang: str) -> str:
-    t = _t(lang)
+def _header(view: View) -> str:
+    record, t = view.record, _t(view.lang)
     share = record.score / record.max_score if record.max_score else 0.0
     badge = "ok" if record.status == "graded" else "bad"
     return (
         f'<header><h1>{esc(t("heading", submission=record.submission))}</h1>'
         f'<p class="muted">{esc(t("assignment", assignment=record.assignment))}</p>'
         f'<p><span class="score" id="score">{record.score:g} / {record.max_score:g}</span> '
-        f'<span class="badge {badge}" id="status">{esc(text(lang, "status", record.status))}</span></p>'
+        f'<span class="badge {badge}" id="status">{esc(view.status)}</span></p>'
         f'<div class="bar"><span style="width:{100 * share:.1f}%"></span></div></header>'
     )
 
 
-def _error(record: Record, lang: str) -> str:
-    if record.error is None:
+def _error(view: View) -> str:
+    if view.error is None:
         return ""
-    return f'<div class="panel error" id="error"><h3>{esc(text(lang, "status", record.status))}</h3>{_message(record.error, lang)}</div>'
+    return f'<div class="panel error" id="error"><h3>{esc(view.status)}</h3>{_message(view.error, view.lang)}</div>'
 
 
-def _check_rows(check: CheckResult, lang: str) -> str:
+def _check_rows(check: CheckView, lang: str) -> str:
+    result = check.result
     row = (
-        f'<tr class="{esc(check.status)}" id="check-{esc(check.id)}"><td>{esc(text(lang, "area", check.area))}</td>'
-        f'<td>{esc(check_title(check, lang))}</td>'
-        f'<td class="result">{MARK.get(check.status, "")} {esc(text(lang, "ui", check.status))}</td>'
-        f'<td class="num">{check.points:g}/{check.max_points:g}</td></tr>'
+        f'<tr class="{esc(result.status)}" id="check-{esc(result.id)}"><td>{esc(check.area)}</td>'
+        f'<td>{esc(check.title)}</td>'
+        f'<td class="result">{check.mark} {esc(check.status)}</td>'
+        f'<td class="num">{result.points:g}/{result.max_points:g}</td></tr>'
     )
-    if check.passed or check.message is None:
+    if check.message is None:
         return row
     return row + f'<tr class="detail"><td></td><td colspan="3">{_message(check.message, lang)}</td></tr>'
 
 
-def _checks(record: Record, lang: str) -> str:
+def _checks(view: View) -> str:
+    lang, record = view.lang, view.record
     ui = lambda key: esc(text(lang, "ui", key))  # noqa: E731
-    rows = "".join(_check_rows(check, lang) for check in record.checks)
+    rows = "".join(_check_rows(check, lang) for check in view.checks)
     return (
         f'<section id="checks"><h2>{esc(_t(lang)("checks"))}</h2><table>'
         f'<tr><th>{ui("area")}</th><th>{ui("check")}</th><th>{ui("result")}</th><th class="num">{ui("points")}</th></tr>'
-        f'{rows}<tr><th></th><th>{ui("total")}</th><th>{esc(text(lang, "status", record.status))}</th>'
+        f'{rows}<tr><th></th><th>{ui("total")}</th><th>{esc(view.status)}</th>'
         f'<th class="num">{record.score:g}/{record.max_score:g}</th></tr></table></section>'
     )
 
 
-def _cell_errors(record: Record, lang: str) -> str:
-    if record.facts is None:
-        return ""
+def _cell_errors(view: View) -> str:
+    lang = view.lang
     panels = []
-    for cell in record.facts.execution.cells:
-        if cell.outcome not in ("error", "timeout"):
+    for cell in view.cells:
+        if not cell.failed:
             continue
-        error = cell.error
-        trace = (error.traceback or f"{error.name}: {error.value}") if error else cell.outcome
-        hint = hint_for(cell)
-        hint_html = f'<p><strong>{esc(_t(lang)("hint"))}:</strong> {esc(text(lang, "hint", hint))}</p>' if hint else ""
+        hint_html = f'<p><strong>{esc(_t(lang)("hint"))}:</strong> {esc(cell.hint)}</p>' if cell.hint else ""
         panels.append(f'<div class="panel"><h3>{esc(text(lang, "ui", "cell", number=cell.number))}</h3>'
-                      f"<pre>{esc(trace)}</pre>{hint_html}</div>")
+                      f"<pre>{esc(cell.trace)}</pre>{hint_html}</div>")
     if not panels:
         return ""
     return f'<section id="cells"><h2>{esc(text(lang, "ui", "cell_errors"))}</h2>{"".join(panels)}</section>'
@@ -104,9 +96,9 @@ def _figure(png: bytes, caption: str) -> str:
     return f'<figure><img src="{uri}" alt="{esc(caption)}"><figcaption class="muted">{esc(caption)}</figcaption></figure>'
 
 
-def _student_figures(record: Record) -> str:
+def _student_figures(view: View) -> str:
     """The figures the notebook drew (PNG bytes checked at the boundary), captioned by their axes."""
-    figures = record.facts.figures if record.facts is not None else ()
+    figures = view.record.facts.figures if view.record.facts is not None else ()
     html = []
     for number, figure in enumerate(figures, start=1):
         titles = [a.title or a.ylabel for a in figure.axes if a.title or a.ylabel]
@@ -115,10 +107,10 @@ def _student_figures(record: Record) -> str:
     return "".join(html)
 
 
-def _curves(record: Record, expected: Expected | None, lang: str) -> str:
-    t = _t(lang)
-    mine = _student_figures(record)
-    reference = reference_curves(record.assignment, expected)
+def _curves(view: View) -> str:
+    t = _t(view.lang)
+    mine = _student_figures(view)
+    reference = view.curves
     if reference is not None:
         budget = t("reference_budget", fit_samples=reference.budget.get("fit_samples", "?"),
                    validation_samples=reference.budget.get("validation_samples", "?"),
@@ -158,9 +150,10 @@ def _layer_row(row: LayerRow) -> str:
             f"{_layer_cells(row.expected, row.differs, False)}</tr>")
 
 
-def _layers(record: Record, expected: Expected | None, lang: str) -> str:
+def _layers(view: View) -> str:
+    lang, expected = view.lang, view.expected
     t = _t(lang)
-    facts = record.facts
+    facts = view.record.facts
     if facts is None:  # nothing ran: the error panel says why
         return ""
     heading = f'<section id="layers"><h2>{esc(t("layers"))}</h2>'
@@ -184,23 +177,19 @@ def _layers(record: Record, expected: Expected | None, lang: str) -> str:
     )
 
 
-def _notes(record: Record, lang: str) -> str:
-    if not record.notes:
+def _notes(view: View) -> str:
+    if not view.notes:
         return ""
-    items = "".join(f"<li>{esc(text(lang, 'note', n.key.split('.', 1)[1], **n.params))}</li>" for n in record.notes)
-    return f'<section id="notes"><h2>{esc(text(lang, "ui", "notes"))}</h2><ul class="notes">{items}</ul></section>'
+    items = "".join(f"<li>{esc(note)}</li>" for note in view.notes)
+    return f'<section id="notes"><h2>{esc(text(view.lang, "ui", "notes"))}</h2><ul class="notes">{items}</ul></section>'
 
 
-def feedback_page(record: Record, expected: Expected | None, lang: str) -> str:
+def feedback_page(view: View) -> str:
     """The whole page as one self-contained HTML document."""
+    record, lang = view.record, view.lang
     body = (
-        _header(record, lang) + _error(record, lang) + _checks(record, lang) + _cell_errors(record, lang)
-        + _curves(record, expected, lang) + _layers(record, expected, lang) + _notes(record, lang)
+        _header(view) + _error(view) + _checks(view) + _cell_errors(view) + _curves(view) + _layers(view) + _notes(view)
         + f'<footer><p class="muted">{esc(text(lang, "ui", "duration", seconds=record.duration_s))}</p></footer>'
     )
     return page(_t(lang)("page_title", assignment=record.assignment, submission=record.submission), lang, body)
 
-
-def write_feedback(record: Record, expected: Expected | None, lang: str, directory: Path) -> Path:
-    """Write ``<directory>/<submission stem>.html`` atomically."""
-    return write_atomic(directory / f"{Path(record.submission).stem}.html", feedback_page(record, expected, lang))

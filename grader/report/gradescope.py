@@ -5,8 +5,11 @@ Inside a Gradescope autograder the file goes to ``/autograder/results/results.js
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+from grader.files import write_atomic
 
 GRADESCOPE_RESULTS = Path("/autograder/results/results.json")
 
@@ -46,3 +49,8 @@ def default_results_path(out: Path | None) -> Path:
     if GRADESCOPE_RESULTS.parent.is_dir():
         return GRADESCOPE_RESULTS
     return (out or Path(".")) / "results.json"
+
+
+def write_gradescope(record: dict[str, Any], out: Path | None) -> Path:
+    """Write the results of ``record`` where Gradescope reads them (``default_results_path``)."""
+    return write_atomic(default_results_path(out), json.dumps(gradescope_results(record), ensure_ascii=False, indent=2))

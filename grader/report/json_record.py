@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.engine import Record
-from grader.hints import hint_for
-from grader.messages import check_title, one_line, text
-from grader.report.files import write_atomic
+from grader.files import write_atomic
+from grader.report.view import View
 
 
 def _plain(value: Any) -> Any:
@@ -24,26 +22,27 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def to_data(record: Record, lang: str, student: str | None = None, fingerprint: str | None = None) -> dict[str, Any]:
-    """The record as plain JSON data; ``student`` is the id (default: the file's stem)."""
+def to_data(view: View) -> dict[str, Any]:
+    """The record as plain JSON data."""
+    record = view.record
     checks = [
         {
-            "id": c.id,
-            "title": check_title(c, lang),
-            "area": c.area,
-            "status": c.status,
-            "passed": c.passed,
-            "points": c.points,
-            "max_points": c.max_points,
-            "message": one_line(c.message, lang) if c.message and not c.passed else "",
+            "id": c.result.id,
+            "title": c.title,
+            "area": c.result.area,
+            "status": c.result.status,
+            "passed": c.result.passed,
+            "points": c.result.points,
+            "max_points": c.result.max_points,
+            "message": c.message.line if c.message else "",
             # The catalog key and its parameters: what the class summary groups mistakes by.
-            "key": c.message.key if c.message and not c.passed else None,
-            "params": _plain(c.message.params) if c.message and not c.passed else {},
+            "key": c.message.message.key if c.message else None,
+            "params": _plain(c.message.params) if c.message else {},
         }
-        for c in record.checks
+        for c in view.checks
     ]
     data: dict[str, Any] = {
-        "id": student or Path(record.submission).stem,
+        "id": view.id,
         "assignment": record.assignment,
         "submission": record.submission,
         "status": record.status,
@@ -51,27 +50,21 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
         "max_score": record.max_score,
         "duration_s": record.duration_s,
         "timings": record.timings,
-        "submission_sha256": fingerprint,
+        "submission_sha256": view.submission_sha256,
         "grader_version": grader.__version__,
-        "language": lang,
+        "language": view.lang,
         "checks": checks,
-        "notes": [text(lang, "note", n.key.split(".", 1)[1], **n.params) for n in record.notes],
+        "notes": list(view.notes),
     }
-    if record.error is not None:
-        data["error"] = one_line(record.error, lang)
-        data["error_key"] = record.error.key
-        data["error_params"] = _plain(record.error.params)
+    if view.error is not None:
+        data["error"] = view.error.line
+        data["error_key"] = view.error.message.key
+        data["error_params"] = _plain(view.error.params)
     facts = record.facts
     if facts is not None:
         data["cells"] = [
-            {
-                "cell": c.number,
-                "outcome": c.outcome,
-                "duration_s": round(c.duration_s, 2),
-                "error": f"{c.error.name}: {c.error.value}" if c.error else None,
-                "hint": text(lang, "hint", h) if (h := hint_for(c)) else None,
-            }
-            for c in facts.execution.cells
+            {"cell": c.number, "outcome": c.outcome, "duration_s": round(c.duration_s, 2), "error": c.error, "hint": c.hint}
+            for c in view.cells
         ]
         if facts.training is not None:
             data["measured"] = {
@@ -86,6 +79,7 @@ def to_data(record: Record, lang: str, student: str | None = None, fingerprint: 
         data["isolation"] = record.isolation.to_data()
     if record.grader_traceback:
         data["grader_traceback"] = record.grader_traceback
+    data["assignment_sha256"] = view.assignment_sha256
     return data
 
 

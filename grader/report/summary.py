@@ -17,10 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from grader.checks import Message
+from grader.outcome import Message
 from grader.messages import one_line, text
 from grader.report.class_summary import Bin, ClassSummary, Mistake, summarise
-from grader.report.files import write_atomic
+from grader.files import write_atomic
 from grader.report.html_page import esc, page
 from grader.report.isolation_line import batch_line
 

@@ -6,96 +6,95 @@ notebook cannot restyle the report.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from grader.engine import Record
-from grader.hints import hint_for
-from grader.messages import check_title, render, text
-from grader.report.isolation_line import record_line
+from grader.messages import text
+from grader.report.view import MessageView, View
 
 STYLE = {"passed": "green", "failed": "red", "not_run": "yellow", "skipped": "blue"}
-MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
+# A batch's line per submission: a mark by the record's status.
+MARKS = {"graded": "✔", "grader_error": "!"}
 
 
-def checks_table(record: Record, lang: str) -> Table:
+def checks_table(view: View) -> Table:
+    lang, record = view.lang, view.record
     ui = lambda key, **p: text(lang, "ui", key, **p)  # noqa: E731
     table = Table(title=ui("title", assignment=record.assignment, submission=escape(record.submission)), expand=False)
     table.add_column(ui("area"))
     table.add_column(ui("check"))
     table.add_column(ui("result"))
     table.add_column(ui("points"), justify="right")
-    for check in record.checks:
-        style = STYLE[check.status]
-        table.add_row(
-            text(lang, "area", check.area),
-            check_title(check, lang),
-            Text(f"{MARK[check.status]} {ui(check.status)}", style=style),
-            f"{check.points:g}/{check.max_points:g}",
-        )
+    for check in view.checks:
+        table.add_row(check.area, check.title, Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
+                      f"{check.result.points:g}/{check.result.max_points:g}")
     table.add_section()
-    table.add_row("", Text(ui("total"), style="bold"), Text(text(lang, "status", record.status), style="bold"),
+    table.add_row("", Text(ui("total"), style="bold"), Text(view.status, style="bold"),
                   Text(f"{record.score:g}/{record.max_score:g}", style="bold"))
     return table
 
 
-def failures(record: Record, lang: str) -> list[RenderableType]:
-    ui = lambda key, **p: text(lang, "ui", key, **p)  # noqa: E731
-    parts: list[RenderableType] = []
-    messages = [(check_title(c, lang), c.message) for c in record.checks if c.status in ("failed", "not_run") and c.message]
-    if record.error is not None:
-        messages.insert(0, (text(lang, "status", record.status), record.error))
-    for title, message in messages:
-        rendered = render(message, lang)
-        body = Text()
-        body.append(f"{ui('expected')}: ", style="bold")
-        body.append(rendered.expected + "\n")
-        body.append(f"{ui('found')}: ", style="bold red")
-        body.append(rendered.found + "\n")
-        body.append(f"{ui('fix')}: ", style="bold green")
-        body.append(rendered.fix)
-        parts.append(Panel(body, title=escape(title), title_align="left", border_style="red"))
+def _panel(title: str, message: MessageView, lang: str) -> Panel:
+    body = Text()
+    body.append(f"{text(lang, 'ui', 'expected')}: ", style="bold")
+    body.append(message.rendered.expected + "\n")
+    body.append(f"{text(lang, 'ui', 'found')}: ", style="bold red")
+    body.append(message.rendered.found + "\n")
+    body.append(f"{text(lang, 'ui', 'fix')}: ", style="bold green")
+    body.append(message.rendered.fix)
+    return Panel(body, title=escape(title), title_align="left", border_style="red")
+
+
+def failures(view: View) -> list[RenderableType]:
+    parts: list[RenderableType] = [_panel(view.status, view.error, view.lang)] if view.error is not None else []
+    parts.extend(_panel(check.title, check.message, view.lang) for check in view.unpassed if check.message is not None)
     return parts
 
 
-def cell_errors(record: Record, lang: str) -> list[RenderableType]:
-    if record.facts is None:
-        return []
+def cell_errors(view: View) -> list[RenderableType]:
     parts: list[RenderableType] = []
-    for cell in record.facts.execution.cells:
-        if cell.outcome not in ("error", "timeout"):
+    for cell in view.cells:
+        if not cell.failed:
             continue
-        body = Text(cell.error.traceback if cell.error and cell.error.traceback else
-                    f"{cell.error.name}: {cell.error.value}" if cell.error else cell.outcome)
-        hint = hint_for(cell)
-        if hint:
-            body.append("\n→ " + text(lang, "hint", hint), style="bold yellow")
-        parts.append(Panel(body, title=escape(text(lang, "ui", "cell", number=cell.number)), title_align="left", border_style="yellow"))
+        body = Text(cell.trace)
+        if cell.hint:
+            body.append("\n→ " + cell.hint, style="bold yellow")
+        parts.append(Panel(body, title=escape(text(view.lang, "ui", "cell", number=cell.number)), title_align="left",
+                           border_style="yellow"))
     return parts
 
 
-def report(record: Record, lang: str) -> RenderableType:
+def report(view: View) -> RenderableType:
     """The whole report as one renderable."""
-    parts: list[RenderableType] = [checks_table(record, lang)]
-    fails = failures(record, lang)
+    lang = view.lang
+    parts: list[RenderableType] = [checks_table(view)]
+    fails = failures(view)
     if fails:
         parts.append(Text(text(lang, "ui", "failures"), style="bold"))
         parts.extend(fails)
-    errors = cell_errors(record, lang)
+    errors = cell_errors(view)
     if errors:
         parts.append(Text(text(lang, "ui", "cell_errors"), style="bold"))
         parts.extend(errors)
-    if record.notes:
+    if view.notes:
         notes = Text()
-        for note in record.notes:
-            notes.append("• " + text(lang, "note", note.key.split(".", 1)[1], **note.params) + "\n")
+        for note in view.notes:
+            notes.append("• " + note + "\n")
         parts.append(Panel(notes, title=text(lang, "ui", "notes"), title_align="left", border_style="blue"))
-    isolation = record_line(record.isolation.to_data() if record.isolation else None, lang)
-    if isolation is not None:
-        parts.append(Text(isolation[0], style="dim" if isolation[1] else "bold yellow"))
-    parts.append(Text(f"{text(lang, 'ui', 'score')}: {record.score:g}/{record.max_score:g} — "
-                      + text(lang, "ui", "duration", seconds=record.duration_s), style="bold"))
+    if view.isolation is not None:
+        parts.append(Text(view.isolation[0], style="dim" if view.isolation[1] else "bold yellow"))
+    parts.append(Text(f"{text(lang, 'ui', 'score')}: {view.record.score:g}/{view.record.max_score:g} — "
+                      + text(lang, "ui", "duration", seconds=view.record.duration_s), style="bold"))
     return Group(*parts)
+
+
+def result_line(record: dict[str, Any], lang: str) -> str:
+    """A batch's one line for a submission, from its JSON document."""
+    return text(lang, "ui", "result_line", mark=MARKS.get(record["status"], "✘"), id=escape(str(record["id"])),
+                status=text(lang, "status", record["status"]), score=f"{record['score']:g}",
+                max_score=f"{record['max_score']:g}", seconds=float(record.get("duration_s") or 0))

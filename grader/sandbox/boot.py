@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.refusals import NETWORK_MESSAGE
 from grader.sandbox import guard, offline, shell_commands
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.saving import SavingHooks
 
 CONFIG_ENV = "GRADER_SANDBOX"
-NETWORK_MESSAGE = "network access is disabled while grading (the grader provides datasets offline)"
 # Names the lecture uses; their final types and shapes are recorded as evidence.
 WATCHED_NAMES = ("x_train", "y_train", "x_test", "y_test", "model", "history")
 
@@ -123,6 +123,7 @@ def main() -> None:
 
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:])
+    assert app.shell is not None
     # ``%matplotlib inline`` would close figures behind our back; keep the Agg backend.
     app.shell.register_magic_function(lambda line="": None, "line", "matplotlib")
     app.start()

@@ -26,10 +26,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-PROCESS_MESSAGE = "the grader allows at most {n} new processes per notebook (and none from a forked child)"
-SIGNAL_MESSAGE = "signals to processes outside the notebook are not allowed while grading"
-PROTECTED_MESSAGE = "the course's reference files are not available while grading"
-WRITE_MESSAGE = "while grading, a notebook may only write files in its current folder (or tempfile's folder)"
+from grader.refusals import PROCESS_MESSAGE, PROTECTED_MESSAGE, SIGNAL_MESSAGE, WRITE_MESSAGE
+
 OUTPUT_MARK = "\n[... output truncated by the grader ...]\n"
 SPAWN_EVENTS = frozenset({"os.fork", "os.forkpty", "subprocess.Popen", "os.posix_spawn", "os.system", "os.spawn"})
 PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
@@ -246,7 +244,7 @@ def _cap_streams(chars: int) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     if hasattr(InteractiveShell, "_tee"):
-        InteractiveShell._tee = lambda self, channel: contextlib.nullcontext()  # type: ignore[method-assign]
+        InteractiveShell._tee = lambda self, channel: contextlib.nullcontext()  # type: ignore[method-assign, assignment, return-value]
 
 
 def install(config: GuardConfig) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from grader.artifacts import MAX_RECORDED_ELEMENTS
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
 
 # Kernels and predict outputs larger than this are described by their shape only.
-MAX_RECORDED_ELEMENTS = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.execution import Isolation, Layer
 from grader.sandbox import landlock, seccomp
 
 SIMULATE_ENV = "GRADER_SIMULATE"
@@ -50,7 +51,7 @@ DEVICES = (("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRU
            ("/dev/zero", landlock.READ_FILE), ("/dev/full", landlock.READ_FILE | landlock.WRITE_FILE),
            ("/dev/random", landlock.READ_FILE), ("/dev/urandom", landlock.READ_FILE))
 # What the kernel imports of the grader itself; the rest of the package (and any data in it) stays hidden.
-KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets")
+KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py")
 LAYERS = ("filesystem", "processes", "network", "privileges")
 
 
@@ -62,26 +63,6 @@ class Support:
     prefix: tuple[str, ...]
     landlock_abi: int
     seccomp: bool
-
-
-@dataclass(frozen=True)
-class Layer:
-    name: str
-    held: bool
-    # The mechanisms that enforced it, or what is missing and why.
-    by: str
-
-
-@dataclass(frozen=True)
-class Isolation:
-    layers: tuple[Layer, ...]
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        return tuple(layer.name for layer in self.layers if not layer.held)
-
-    def to_data(self) -> dict[str, Any]:
-        return {layer.name: {"held": layer.held, "by": layer.by} for layer in self.layers}
 
 
 def _simulated() -> dict[str, str]:
@@ -103,7 +84,7 @@ def _runs(prefix: list[str]) -> bool:
 @functools.cache
 def _probe(simulated: str) -> Support:
     flags = _simulated()
-    kind, prefix = "", []
+    kind, prefix = "", list[str]()
     if "no-namespaces" not in flags:
         kind, prefix = next(((k, p) for k, p in _NAMESPACES if _runs(p)), ("", []))
     abi = landlock.abi_version()

@@ -16,15 +16,12 @@ from typing import Any
 
 import numpy as np
 
-EVENTS_FILE = "events.jsonl"
-ARRAYS_DIR = "arrays"
-FIGURES_DIR = "figures"
-MODELS_DIR = "models"
+from grader.artifacts import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR, MAX_IMAGE_ELEMENTS, MODELS_DIR
+
 # Saved model files larger than this are not copied (the grader reports them as too big).
 MAX_MODEL_FILE_BYTES = 64 * 2**20
 MAX_CURVE_POINTS = 2_000
-# Images shown with imshow are kept as arrays (filters, feature maps) up to these sizes.
-MAX_IMAGE_ELEMENTS = 65_536
+# Images shown with imshow are kept as arrays (filters, feature maps), at most this many per figure.
 MAX_IMAGES_PER_FIGURE = 512
 # A figure larger than this (in pixels at the saved dpi) is described but not rendered.
 MAX_FIGURE_PIXELS = 4096 * 4096

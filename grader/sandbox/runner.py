@@ -17,8 +17,6 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +26,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grader.sandbox import guard, isolation, scratch
-from grader.sandbox.isolation import Isolation
+from grader.execution import CellError, CellOutcome, CellRun, Execution, ExecutionStatus, Limits, Progress
+from grader.refusals import PROCESS_MESSAGE
+from grader.sandbox import isolation, scratch
 from grader.sandbox.submission import Submission
 from grader.sandbox.watchdog import Watchdog, kill_tree
 
@@ -37,51 +36,6 @@ FINAL_DUMP = "import grader.sandbox.boot as _grader_boot; _grader_boot.final_dum
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRACEBACK_LINES = 40
 TRUNCATED = "\n[... output truncated by the grader ...]\n"
-
-
-@dataclass(frozen=True)
-class Limits:
-    cell_timeout_s: float
-    total_timeout_s: float
-    memory_mb: int
-    output_bytes: int
-    # The most the kernel may write (each file, and its scratch folders together).
-    disk_mb: int = 2000
-    # The most processes in the kernel's tree at once (the kernel included).
-    max_processes: int = 64
-
-
-@dataclass(frozen=True)
-class CellError:
-    name: str
-    value: str
-    traceback: str
-
-
-@dataclass(frozen=True)
-class CellRun:
-    number: int
-    source: str
-    # "ok", "error", "timeout", "not_run" (the kernel was gone before it)
-    outcome: str
-    duration_s: float
-    error: CellError | None = None
-    output: str = ""
-
-
-@dataclass(frozen=True)
-class Execution:
-    # "completed", "timeout" (whole submission), "resource_limit", "kernel_died"
-    status: str
-    cells: tuple[CellRun, ...]
-    duration_s: float
-    output_truncated: bool
-    detail: str = ""
-    # Which layers of isolation held for this kernel (None: it never started).
-    isolation: Isolation | None = None
-
-
-Progress = Callable[[int, int, float], None]
 
 
 class _CappedClient(NotebookClient):
@@ -128,13 +82,13 @@ def _limit_hit(run: CellRun) -> str | None:
         return f"cell {run.number} ran out of memory (MemoryError)"
     if "File too large" in error.value or "Errno 27]" in error.value:
         return f"cell {run.number} wrote a file larger than the disk limit"
-    if guard.PROCESS_MESSAGE.split("{", 1)[0] in error.value:
+    if PROCESS_MESSAGE.split("{", 1)[0] in error.value:
         return f"cell {run.number} started too many processes"
     return None
 
 
-def _final_status(status: str, detail: str, watchdog: Watchdog, runs: list[CellRun], limit_hits: list[str],
-                  client: _CappedClient, limits: Limits) -> tuple[str, str]:
+def _final_status(status: ExecutionStatus, detail: str, watchdog: Watchdog, runs: list[CellRun], limit_hits: list[str],
+                  client: _CappedClient, limits: Limits) -> tuple[ExecutionStatus, str]:
     if watchdog.breach:
         return watchdog.breach, watchdog.detail
     if status == "completed" and (limit_hits or client.truncated):
@@ -147,7 +101,7 @@ def _final_status(status: str, detail: str, watchdog: Watchdog, runs: list[CellR
 
 
 def _run_cells(client: _CappedClient, notebook: Any, submission: Submission, watchdog: Watchdog, limits: Limits,
-               progress: Progress | None, started: float) -> tuple[str, str, list[CellRun], list[str]]:
+               progress: Progress | None, started: float) -> tuple[ExecutionStatus, str, list[CellRun], list[str]]:
     runs: list[CellRun] = []
     limit_hits: list[str] = []
     total = len(submission.cells)
@@ -164,7 +118,7 @@ def _run_cells(client: _CappedClient, notebook: Any, submission: Submission, wat
                                 error or CellError("DeadKernel", "the kernel stopped while running this cell", ""), output))
             return watchdog.breach or "kernel_died", "", runs, limit_hits
         output, error = _text_of(nb_cell.outputs)
-        outcome = "ok" if error is None else "error"
+        outcome: CellOutcome = "ok" if error is None else "error"
         if time.monotonic() - cell_started >= limits.cell_timeout_s:
             outcome = "timeout"
             error = CellError("CellTimeout", f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",

@@ -43,7 +43,7 @@ class SavingHooks:
         name = _path_of(path)
         copy = self.recorder.model_file(name) if name else {"unstorable": f"not a path: {type(path).__name__}"}
         key = self.hooks.model_key(model) if model is not None else None
-        if model is not None:
+        if key is not None:
             self._models[key] = model
         self.recorder.event(kind, model=key, name=os.path.basename(name) if name else None, file=copy, **fields)
 

@@ -17,10 +17,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import grader
 from grader.datasets import NAMES, cache_dir
+from grader.execution import Limits
 from grader.datasets.cache import cached_path
 from grader.sandbox import isolation
 from grader.sandbox.boot import CONFIG_ENV
@@ -34,13 +35,6 @@ ENV_ALLOWED_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_")
 # Packages the student's code must not import (the guard's fast refusal; Landlock hides the files).
 PROTECTED_MODULES = ("reference",)
 FONT_CACHE = "matplotlib"
-
-
-class GuardLimits(Protocol):
-    max_processes: int
-    output_bytes: int
-    memory_mb: int
-    disk_mb: int
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,7 @@ def font_cache() -> Path:
     return folder
 
 
-def guard_config(limits: GuardLimits, writable: list[Path]) -> dict[str, Any]:
+def guard_config(limits: Limits, writable: list[Path]) -> dict[str, Any]:
     package_root = Path(grader.__file__).resolve().parent.parent
     return {
         "max_processes": limits.max_processes,
@@ -104,7 +98,7 @@ def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
 
 
-def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: GuardLimits) -> Scratch:
+def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan."""
     scratch = Scratch(root)
     for folder in scratch.writable:

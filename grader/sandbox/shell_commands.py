@@ -35,6 +35,6 @@ def install() -> None:
     from IPython.core import interactiveshell
     from ipykernel import zmqshell
 
-    interactiveshell.system = system  # type: ignore[assignment]
-    interactiveshell.getoutput = getoutput  # type: ignore[assignment]
-    zmqshell.system = system  # type: ignore[attr-defined]
+    for module in (interactiveshell, zmqshell):
+        setattr(module, "system", system)
+    setattr(interactiveshell, "getoutput", getoutput)

@@ -14,19 +14,12 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
 
+from grader.execution import ExecutionStatus, Limits
 from grader.sandbox.guard import process_tree
 
 DISK_SCAN_EVERY = 5
 MAX_SCANNED_FILES = 20_000
-
-
-class WatchedLimits(Protocol):
-    total_timeout_s: float
-    memory_mb: int
-    disk_mb: int
-    max_processes: int
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -63,13 +56,13 @@ class Watchdog(threading.Thread):
     """Kills the kernel's process tree when it runs too long or uses too much memory,
     too many processes or too much disk."""
 
-    def __init__(self, pid: int, limits: WatchedLimits, folders: list[Path]) -> None:
+    def __init__(self, pid: int, limits: Limits, folders: list[Path]) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.limits = limits
         self.folders = folders
         self.started_at = time.monotonic()
-        self.breach: str | None = None
+        self.breach: ExecutionStatus | None = None
         self.detail = ""
         self.peak_mb = 0.0
         self._stop = threading.Event()

@@ -178,9 +178,12 @@ def cases(out: Path) -> list[Case]:
                      for name in ("conftest.py", "sitecustomize.py", "numpy.py", "usercustomize.py")}
              | {"pytest.ini": b"[pytest]\naddopts = -p no:grader\n"}),
         Case("t_patch_grader", "t_patch_grader.py", "graded", "ZeroDivisionError",
-             b"import grader.checks, grader.engine, grader.checks.run as run\nfrom grader.checks import PASSED\n"
-             b"run.cells_run = lambda *a, **k: PASSED\ngrader.checks.REGISTRY.clear()\n"
-             b"grader.engine.grade = lambda *a, **k: None\nimport numpy\nnumpy.mean = lambda *a, **k: 1.0\n# %%\n1 / 0\n",
+             # The kernel cannot even import the grading code (only the kernel-side modules exist
+             # for it); were it importable, patching it would still change nothing.
+             b"try:\n    import grader.checks.registry, grader.engine, grader.checks.run as run\n"
+             b"    from grader.outcome import PASSED\n    run.cells_run = lambda *a, **k: PASSED\n"
+             b"    grader.checks.registry.REGISTRY.clear()\n    grader.engine.grade = lambda *a, **k: None\n"
+             b"except ImportError:\n    pass\nimport numpy\nnumpy.mean = lambda *a, **k: 1.0\n# %%\n1 / 0\n",
              outcomes=("ok", "error")),
         Case("t_fake_results", "t_fake_results.py", "graded", "may only write files in its current folder",
              (f"import json\nfake = {{'status': 'graded', 'score': 25.0, 'max_score': 25.0, 'checks': []}}\n"

@@ -1,4 +1,4 @@
-"""Writing report files atomically: a reader (or a resumed batch) never sees half a file."""
+"""Writing files atomically: a reader (or a resumed batch) never sees half a file."""
 
 from __future__ import annotations
 

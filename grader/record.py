@@ -1,0 +1,55 @@
+"""The record of one grading: its status, score and check results.  Plain data.
+
+The engine makes a ``Record``; everything after it (the view, the JSON document, the
+terminal report, the feedback page, the class files) reads it and never changes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from grader.execution import Isolation
+from grader.facts import Facts
+from grader.outcome import CheckStatus, Message
+
+# "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
+Status = Literal["graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"]
+STATUSES: tuple[Status, ...] = ("graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    area: str
+    status: CheckStatus
+    points: float
+    max_points: float
+    message: Message | None
+    # The title by language, for checks the catalog does not name (an assignment's own).
+    title: dict[str, str] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class Record:
+    assignment: str
+    submission: str
+    status: Status
+    score: float
+    max_score: float
+    duration_s: float
+    checks: tuple[CheckResult, ...]
+    notes: tuple[Message, ...] = ()
+    error: Message | None = None
+    facts: Facts | None = None
+    # Seconds spent in each phase (kernel start-up, student cells, evidence, grader training).
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    # For instructors only: the grader's own traceback when status is grader_error.
+    grader_traceback: str | None = None
+    # Which layers of isolation held while the student's code ran (None: it never ran).
+    isolation: Isolation | None = None

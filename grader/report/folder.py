@@ -1,0 +1,48 @@
+"""The output folder, written the same way by both front ends.
+
+``add`` writes a submission's ``feedback/<id>.html`` and then its ``<id>.json`` (last: a
+record on disk means the submission is done); ``finish`` rebuilds the class files
+(``gradebook.csv``, ``junit.xml``, ``summary.html``) from every record in the folder, so a
+resumed batch writes them whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grader.files import write_atomic
+from grader.report import json_record
+from grader.report.gradebook import gradebook_csv
+from grader.report.graded import Graded
+from grader.report.junit import junit_xml
+from grader.report.summary import write_summary
+from grader.submissions import Job
+
+FEEDBACK_DIR = "feedback"
+
+
+class RecordFolder:
+    """``<id>.json`` records, ``feedback/<id>.html`` pages and the class files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def existing(self, job: Job) -> dict[str, Any] | None:
+        return json_record.read(self.directory / f"{job.id}.json")
+
+    def add(self, graded: Graded) -> None:
+        if graded.feedback is not None:
+            write_atomic(self.directory / FEEDBACK_DIR / f"{graded.job.id}.html", graded.feedback)
+        # The record goes last: its presence marks the submission done.
+        json_record.write(graded.record, self.directory)
+
+    def records(self) -> list[dict[str, Any]]:
+        found = (json_record.read(p) for p in sorted(self.directory.glob("*.json")))
+        return [r for r in found if r is not None and "checks" in r]
+
+    def finish(self, lang: str) -> None:
+        records = self.records()
+        write_atomic(self.directory / "gradebook.csv", gradebook_csv(records))
+        write_atomic(self.directory / "junit.xml", junit_xml(records))
+        write_summary(records, lang, self.directory)
