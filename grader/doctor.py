@@ -1,4 +1,5 @@
-"""``grader doctor``: what isolation this machine gives student code, and how to get the rest.
+"""``grader doctor``: what isolation this machine gives student code, and how to get the rest;
+and which packages a notebook finds in the grading kernel.
 
 Asks the same probe a grading does (``sandbox.isolation``) and turns each missing
 mechanism into the step that would add it on this kind of machine.
@@ -8,12 +9,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import metadata
 
 from grader.execution import Isolation
 from grader.sandbox import isolation, seccomp
 from grader.sandbox.isolation import Support
 
 LANDLOCK_LINUX = {1: "5.13", 4: "6.7", 6: "6.12"}
+# What students' notebooks import (the kernel runs in the grader's own environment).
+STUDENT_PACKAGES = ("tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "pandas", "seaborn", "scipy", "pillow",
+                    "scikit-image")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class Diagnosis:
     isolation: Isolation
     # Steps that would add a missing mechanism, most important first.
     advice: tuple[str, ...]
+    # Each package a notebook may import, with its version (None: not installed).
+    packages: tuple[tuple[str, str | None], ...]
 
 
 def _advice(support: Support) -> list[str]:
@@ -49,7 +56,15 @@ def _advice(support: Support) -> list[str]:
 
 def diagnose() -> Diagnosis:
     support = isolation.probe()
-    return Diagnosis(os.uname().release, support, isolation.expected(), tuple(_advice(support)))
+    return Diagnosis(os.uname().release, support, isolation.expected(), tuple(_advice(support)),
+                     tuple((name, _version(name)) for name in STUDENT_PACKAGES))
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def lines(diagnosis: Diagnosis) -> list[str]:
@@ -65,4 +80,6 @@ def lines(diagnosis: Diagnosis) -> list[str]:
         out += ["", "To isolate student code fully on this machine:", *(f"- {step}" for step in diagnosis.advice)]
     else:
         out += ["", "Every layer of isolation is available: student code cannot reach the grader, the class or this machine."]
+    out += ["", "Packages a graded notebook can import:",
+            "  " + ", ".join(f"{name} {version or 'MISSING'}" for name, version in diagnosis.packages)]
     return out

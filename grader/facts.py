@@ -14,6 +14,7 @@ import numpy as np
 
 from grader.alignment import match_images
 from grader.architecture import Architecture, ArchitectureError, parse_architecture
+from grader.compat import Compat, compat_facts
 from grader.datasets import Dataset
 from grader.evidence import Evidence
 from grader.reloading import SavingFacts
@@ -117,6 +118,8 @@ class Facts:
     notes: tuple[str, ...] = field(default=())
     # Round trips of saved models (only for assignments with saving checks).
     saving: SavingFacts | None = None
+    # Keras 2 paths, Colab calls and pip installs the kernel answered for the notebook.
+    compat: Compat = field(default_factory=Compat)
 
 
 def array_facts(name: str, array: np.ndarray) -> ArrayFacts:
@@ -289,6 +292,7 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         fit=fit_facts(start, end, validation_is_test) if start else None,
         figures=plot_facts(evidence),
         shown=shown(evidence, model),
+        compat=compat_facts(evidence),
     )
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test, "test_truth": test_truth,
               "compile": compile_event or {}}

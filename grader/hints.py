@@ -34,6 +34,9 @@ IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("sandbox_reference", _refusal(PROTECTED_MESSAGE), None),
     ("sandbox_signal", _refusal(SIGNAL_MESSAGE), None),
     ("file_too_large", r"File too large", None),
+    # Landlock's refusal of a file outside what the kernel may use (a shell's too).
+    ("sandbox_denied", r"\[Errno 13\] Permission denied", None),
+    ("missing_module", r"^No module named ", None),
 )
 # Exceptions whose name says it all.
 BY_NAME = {"MemoryError": "memory", "SystemExit": "system_exit"}
@@ -50,10 +53,13 @@ def hint_for(cell: CellRun) -> str | None:
     if cell.error.name in BY_NAME:
         return BY_NAME[cell.error.name]
     message = f"{cell.error.value}"
-    source = normalised(cell.source)
-    for key, in_error, in_source in IDIOMS:
+    # The error actually raised decides first; the source only when the error says nothing known.
+    for key, in_error, _ in IDIOMS:
         if in_error and re.search(in_error, message):
             return key
-        if in_source and re.search(in_source, source) and cell.error.name in ("ImportError", "ModuleNotFoundError", "AttributeError"):
-            return key
+    source = normalised(cell.source)
+    if cell.error.name in ("ImportError", "ModuleNotFoundError", "AttributeError"):
+        for key, _, in_source in IDIOMS:
+            if in_source and re.search(in_source, source):
+                return key
     return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.refusals import NETWORK_MESSAGE
-from grader.sandbox import guard, offline, shell_commands
+from grader.sandbox import guard, legacy, offline, shell_commands
 from grader.sandbox.hooks import Budget, KerasHooks
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.saving import SavingHooks
@@ -117,7 +117,8 @@ def main() -> None:
     _saving = SavingHooks(hooks)
     _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
-    shell_commands.install()
+    shell_commands.install(_recorder.event)
+    legacy.install(_recorder.event)
 
     from ipykernel.kernelapp import IPKernelApp
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from grader.sandbox import landlock, seccomp
 
-_PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 36, 38, 24, 47
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 36, 38, 24, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAP_VERSION_3 = 0x20080522
 _IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE)
@@ -155,12 +155,15 @@ def main() -> None:
     for signum in _IGNORED:
         signal.signal(signum, signal.SIG_IGN)
     _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # Should the grader die, the launcher dies with it, and the kernel with the launcher.
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     kernel = os.fork()
     if kernel == 0:
         for signum in _IGNORED:
             signal.signal(signum, signal.SIG_DFL)
         os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         try:
             held = confine(plan)
         except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means

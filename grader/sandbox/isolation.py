@@ -51,7 +51,7 @@ DEVICES = (("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRU
            ("/dev/zero", landlock.READ_FILE), ("/dev/full", landlock.READ_FILE | landlock.WRITE_FILE),
            ("/dev/random", landlock.READ_FILE), ("/dev/urandom", landlock.READ_FILE))
 # What the kernel imports of the grader itself; the rest of the package (and any data in it) stays hidden.
-KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py")
+KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py", "legacy_paths.py")
 LAYERS = ("filesystem", "processes", "network", "privileges")
 
 
