@@ -19,8 +19,8 @@ import numpy as np
 from grader.artifacts import MAX_RECORDED_ELEMENTS
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
+from grader.sandbox.streams import cap
 
-# Kernels and predict outputs larger than this are described by their shape only.
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,10 @@ class KerasHooks:
             x, y = bound.get("x"), bound.get("y")
             validation = bound.get("validation_data")
             epochs = bound.get("epochs", 1)
+            stream, validation_stream = cap(x, budget.fit_samples), cap(validation, budget.validation_samples)
             record = {
                 "model": hooks.model_key(self),
-                "batch_size": bound.get("batch_size"),
+                "batch_size": bound.get("batch_size") or stream.batch_size,
                 "epochs": epochs,
                 "validation_split": bound.get("validation_split", 0.0),
                 "shuffle": bound.get("shuffle", True),
@@ -175,7 +176,15 @@ class KerasHooks:
                 kwargs_validation = (_head(validation[0], budget.validation_samples),
                                      _head(validation[1], budget.validation_samples), *validation[2:])
                 bound["validation_data"] = tuple(kwargs_validation)
-            bound["x"] = _head(x, budget.fit_samples)
+            if stream.steps is not None:
+                bound["x"] = stream.value
+                bound["steps_per_epoch"] = min(bound.get("steps_per_epoch") or stream.steps, stream.steps)
+            else:
+                bound["x"] = _head(x, budget.fit_samples)
+            if validation_stream.steps is not None:
+                record["validation_stream"] = True
+                bound["validation_data"] = validation_stream.value
+                bound["validation_steps"] = min(bound.get("validation_steps") or validation_stream.steps, validation_stream.steps)
             if y is not None:
                 bound["y"] = _head(y, budget.fit_samples)
             if isinstance(epochs, int) and epochs > budget.max_epochs:

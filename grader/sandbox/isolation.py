@@ -122,16 +122,24 @@ def _beneath_except(root: Path, hidden: list[Path]) -> list[str]:
 
 def hidden_paths(extra: list[Path]) -> list[Path]:
     """What no kernel may read, wherever it lies: the grader's package (but for what the
-    kernel imports), the course's folders beside it, the cache, and ``extra``."""
+    kernel imports), the course's folders beside it, the cache, and ``extra``; when the grader
+    runs from its source tree rather than an installed environment, the whole tree."""
     package = Path(grader.__file__).resolve().parent
     hidden = [package, package.parent / "reference", package.parent / "assignments", *extra]
+    if package.parent not in {Path(p).resolve() for p in site.getsitepackages()}:
+        hidden.append(package.parent)
     if os.environ.get("GRADER_ASSIGNMENTS"):
         hidden.append(Path(os.environ["GRADER_ASSIGNMENTS"]))
     return [h.resolve() for h in hidden]
 
 
 def _python_roots() -> list[Path]:
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages()}
+    """The Python environment: its prefixes, site-packages, and the folders its ``.pth``
+    files add (what the kernel's own ``site`` will add too); not ``PYTHONPATH`` or the
+    current folder, which the kernel does not get."""
+    own = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p} | {os.getcwd()}
+    added = [p for p in sys.path if p and os.path.isdir(p) and os.path.abspath(p) not in own]
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages(), *added}
     return [Path(r).resolve() for r in sorted(roots) if Path(r).exists()]
 
 
