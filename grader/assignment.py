@@ -1,4 +1,4 @@
-"""Assignments: ``assignments/<name>/assignment.toml`` plus the reference it points to.
+"""Assignments: ``<name>/assignment.toml`` (found by ``locations.py``) plus the reference it points to.
 
 The TOML declares what is the instructor's to choose (points, limits, the budgets, the
 accuracy threshold); what a correct solution *is* (shapes, layers, settings) is read from
@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
-import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,24 +22,19 @@ from grader.checks.catalog import load_all
 from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.execution import Limits
+from grader.locations import Located, LocationError, catalogue, private_folders, sources
 from grader.training import build, import_keras, measure, optimizer_name
-
-ASSIGNMENTS_ENV = "GRADER_ASSIGNMENTS"
-
 
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
 
 
-def assignments_dir() -> Path:
-    """``$GRADER_ASSIGNMENTS``, else the ``assignments/`` folder beside the package."""
-    explicit = os.environ.get(ASSIGNMENTS_ENV)
-    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "assignments"
-
-
-def available() -> list[str]:
-    root = assignments_dir()
-    return sorted(p.parent.name for p in root.glob("*/assignment.toml")) if root.is_dir() else []
+def available(explicit: Sequence[Path] = (), cwd: Path | None = None) -> dict[str, Located]:
+    """Every assignment this grader can find, with where it comes from."""
+    try:
+        return catalogue(sources(explicit, cwd))
+    except LocationError as exc:
+        raise AssignmentError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -55,6 +50,11 @@ class Assignment:
     points: dict[str, float]
     # The assignment's own pytest checks (``test_*.py`` in its folder), points from their markers.
     custom: tuple[CustomCheck, ...] = ()
+
+    @property
+    def private(self) -> tuple[Path, ...]:
+        """Folders the student's kernel must not read (see ``locations.private_folders``)."""
+        return private_folders(self.folder)
 
     @property
     def max_score(self) -> float:
@@ -107,13 +107,19 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
-def load_assignment(name: str, root: Path | None = None) -> Assignment:
-    """The assignment ``name`` from ``root`` (default: ``assignments_dir()``)."""
-    folder = (root or assignments_dir()) / name
+def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[Path] = (), cwd: Path | None = None) -> Assignment:
+    """The assignment ``name`` from the folder of assignments ``root``, else from the first
+    source that holds it (``--assignments`` folders ``explicit``, then ``locations.sources``)."""
+    if root is not None:
+        folder = root / name
+    else:
+        known = available(explicit, cwd)
+        if name not in known:
+            raise AssignmentError(f"unknown assignment {name!r} (known: {', '.join(known) or 'none'})")
+        folder = known[name].folder
     path = folder / "assignment.toml"
     if not path.is_file():
-        known = ", ".join(available()) or "none"
-        raise AssignmentError(f"unknown assignment {name!r} (known: {known})")
+        raise AssignmentError(f"unknown assignment {name!r}: no {path}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -160,7 +160,8 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         warm_up.start()
         with tempfile.TemporaryDirectory(prefix="grader-artifacts-") as scratch:
             artifacts = Path(scratch)
-            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress)
+            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress,
+                                       assignment.private)
             warm_up.join()
             expected = assignment.expected
             clock = time.monotonic()
