@@ -174,7 +174,8 @@ def _list(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     lang = default_language()
     for located in found.values():
-        console.print(text(lang, "ui", "list_line", name=located.name, source=located.source.describe()), highlight=False, markup=False)
+        console.print(text(lang, "ui", "list_line", name=located.name, source=located.source.describe()),
+                      highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
