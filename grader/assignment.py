@@ -1,15 +1,14 @@
-"""Assignments: ``<name>/assignment.toml`` (found by ``locations.py``) plus the reference it points to.
+"""Assignments: ``<name>/assignment.toml`` (found by ``locations.py``) and the compiled solution beside it.
 
 The TOML declares what is the instructor's to choose (points, limits, the budgets, the
 accuracy threshold); what a correct solution *is* (shapes, layers, settings) is read from
-the reference module, the single source of truth.
+``expected.json``, compiled from the reference module by ``grader build`` (``building.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,13 +16,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from grader.architecture import parse_architecture
+from grader import expected_data
 from grader.checks.catalog import load_all
 from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.execution import Limits
 from grader.locations import Located, LocationError, catalogue, private_folders, sources
-from grader.training import build, import_keras, measure, optimizer_name
 
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
@@ -62,43 +60,11 @@ class Assignment:
 
     @cached_property
     def expected(self) -> Expected:
-        """Built from the reference module (imports Keras; only needed to grade)."""
-        import_keras()
-        module = importlib.import_module(self.reference)
-        architecture = parse_architecture(module.build_model().to_json())
-        metrics = tuple(module.METRICS)
-        split = getattr(module, "VALIDATION_SPLIT", None)
-        settings = {"learning_rate": module.LEARNING_RATE} if hasattr(module, "LEARNING_RATE") else {}
-        return Expected(
-            input_shape=tuple(module.INPUT_SHAPE),
-            classes=int(module.NUM_CLASSES),
-            architecture=architecture,
-            built=measure(build(architecture)),
-            loss=module.LOSS,
-            optimizer=optimizer_name(module.OPTIMIZER) or str(module.OPTIMIZER),
-            optimizer_settings=settings,
-            metrics=metrics,
-            batch_size=int(module.BATCH_SIZE),
-            epochs=int(module.EPOCHS),
-            validation="split" if split else "test",
-            validation_split=split,
-            history_keys=("loss", *metrics, "val_loss", *(f"val_{m}" for m in metrics)),
-            threshold=float(self.measure["threshold"]),
-            reference_accuracy=float(self.measure["reference_accuracy"]),
-            measure_samples=int(self.measure["samples"]),
-            measure_epochs=int(self.measure["epochs"]),
-            measure_test_samples=_optional(self.measure, "test_samples", int),
-            full_accuracy=getattr(module, "REPRODUCED_ACCURACY", None) or getattr(module, "PUBLISHED_ACCURACY", None),
-            raw_input_accuracy=getattr(module, "RAW_INPUT_ACCURACY", None),
-            default_setting_accuracy=getattr(module, "DEFAULT_RATE_ACCURACY", None),
-            kernel_shapes=tuple(tuple(shape) for shape in getattr(module, "KERNEL_SHAPES", ())),
-            feature_map_shapes=tuple(tuple(shape) for shape in getattr(module, "FEATURE_MAP_SHAPES", ())),
-            class_names=tuple(getattr(module, "CLASS_NAMES", ())),
-        )
-
-
-def _optional(table: dict[str, Any], key: str, kind: type) -> Any:
-    return kind(table[key]) if key in table else None
+        """What a correct solution is: the compiled ``expected.json`` (``grader build``) and ``[measure]``."""
+        try:
+            return expected_data.read(self.folder, self.measure)
+        except expected_data.ExpectedDataError as exc:
+            raise AssignmentError(str(exc)) from None
 
 
 def _require(table: dict[str, Any], key: str, where: str) -> Any:

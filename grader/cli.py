@@ -1,4 +1,4 @@
-"""The command-line front end: ``grader grade``, ``data``, ``list``, ``new``, ``classroom``, ``doctor``.
+"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``.
 
 Every command takes ``--assignments DIR`` (a course's own assignments, looked at first;
 ``locations.py`` says where else they come from).
@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
 from grader.batch import Settings, grade_one, is_done, run_batch, share_cores
+from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
@@ -189,6 +190,23 @@ def _classroom(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _build(args: argparse.Namespace, console: Console) -> int:
+    try:
+        assignments = [load_assignment(name, explicit=args.assignments) for name in args.names]
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_USAGE
+    for assignment in assignments:
+        try:
+            path = build_assignment(assignment)
+        except ImportError as exc:
+            console.print(f"[red]error:[/] {assignment.name}: cannot import its reference {assignment.reference!r} "
+                          f"({escape(str(exc))}); build where the course's reference/ is importable", markup=True, highlight=False)
+            return EXIT_GRADER_FAILED
+        console.print(f"{assignment.name}: wrote {path}", highlight=False)
+    return EXIT_OK
+
+
 def _new(args: argparse.Namespace, console: Console) -> int:
     try:
         made = scaffold(args.name, course_folder(args.assignments))
@@ -234,6 +252,10 @@ def parser() -> argparse.ArgumentParser:
     doc.set_defaults(run=_doctor)
     ls = commands.add_parser("list", parents=[course], help="list the assignments and where each comes from")
     ls.set_defaults(run=_list)
+    b = commands.add_parser("build", parents=[course], help="compile what a correct solution is (from the reference) "
+                            "into <assignment>/expected.json, the only solution data grading reads")
+    b.add_argument("names", nargs="+", metavar="NAME", help="assignment names")
+    b.set_defaults(run=_build)
     new = commands.add_parser("new", parents=[course], help="scaffold NAME in the course's folder (--assignments DIR, $GRADER_ASSIGNMENTS, grader.toml, else ./assignments): assignment.toml, reference stub, starter, custom check")
     new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
     new.set_defaults(run=_new)

@@ -196,7 +196,8 @@ def scaffold(name: str, assignments: Path) -> Scaffold:
         path.write_text(text, encoding="utf-8")
     steps = (f"Next: edit {reference.relative_to(project)} (the correct solution) and the files in "
              f"{folder.relative_to(project)}; add \"{name}\": \"reference.{module}\" to EXERCISES in reference/__init__.py "
-             f"and run `python -m reference.notebooks` to write the solution notebook; grade it with "
+             f"and run `python -m reference.notebooks` to write the solution notebook and `grader build {name}` to "
+             f"compile what grading reads (expected.json); grade it with "
              f"`grader grade --assignments {folder.parent.relative_to(project)} --assignment {name} "
              f"{folder.relative_to(project)}/solution.ipynb` to calibrate the threshold "
              "(docs/authoring.md).")

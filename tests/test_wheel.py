@@ -1,5 +1,5 @@
 """The grader as a course installs it: the wheel, not editable, in a fresh environment with no
-repository in sight, lists its assignments and grades with both front ends from any folder.
+repository (and no solution code) in sight, lists its assignments and grades with both front ends from any folder.
 
 The environment borrows the heavy dependencies (TensorFlow, ...) of the one running the
 suite as hard links, so nothing is downloaded; the wheel itself is installed by pip as a
@@ -50,8 +50,15 @@ class Installed:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("wheel")
+    # From the repository's files alone (its build/ folder may hold what an older wheel had).
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    for name in listed:
+        if (ROOT / name).is_file():
+            (root / "source" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, root / "source" / name)
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(root / "dist"), str(ROOT)], capture_output=True, text=True, timeout=600)
+                            str(root / "dist"), str(root / "source")], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     wheel = next((root / "dist").glob("grader-*.whl"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True, timeout=120)
@@ -76,7 +83,8 @@ def test_the_wheel_ships_the_assignments_but_no_solution(installed: Installed) -
     for name in ("week8", "mlp", "mnist-cnn", "cifar10", "save-load"):
         assert f"grader/assignments/{name}/assignment.toml" in names
         assert f"grader/assignments/{name}/starter_en.ipynb" in names
-    assert not [n for n in names if n.endswith("solution.ipynb")]
+        assert f"grader/assignments/{name}/expected.json" in names
+    assert not [n for n in names if n.endswith("solution.ipynb") or n.startswith("reference/")]
 
 
 def test_the_installed_grader_is_the_wheels_and_lists_every_assignment(installed: Installed) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -232,6 +233,7 @@ def write_assignment(folder: Path) -> Path:
     target = folder / ASSIGNMENT
     target.mkdir(parents=True, exist_ok=True)
     (target / "assignment.toml").write_text(f"{head}[limits]\n{limits}\n{tail}", encoding="utf-8")
+    shutil.copyfile(ROOT / "grader" / "assignments" / "week8" / "expected.json", target / "expected.json")
     return folder
 
 
