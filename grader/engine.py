@@ -37,7 +37,7 @@ from grader.record import CheckResult, Record, Status
 from grader.reloading import saving_facts
 from grader.sandbox.runner import run_submission
 from grader.sandbox.submission import InvalidSubmission, read_submission
-from grader.training import BuildError, build, measure, train_and_evaluate
+from grader.training import BuildError, build, import_keras, measure, train_and_evaluate
 
 EXECUTION_STATUS: dict[ExecutionStatus, Status] = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout",
                                                    "resource_limit": "resource_limit"}
@@ -157,12 +157,13 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                   "dataset": assignment.dataset}
         return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
     try:
-        # Importing Keras and measuring the reference overlaps with the student's kernel.
-        warm_up = threading.Thread(target=lambda: assignment.expected, daemon=True)
+        # Importing Keras and reading the compiled solution overlap with the student's kernel.
+        warm_up = threading.Thread(target=lambda: (import_keras(), assignment.expected), daemon=True)
         warm_up.start()
         with tempfile.TemporaryDirectory(prefix="grader-artifacts-") as scratch:
             artifacts = Path(scratch)
-            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress)
+            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress,
+                                       assignment.private)
             warm_up.join()
             expected = assignment.expected
             clock = time.monotonic()

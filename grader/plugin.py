@@ -30,6 +30,7 @@ from grader.submissions import one_submission
 
 ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
 SUBMISSION_HELP = "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current folder)"
+ASSIGNMENTS_HELP = "a folder of assignment folders (a course's own), looked at before the other sources (repeatable)"
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 assignment_key = pytest.StashKey[Assignment]()
@@ -43,6 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader", "Keras notebook grading")
     group.addoption("--assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
     group.addoption("--submission", metavar="PATH", help=SUBMISSION_HELP)
+    group.addoption("--assignments", action="append", default=[], type=Path, metavar="DIR", help=ASSIGNMENTS_HELP)
     group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     group.addoption("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     group.addoption("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
@@ -66,7 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         config.stash[assignment_key] = with_limits(
-            load_assignment(name), config.getoption("cell_timeout"), config.getoption("total_timeout")
+            load_assignment(name, explicit=config.getoption("assignments"), cwd=Path(config.invocation_params.dir)),
+            config.getoption("cell_timeout"), config.getoption("total_timeout")
         )
     except AssignmentError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -174,12 +174,13 @@ def _starter(name: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def scaffold(name: str, project: Path) -> Scaffold:
-    """Create ``project/assignments/NAME/`` and ``project/reference/<module>.py``; never overwrite."""
+def scaffold(name: str, assignments: Path) -> Scaffold:
+    """Create ``assignments/NAME/`` and ``reference/<module>.py`` beside ``assignments``; never overwrite."""
     module = name.replace("-", "_")
     if not NAME.match(name) or keyword.iskeyword(module):
         raise ScaffoldError(f"{name!r} is not a usable name: use lowercase letters, digits and '-', starting with a letter")
-    folder = project / "assignments" / name
+    project = assignments.parent
+    folder = assignments / name
     reference = project / "reference" / f"{module}.py"
     for existing in (folder, reference):
         if existing.exists():
@@ -195,7 +196,9 @@ def scaffold(name: str, project: Path) -> Scaffold:
         path.write_text(text, encoding="utf-8")
     steps = (f"Next: edit {reference.relative_to(project)} (the correct solution) and the files in "
              f"{folder.relative_to(project)}; add \"{name}\": \"reference.{module}\" to EXERCISES in reference/__init__.py "
-             f"and run `python -m reference.notebooks` to write the solution notebook; grade it with "
-             f"`grader grade --assignment {name} assignments/{name}/solution.ipynb` to calibrate the threshold "
+             f"and run `python -m reference.notebooks` to write the solution notebook and `grader build {name}` to "
+             f"compile what grading reads (expected.json); grade it with "
+             f"`grader grade --assignments {folder.parent.relative_to(project)} --assignment {name} "
+             f"{folder.relative_to(project)}/solution.ipynb` to calibrate the threshold "
              "(docs/authoring.md).")
     return Scaffold(tuple(files), steps)

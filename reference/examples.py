@@ -14,7 +14,7 @@ import nbformat
 
 from reference.notebooks import build_notebook
 
-ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
+ASSIGNMENTS = Path(__file__).resolve().parent.parent / "grader" / "assignments"
 
 
 @dataclass(frozen=True)

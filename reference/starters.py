@@ -16,7 +16,7 @@ import nbformat
 
 from reference.notebooks import assemble
 
-ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
+ASSIGNMENTS = Path(__file__).resolve().parent.parent / "grader" / "assignments"
 LANGUAGES = ("ja", "en")
 TODO = re.compile(r"# TODO\[(\w+)\]")
 

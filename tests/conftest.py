@@ -17,7 +17,7 @@ import pytest
 from grader.batch import THREADS_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
-WEEK8 = ROOT / "assignments" / "week8"
+WEEK8 = ROOT / "grader" / "assignments" / "week8"
 SOLUTION = WEEK8 / "solution.ipynb"
 LECTURE = WEEK8 / "examples" / "lecture.ipynb"
 
@@ -111,7 +111,7 @@ def uninterrupted(classroom: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return out, run.stdout + run.stderr
 
 
-SAVE_LOAD = ROOT / "assignments" / "save-load"
+SAVE_LOAD = ROOT / "grader" / "assignments" / "save-load"
 SAVE_LOAD_PLANTED = ("saved_before_training", "json_without_weights", "no_h5")
 
 

@@ -99,7 +99,7 @@ def _examples(assignment: Path) -> list[Path]:
 
 
 def corpora() -> list[str]:
-    return [*sorted(p.name for p in (ROOT / "assignments").iterdir() if (p / "examples").is_dir()), PLANTED]
+    return [*sorted(p.name for p in (ROOT / "grader" / "assignments").iterdir() if (p / "examples").is_dir()), PLANTED]
 
 
 def grade_corpus(folder: Path, names: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -113,7 +113,7 @@ def grade_corpus(folder: Path, names: list[str]) -> dict[str, dict[str, dict[str
     results = {}
     for name in names:
         if name != PLANTED:
-            assignment, out = ROOT / "assignments" / name, folder / name
+            assignment, out = ROOT / "grader" / "assignments" / name, folder / name
             results[name] = finished(grade_many(name, _examples(assignment), out, jobs=1), out)
     if PLANTED in names:
         results[PLANTED] = finished(planted, folder / PLANTED / "out")

@@ -61,7 +61,7 @@ GRADED_STARTER = "ja"
 
 
 def submissions(name: str) -> list[Path]:
-    folder = ROOT / "assignments" / name
+    folder = ROOT / "grader" / "assignments" / name
     return [folder / "solution.ipynb", *(examples.example_path(name, m) for m in examples.MISTAKES[name]),
             starters.starter_path(name, GRADED_STARTER)]
 

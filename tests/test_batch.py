@@ -213,7 +213,7 @@ def work_that_kills_its_worker(job: Job, settings: Settings) -> Graded:
 
 def test_a_killed_worker_costs_the_batch_nothing_but_its_culprit() -> None:
     jobs = [Job(name, Path(f"{name}.py")) for name in ("a", "b", "culprit", "c", "d")]
-    settings = Settings("week8", str(ROOT / "assignments"), "en", 23.0)
+    settings = Settings("week8", str(ROOT / "grader" / "assignments"), "en", 23.0)
     results: dict[str, list[dict]] = {}
 
     def pool(workers: int) -> ProcessPoolExecutor:

@@ -33,8 +33,8 @@ from tests.escape import attacker
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "ESCAPE_SECRET_TOKEN_41c9"
 TOML_CANARY = "# ESCAPE-CANARY-ASSIGNMENT-5d2e"
-HONEST = {"a_honest": ROOT / "assignments" / "week8" / "solution.ipynb",
-          "z_honest": ROOT / "assignments" / "week8" / "examples" / "student.ipynb"}
+HONEST = {"a_honest": ROOT / "grader" / "assignments" / "week8" / "solution.ipynb",
+          "z_honest": ROOT / "grader" / "assignments" / "week8" / "examples" / "student.ipynb"}
 FULL, NO_NAMESPACES = "", "no-namespaces"
 # Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2 to 6.6).
 FALLBACKS = (("landlock-abi=0", "filesystem"), ("no-namespaces,landlock-abi=3", "processes"))
@@ -115,7 +115,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     home.mkdir()
     (home / "canary.txt").write_text("the instructor's file\n")
     (home / ".bashrc").write_text("# the instructor's shell\n")
-    shutil.copytree(ROOT / "assignments" / "week8", assignments / "week8")
+    shutil.copytree(ROOT / "grader" / "assignments" / "week8", assignments / "week8")
     settings = (assignments / "week8" / "assignment.toml").read_text(encoding="utf-8")
     # Shorter limits than the lecture's: an attack that hangs a cell costs a minute, not two.
     settings = settings.replace("cell_timeout_s = 120", "cell_timeout_s = 60").replace("total_timeout_s = 300", "total_timeout_s = 180")

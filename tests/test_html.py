@@ -267,14 +267,14 @@ def test_a_submission_that_could_not_run_gets_its_reason_and_no_empty_sections()
 
 
 def test_stale_reference_curves_are_not_shown() -> None:
-    data = json.loads((ROOT / "assignments" / "week8" / FILE_NAME).read_text())
+    data = json.loads((ROOT / "grader" / "assignments" / "week8" / FILE_NAME).read_text())
     curves = parse_curves(data)
     budget = load_assignment("week8").budget
     assert curves is not None and is_current(curves, budget, expected())
     assert not is_current(curves, dict(budget, fit_samples=budget["fit_samples"] * 2), expected())
     assert not is_current(curves, budget, dataclasses.replace(expected(), epochs=3))
     assert parse_curves(dict(data, epochs=data["epochs"] + 1)) is None
-    assert reference_curves(ROOT / "assignments" / "no-such-assignment", budget, None) is None
+    assert reference_curves(ROOT / "grader" / "assignments" / "no-such-assignment", budget, None) is None
 
 
 def test_the_committed_reference_curves_match_the_assignment() -> None:

@@ -118,7 +118,7 @@ def test_the_plan_never_grants_the_course_the_cache_or_the_grader_package(tmp_pa
     folders, files = isolation.read_only_paths(isolation.hidden_paths([cache]), [cache / "mnist.npz"])
     package = ROOT / "grader"
     kernel_parts = {str(package / part) for part in isolation.KERNEL_PACKAGE_PARTS}
-    for forbidden in (ROOT / "reference", ROOT / "assignments", cache, package):
+    for forbidden in (ROOT / "reference", ROOT / "grader" / "assignments", cache, package):
         for folder in map(Path, folders):
             # A grant on the folder or above it would expose it; a grant inside it leaks part of it.
             assert folder != forbidden and folder not in forbidden.parents, (folder, forbidden)

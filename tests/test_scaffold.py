@@ -31,7 +31,7 @@ def test_grader_new_writes_an_assignment_that_loads(tmp_path: Path, monkeypatch:
 
 @pytest.mark.slow
 def test_the_reference_stub_is_a_working_reference(tmp_path: Path) -> None:
-    made = scaffold("stub-check", tmp_path)
+    made = scaffold("stub-check", tmp_path / "assignments")
     path = next(p for p in made.written if p.parent.name == "reference")
     spec = importlib.util.spec_from_file_location("stub_check", path)
     module = importlib.util.module_from_spec(spec)
@@ -42,4 +42,4 @@ def test_the_reference_stub_is_a_working_reference(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["Week9", "9lives", "class", "a/b", ""])
 def test_unusable_names_are_refused(name: str, tmp_path: Path) -> None:
     with pytest.raises(ScaffoldError):
-        scaffold(name, tmp_path)
+        scaffold(name, tmp_path / "assignments")

@@ -17,6 +17,7 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +146,13 @@ def run_submission(
     limits: Limits,
     budget: dict[str, int],
     progress: Progress | None = None,
+    private: Sequence[Path] = (),
 ) -> Execution:
-    """Execute every cell of ``submission``; never raises for anything the student did."""
+    """Execute every cell of ``submission``; never raises for anything the student did.
+    ``private``: folders hidden from the kernel besides the usual ones (``scratch.prepare``)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="grader-run-") as folder:
-        place = scratch.prepare(Path(folder), artifacts, budget, limits)
+        place = scratch.prepare(Path(folder), artifacts, budget, limits, private)
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ def font_cache() -> Path:
     return folder
 
 
-def guard_config(limits: Limits, writable: list[Path]) -> dict[str, Any]:
-    package_root = Path(grader.__file__).resolve().parent.parent
+def guard_config(limits: Limits, writable: list[Path], private: Sequence[Path] = ()) -> dict[str, Any]:
+    package = Path(grader.__file__).resolve().parent
     return {
         "max_processes": limits.max_processes,
         # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods early.
@@ -86,7 +87,7 @@ def guard_config(limits: Limits, writable: list[Path]) -> dict[str, Any]:
         # Address space for data, generous above the watchdog's RSS limit: TensorFlow maps more than it uses.
         "memory_mb": 2 * limits.memory_mb,
         "file_mb": limits.disk_mb,
-        "protected_paths": [str(package_root / "reference"), str(package_root / "assignments"),
+        "protected_paths": [str(package.parent / "reference"), str(package / "assignments"), *map(str, private),
                             *([os.environ["GRADER_ASSIGNMENTS"]] if os.environ.get("GRADER_ASSIGNMENTS") else [])],
         "protected_modules": list(PROTECTED_MODULES),
         "writable_paths": [str(w) for w in writable],
@@ -98,8 +99,9 @@ def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
 
 
-def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits) -> Scratch:
-    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan."""
+def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = ()) -> Scratch:
+    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
+    ``private`` are folders (the course's assignments) hidden from it besides the usual ones."""
     scratch = Scratch(root)
     for folder in scratch.writable:
         folder.mkdir()
@@ -110,7 +112,7 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits)
         # Only what the kernel imports: the package's own folder is never listed or read there.
         (pythonpath / "grader" / part).symlink_to(package / part)
     home = root / "home"
-    config = {"artifacts": str(artifacts), "budget": budget, "guard": guard_config(limits, [*scratch.writable, artifacts])}
+    config = {"artifacts": str(artifacts), "budget": budget, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
     env = {
         CONFIG_ENV: json.dumps(config),
         "MPLBACKEND": "Agg",
@@ -134,7 +136,7 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits)
     datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
     isolation.write_plan(root / "plan.json", support, read_write=[*scratch.writable, artifacts], read_only=[pythonpath],
                          readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
-                         report=scratch.report, hidden=isolation.hidden_paths([cache_dir()]))
+                         report=scratch.report, hidden=isolation.hidden_paths([cache_dir(), *private]))
     spec_dir = scratch.kernels / KERNEL_NAME
     spec_dir.mkdir(parents=True)
     spec = {"argv": isolation.kernel_prefix(root / "plan.json", support) + KERNEL_ARGV, "display_name": "grader sandbox",

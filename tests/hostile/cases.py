@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -193,7 +194,7 @@ def cases(out: Path) -> list[Case]:
              outcomes=("ok", "error", "error")),
         Case("t_read_reference", "t_read_reference.py", "graded", "reference files are not available",
              (f"import glob, os\nROOT = {str(ROOT)!r}\nleaks = []\n"
-              f"for path in (ROOT + '/reference/week8.py', ROOT + '/assignments/week8/solution.ipynb',\n"
+              f"for path in (ROOT + '/reference/week8.py', ROOT + '/grader/assignments/week8/solution.ipynb',\n"
               f"             '/proc/%d/environ' % os.getppid(), '/proc/%d/cwd/reference/week8.py' % os.getppid()):\n"
               f"    try:\n        leaks.append(open(path, 'rb').read()[:40])\n    except OSError:\n        pass\n"
               f"leaks += glob.glob(ROOT + '/*/*solution*') + glob.glob(ROOT + '/*/*/*solution*')\n"
@@ -225,13 +226,14 @@ def cases(out: Path) -> list[Case]:
 
 def write_assignment(folder: Path) -> Path:
     """A copy of week 8 with the low limits above; returns the assignments folder."""
-    source = (ROOT / "assignments" / "week8" / "assignment.toml").read_text(encoding="utf-8")
+    source = (ROOT / "grader" / "assignments" / "week8" / "assignment.toml").read_text(encoding="utf-8")
     head, _, rest = source.partition("[limits]")
     _, _, tail = rest.partition("\n\n")
     limits = "".join(f"{k} = {v}\n" for k, v in LIMITS.items())
     target = folder / ASSIGNMENT
     target.mkdir(parents=True, exist_ok=True)
     (target / "assignment.toml").write_text(f"{head}[limits]\n{limits}\n{tail}", encoding="utf-8")
+    shutil.copyfile(ROOT / "grader" / "assignments" / "week8" / "expected.json", target / "expected.json")
     return folder
 
 

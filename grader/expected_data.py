@@ -1,0 +1,116 @@
+"""What a correct solution *is*, as a data file: ``<assignment>/expected.json``.
+
+``grader build NAME`` (``building.py``) writes it from the reference module; grading reads
+only this file, so neither the grader's machine nor a student's needs the solution's code.
+It holds what the solution defines (layer specs, output shapes, parameter counts, compile
+and fit settings, the reference's published figures); what is the instructor's to choose
+(points, limits, budgets, the accuracy threshold) stays in ``assignment.toml``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from grader.architecture import Architecture, LayerSpec
+from grader.expected import Expected
+from grader.training import Built, LayerMeasure
+
+FILE_NAME = "expected.json"
+FORMAT = 1
+# Expected's fields read from assignment.toml's [measure] table, not from the solution.
+MEASURED = ("threshold", "reference_accuracy", "measure_samples", "measure_epochs", "measure_test_samples")
+
+
+class ExpectedDataError(Exception):
+    """The compiled file is missing or not what ``grader build`` writes; the message says which."""
+
+
+def _shape(values: Any) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+def to_data(expected: Expected, reference: str) -> dict[str, Any]:
+    """The JSON document of ``expected``'s solution-defined fields."""
+    architecture = expected.architecture
+    return {
+        "format": FORMAT,
+        "reference": reference,
+        "input_shape": list(expected.input_shape),
+        "classes": expected.classes,
+        "architecture": {"model_class": architecture.model_class,
+                         "input_shape": None if architecture.input_shape is None else list(architecture.input_shape),
+                         "layers": [{"class_name": s.class_name, "name": s.name, "config": s.config} for s in architecture.layers]},
+        "built": {"total_params": expected.built.total_params,
+                  "layers": [{"class_name": m.class_name, "output_shape": list(m.output_shape), "params": m.params}
+                             for m in expected.built.layers]},
+        "loss": expected.loss,
+        "optimizer": expected.optimizer,
+        "optimizer_settings": expected.optimizer_settings,
+        "metrics": list(expected.metrics),
+        "batch_size": expected.batch_size,
+        "epochs": expected.epochs,
+        "validation": expected.validation,
+        "validation_split": expected.validation_split,
+        "history_keys": list(expected.history_keys),
+        "plots": list(expected.plots),
+        "full_accuracy": expected.full_accuracy,
+        "raw_input_accuracy": expected.raw_input_accuracy,
+        "default_setting_accuracy": expected.default_setting_accuracy,
+        "kernel_shapes": [list(s) for s in expected.kernel_shapes],
+        "feature_map_shapes": [list(s) for s in expected.feature_map_shapes],
+        "class_names": list(expected.class_names),
+    }
+
+
+def from_data(data: dict[str, Any], measure: dict[str, Any]) -> Expected:
+    """``Expected`` from the document and the assignment's ``[measure]`` table."""
+    if data.get("format") != FORMAT:
+        raise ExpectedDataError(f"format {data.get('format')!r}, expected {FORMAT}: run `grader build` again")
+    arch, built = data["architecture"], data["built"]
+    return Expected(
+        input_shape=_shape(data["input_shape"]),
+        classes=int(data["classes"]),
+        architecture=Architecture(arch["model_class"], None if arch["input_shape"] is None else _shape(arch["input_shape"]),
+                                  tuple(LayerSpec(s["class_name"], s["name"], dict(s["config"])) for s in arch["layers"])),
+        built=Built(tuple(LayerMeasure(m["class_name"], _shape(m["output_shape"]), int(m["params"])) for m in built["layers"]),
+                    int(built["total_params"])),
+        loss=data["loss"],
+        optimizer=data["optimizer"],
+        optimizer_settings=dict(data["optimizer_settings"]),
+        metrics=_shape(data["metrics"]),
+        batch_size=int(data["batch_size"]),
+        epochs=int(data["epochs"]),
+        validation=data["validation"],
+        validation_split=data["validation_split"],
+        history_keys=_shape(data["history_keys"]),
+        threshold=float(measure["threshold"]),
+        reference_accuracy=float(measure["reference_accuracy"]),
+        measure_samples=int(measure["samples"]),
+        measure_epochs=int(measure["epochs"]),
+        plots=_shape(data["plots"]),
+        measure_test_samples=int(measure["test_samples"]) if "test_samples" in measure else None,
+        full_accuracy=data["full_accuracy"],
+        raw_input_accuracy=data["raw_input_accuracy"],
+        default_setting_accuracy=data["default_setting_accuracy"],
+        kernel_shapes=tuple(_shape(s) for s in data["kernel_shapes"]),
+        feature_map_shapes=tuple(_shape(s) for s in data["feature_map_shapes"]),
+        class_names=_shape(data["class_names"]),
+    )
+
+
+def render(data: dict[str, Any]) -> str:
+    """The file's text: stable, so a committed file changes only when the solution does."""
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def read(folder: Path, measure: dict[str, Any]) -> Expected:
+    path = folder / FILE_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return from_data(data, measure)
+    except FileNotFoundError:
+        raise ExpectedDataError(f"{path} is missing: run `grader build {folder.name}`") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ExpectedDataError(f"{path}: {type(exc).__name__}: {exc}; run `grader build {folder.name}`") from None
