@@ -31,7 +31,7 @@ KERAS2_IMPORTS = ("from keras.utils.np_utils import to_categorical\n"
 
 
 def _colab_keras2_lecture(path: Path) -> None:
-    lecture = json.loads((ROOT / "assignments" / "week8" / "examples" / "lecture.ipynb").read_text(encoding="utf-8"))
+    lecture = json.loads((ROOT / "grader" / "assignments" / "week8" / "examples" / "lecture.ipynb").read_text(encoding="utf-8"))
     code = [c for c in lecture["cells"] if c["cell_type"] == "code"]
     first = "".join(code[0]["source"]).replace("from tensorflow.keras.layers import Conv2D, MaxPooling2D, Dropout, Flatten, Dense\n", "")
     first = first.replace("from tensorflow.keras.utils import to_categorical\n", "") + "\n" + KERAS2_IMPORTS

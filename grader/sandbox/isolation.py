@@ -125,7 +125,7 @@ def hidden_paths(extra: list[Path]) -> list[Path]:
     kernel imports), the course's folders beside it, the cache, and ``extra``; when the grader
     runs from its source tree rather than an installed environment, the whole tree."""
     package = Path(grader.__file__).resolve().parent
-    hidden = [package, package.parent / "reference", package.parent / "assignments", *extra]
+    hidden = [package, package.parent / "reference", *extra]
     if package.parent not in {Path(p).resolve() for p in site.getsitepackages()}:
         hidden.append(package.parent)
     if os.environ.get("GRADER_ASSIGNMENTS"):
