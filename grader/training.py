@@ -19,9 +19,15 @@ import numpy as np
 
 from grader.architecture import Architecture, LayerSpec
 
-BUILDABLE_LAYERS = frozenset(
-    {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Dense", "Flatten", "Activation", "BatchNormalization", "Reshape"}
-)
+BUILDABLE_LAYERS = frozenset({
+    "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Dense", "Flatten", "Activation", "BatchNormalization", "Reshape",
+    # What course notebooks use beside the lecture's stack.
+    "ReLU", "LeakyReLU", "ELU", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "SeparableConv2D", "DepthwiseConv2D",
+    "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Rescaling", "Resizing",
+    "SpatialDropout1D", "SpatialDropout2D", "Permute", "Embedding", "LSTM", "GRU", "SimpleRNN", "RandomFlip",
+    "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomCrop", "ZeroPadding2D", "UpSampling2D",
+    "Conv2DTranspose",
+})
 ACTIVATIONS = frozenset(
     {"relu", "softmax", "sigmoid", "tanh", "linear", "elu", "selu", "softplus", "softsign", "gelu", "swish", "silu",
      "leaky_relu", "relu6", "exponential", "hard_sigmoid", "log_softmax", "mish"}
@@ -129,13 +135,16 @@ def _layer(keras: Any, spec: LayerSpec) -> Any:
     activation = kwargs.get("activation")
     if activation is not None and activation not in ACTIVATIONS:
         raise BuildError(f"layer {spec.name!r} uses activation {activation!r}, which is not a built-in one")
-    for key in ("kernel_size", "strides", "pool_size", "target_shape"):
-        if isinstance(kwargs.get(key), list):
-            kwargs[key] = tuple(kwargs[key])
+    kwargs = {key: _tuples(value) for key, value in kwargs.items()}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise BuildError(f"layer {spec.name!r} ({spec.class_name}) cannot be rebuilt: {exc}") from None
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists as the tuples Keras's shape arguments take (nested ones too)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def build(architecture: Architecture, seed: int = 0) -> Any:
