@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from grader.architecture import parse_architecture
+from grader.graph_config import MERGE_LAYERS
 from grader.training import BUILDABLE_LAYERS, build, import_keras, measure
 
 # (input shape, layers as (class name, keyword arguments)) per case; together they use every buildable layer.
@@ -39,8 +40,9 @@ CASES: dict[str, tuple[tuple[int, ...], list[tuple[str, dict[str, Any]]]]] = {
 
 
 def test_every_buildable_layer_is_covered() -> None:
+    """The stacks below use every layer but the merges, which join branches (the graphs below)."""
     used = {name for _, layers in CASES.values() for name, _ in layers}
-    assert used == set(BUILDABLE_LAYERS), set(BUILDABLE_LAYERS) ^ used
+    assert used == set(BUILDABLE_LAYERS - MERGE_LAYERS), set(BUILDABLE_LAYERS - MERGE_LAYERS) ^ used
 
 
 @pytest.mark.slow
@@ -53,3 +55,50 @@ def test_a_rebuilt_model_has_keras_own_parameters_and_shapes(case: str) -> None:
     assert rebuilt.total_params == original.count_params()
     assert [layer.params for layer in rebuilt.layers] == [layer.count_params() for layer in original.layers]
     assert [layer.output_shape for layer in rebuilt.layers] == [tuple(layer.output.shape[1:]) for layer in original.layers]
+
+
+def _graphs(keras: Any) -> dict[str, Any]:
+    """Functional models with branches, several inputs or several outputs."""
+    x = keras.Input((28, 28, 1))
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    r = keras.layers.Conv2D(8, 3, padding="same")(h)
+    residual = keras.layers.Add()([h, r])
+    residual = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(residual))
+    a, b = keras.layers.Conv2D(4, 1)(x), keras.layers.Conv2D(6, 3, padding="same")(x)
+    inception = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(keras.layers.Concatenate()([a, b])))
+    left, right = keras.Input((8,)), keras.Input((4,))
+    joined = keras.layers.Dense(3)(keras.layers.Concatenate()([keras.layers.Dense(5)(left), right]))
+    shared = keras.layers.Dense(6, activation="relu")(left)
+    return {"residual": keras.Model(x, residual), "inception": keras.Model(x, inception),
+            "two inputs": keras.Model([left, right], joined),
+            "two outputs": keras.Model(left, [keras.layers.Dense(2)(shared), keras.layers.Dense(1)(shared)])}
+
+
+@pytest.mark.slow
+def test_a_functional_graph_is_rebuilt_as_the_same_graph() -> None:
+    keras = import_keras()
+    for name, original in _graphs(keras).items():
+        architecture = parse_architecture(original.to_json())
+        assert architecture.graph is not None, name
+        rebuilt = build(architecture)
+        expected = [layer for layer in original.layers if type(layer).__name__ != "InputLayer"]
+        measured = measure(rebuilt)
+        assert measured.total_params == original.count_params(), name
+        assert [layer.params for layer in measured.layers] == [layer.count_params() for layer in expected], name
+        assert [layer.output_shape for layer in measured.layers] == [tuple(layer.output.shape[1:]) for layer in expected], name
+    used = {type(layer).__name__ for model in _graphs(keras).values() for layer in model.layers}
+    assert {"Add", "Concatenate"} <= used
+
+
+@pytest.mark.slow
+def test_a_functional_chain_is_read_as_a_stack_and_graphs_do_not_share_measurements() -> None:
+    keras = import_keras()
+    x = keras.Input((8,))
+    chain = keras.Model(x, keras.layers.Dense(2)(keras.layers.Dense(4)(x)))
+    branched = _graphs(keras)["two outputs"]
+    assert parse_architecture(chain.to_json()).graph is None
+    from grader.architecture import signature
+
+    stack = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    assert signature(parse_architecture(chain.to_json())) == signature(parse_architecture(stack.to_json()))
+    assert signature(parse_architecture(branched.to_json())) != signature(parse_architecture(stack.to_json()))
