@@ -1,7 +1,8 @@
 """The output folder, written the same way by both front ends.
 
 ``add`` writes a submission's ``feedback/<id>.html`` and then its ``<id>.json`` (last: a
-record on disk means the submission is done); ``finish`` rebuilds the class files
+record on disk means the submission is done); ``finish`` applies the instructor's
+``overrides.csv`` and the late policy (``adjusting.py``), then rebuilds the class files
 (``gradebook.csv``, ``junit.xml``, ``summary.html``) from every record in the folder, so a
 resumed batch writes them whole.
 """
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import write_atomic
+from grader.late import LatePolicy
 from grader.report import json_record
+from grader.report.adjusting import adjust_folder
 from grader.report.gradebook import gradebook_csv
 from grader.report.graded import Graded
 from grader.report.junit import junit_xml
@@ -25,8 +28,10 @@ FEEDBACK_DIR = "feedback"
 class RecordFolder:
     """``<id>.json`` records, ``feedback/<id>.html`` pages and the class files."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, late: LatePolicy | None = None) -> None:
         self.directory = directory
+        # The assignment's late policy, applied with ``overrides.csv`` by ``finish``.
+        self.late = late
 
     def existing(self, job: Job) -> dict[str, Any] | None:
         return json_record.read(self.directory / f"{job.id}.json")
@@ -42,7 +47,7 @@ class RecordFolder:
         return [r for r in found if r is not None and "checks" in r]
 
     def finish(self, lang: str) -> None:
-        records = self.records()
+        records = adjust_folder(self.directory, self.records(), self.late, FEEDBACK_DIR)
         write_atomic(self.directory / "gradebook.csv", gradebook_csv(records))
         write_atomic(self.directory / "junit.xml", junit_xml(records))
         write_summary(records, lang, self.directory)
