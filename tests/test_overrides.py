@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +15,9 @@ import pytest
 from grader.late import parse_policy
 from grader.overrides import AdjustmentError
 from grader.report.folder import RecordFolder
+from tests.conftest import WEEK8, grader_cli
 from tests.records import canvas, read, record, write_records
+from tests.test_lms import canvas_class
 
 JST = "+09:00"
 
@@ -102,4 +105,24 @@ def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_fin
     RecordFolder(out, policy).finish("ja")
     moodle = read(out, "moodle-student")
     assert (moodle["score"], moodle["final_score"]) == (5.0, 2.0)
+    assert "final_score" not in read(out, "smithjane_1001_5001_week8")
+
+
+def test_grader_grade_applies_the_assignments_late_policy_and_overrides(tmp_path: Path) -> None:
+    """A Canvas download graded with an assignment that has [late], submitted.csv and overrides.csv in OUT."""
+    course = tmp_path / "course"
+    shutil.copytree(WEEK8, course / "week8", ignore=shutil.ignore_patterns("examples", "*.ipynb"))
+    with open(course / "week8" / "assignment.toml", "a", encoding="utf-8") as toml:
+        toml.write('\n[late]\ndue = 2026-06-01T23:59:00+09:00\nper_day = 5\ncap = 50\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "submitted.csv").write_text("id,submitted\n1002,2026-06-03T08:00:00+09:00\n")
+    (out / "overrides.csv").write_text("id,check,points,reason\ndoejohn_LATE_1002_5002_week8-1,model.layers,+4,read by hand\n")
+    done = grader_cli("grade", "--assignments", str(course), "--assignment", "week8", "--out", str(out), "--jobs", "1",
+                      str(canvas_class(tmp_path / "canvas")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    john = read(out, "doejohn_LATE_1002_5002_week8-1")
+    assert (john["score"], john["final_score"]) == (0.0, 1.7)
+    assert [a["kind"] for a in john["adjustments"]] == ["override", "late"]
+    assert john["lms"]["late"] is True and john["submitted"].startswith("2026-06-03T08:00")
     assert "final_score" not in read(out, "smithjane_1001_5001_week8")
