@@ -77,6 +77,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if results is None:
         return EXIT_INTERRUPTED
     if outputs is not None:
+        outputs.compare(jobs, assignment.folder)
         outputs.finish(settings.lang)
         console.print(f"→ {outputs.directory}", highlight=False)
     if "gradescope" in args.format:
