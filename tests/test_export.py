@@ -44,6 +44,9 @@ def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
     assert filled == {"1001": "5", "1002": "0", "1003": "0", "1004": ""}
     assert [row[5] for row in table[2:]] == ["9.00", "8.00", "7.00", "6.00"]
     assert table[5][0].startswith("'=HYPERLINK")
+    # The student's page, written by the batch, now shows the override and its reason.
+    page = (out / "feedback" / "smithjane_1001_5001_week8.html").read_text()
+    assert 'id="adjustments"' in page and "wrong file uploaded" in page
 
 
 def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_counts() -> None:

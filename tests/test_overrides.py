@@ -27,7 +27,8 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
 
 
 def test_overrides_set_a_check_change_the_total_and_show_why(tmp_path: Path) -> None:
-    out = write_records(tmp_path, record("alice", {"model.layers": 1.0}), record("bob"), record("=cmd", {"fit.epochs": 0}))
+    out = write_records(tmp_path, record("alice", {"model.layers": 1.0}), record("bob", language="ja"),
+                        record("=cmd", {"fit.epochs": 0}))
     (out / "overrides.csv").write_text(
         "id,check,points,reason\n"
         "alice,model.layers,4,regraded by hand: the Flatten layer was there\n"
@@ -38,6 +39,7 @@ def test_overrides_set_a_check_change_the_total_and_show_why(tmp_path: Path) -> 
     assert (alice["score"], alice["final_score"]) == (7.0, 10.0)
     assert alice["adjustments"][0]["reason"] == "model.layers: +3 points — regraded by hand: the Flatten layer was there"
     assert (bob["score"], bob["final_score"]) == (10.0, 8.0)
+    assert bob["adjustments"][0]["reason"] == "合計: -2 点 — late-night copy of the lecture's plot"
     assert (cmd["score"], cmd["final_score"]) == (5.0, 7.5)
     rows = gradebook(out)
     assert (rows["alice"]["score"], rows["alice"]["final_score"]) == ("7.0", "10.0")
