@@ -51,11 +51,12 @@ def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
 
 def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_counts() -> None:
     export = CANVAS_EXPORT.replace(",23.00,", ",100,")
-    records = [record("a", {"fit.epochs": 0}, lms=canvas("1001", "smithjane")),
-               record("a2", lms=canvas("1001", "smithjane", attempt=1)),
+    # The resubmission counts even when the first file scored better.
+    records = [record("a", lms=canvas("1001", "smithjane")),
+               record("a2", {"fit.epochs": 0}, lms=canvas("1001", "smithjane", attempt=1)),
                record("b", lms=canvas("1002", "doejohn"), status="grader_error")]
     filled = {row[1]: row[6] for row in rows(canvas_csv(export, records, "week8"))[2:]}
-    assert filled == {"1001": "100", "1002": "", "1003": "", "1004": ""}
+    assert filled == {"1001": "50", "1002": "", "1003": "", "1004": ""}
 
 
 def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
