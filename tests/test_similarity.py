@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from grader.report.folder import RecordFolder
 from grader.similarity import boilerplate, compare, read_code
 from grader.submissions import find_submissions
-from tests.conftest import WEEK8
+from tests.conftest import WEEK8, cli_env
 from tests.records import record, write_records
 from tests.similar_class import copy_class
 
@@ -62,3 +64,11 @@ def test_without_the_lecture_subtracted_plain_copies_would_be_flagged(tmp_path: 
     assert ("plainone_2001_1_week8", "plaintwo_2002_2_week8") in naive
     subtracted = {(p.a, p.b) for p in compare(codes, boilerplate(WEEK8)) if p.flagged}
     assert subtracted == {COPIERS}
+
+
+def test_fingerprints_are_the_same_in_every_process() -> None:
+    """A report must be reproducible: no per-process salted hash in the fingerprints."""
+    script = "from grader.similarity import cell_prints; print(sorted(cell_prints('def f(x):\\n    return x * 77 + len(str(x))\\n')))"
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=cli_env(PYTHONHASHSEED=seed),
+                           check=True).stdout for seed in ("1", "2")}
+    assert len(runs) == 1 and runs != {"[]\n"}
