@@ -34,6 +34,8 @@ FLAG_SCORE, FLAG_MIN_SHARED = 0.5, 6
 COMMON_SHARE, COMMON_MIN_CLASS = 0.5, 5
 BOILERPLATE = ("starter*.ipynb", "solution.ipynb", "examples/lecture.ipynb", "lecture.ipynb")
 MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+# A cell is fingerprinted up to this length: a pasted megabyte of data must not stall the batch.
+MAX_CELL_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def cell_prints(source: str) -> frozenset[int]:
     The k-grams are hashed with CRC-32, not copydetect's ``hash()`` (salted per process):
     the same class gives the same report on every run.
     """
-    filtered, _ = filter_code(MAGIC.sub("", source), "cell.py", "python")
+    filtered, _ = filter_code(MAGIC.sub("", source[:MAX_CELL_CHARS]), "cell.py", "python")
     if len(filtered) < NOISE:
         return frozenset()
     kgrams = np.array([zlib.crc32(filtered[i:i + NOISE].encode()) for i in range(len(filtered) - NOISE + 1)], dtype=np.int64)
