@@ -1,4 +1,9 @@
-"""Shared fixtures: graded runs are expensive, so each is made once and asserted on many times."""
+"""Shared fixtures: graded runs are expensive, so each is made once and asserted on many times.
+
+Tests that share a graded run carry the same ``xdist_group`` mark, so that under
+``pytest -n`` (``pyproject.toml``) one worker grades it once. The session grades against a
+cache of its own (``tests/hermetic.py``), made here before any test or worker starts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +19,28 @@ import nbformat
 import pytest
 
 from grader.batch import THREADS_VARIABLE
+from grader.datasets import cache_dir
+from tests import hermetic
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE_ROOT = pytest.StashKey[Path]()
 WEEK8 = ROOT / "assignments" / "week8"
 SOLUTION = WEEK8 / "solution.ipynb"
 LECTURE = WEEK8 / "examples" / "lecture.ipynb"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hermetic.inherited() is None:
+        config.stash[CACHE_ROOT] = hermetic.enter()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"grader cache (this session's own): {cache_dir()}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if CACHE_ROOT in config.stash:
+        hermetic.leave(config.stash[CACHE_ROOT])
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -137,77 +158,26 @@ class PytestRun:
 PYTEST_RUNS = {"week8": SOLUTION, "save-load": SAVE_LOAD / "examples" / "no_h5.ipynb"}
 
 
-@pytest.fixture(scope="session")
-def under_pytest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PytestRun]:
-    """Each of ``PYTEST_RUNS`` graded by the pytest front end, all at once (each alone would
-    leave a core idle), with ``--junitxml`` and the JSON record written beside it."""
-    started = {}
-    for assignment, notebook in PYTEST_RUNS.items():
-        folder = tmp_path_factory.mktemp(f"student-{assignment}")
-        shutil.copy(notebook, folder / "my_notebook.ipynb")
-        started[assignment] = folder, subprocess.Popen(
-            [sys.executable, "-m", "pytest", f"--assignment={assignment}", "--lang=en", "-v", "-p", "no:cacheprovider",
-             f"--grader-out={folder / 'records'}", f"--junitxml={folder / 'junit.xml'}"],
-            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(**one_thread()))
-    runs = {}
-    for assignment, (folder, process) in started.items():
-        stdout, stderr = process.communicate(timeout=600)
-        record = folder / "records" / "my_notebook.json"
-        assert record.is_file(), stdout[-3000:] + stderr[-3000:]
-        done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-        runs[assignment] = PytestRun(done, json.loads(record.read_text()), folder)
-    return runs
-
-
-# The suite's schedule.  The hostile cases, which judge every grading's duration against tight
-# limits, run first on a quiet machine.  The planted-bug batch, the longest grading, then
-# starts in the background and runs beside every other module, filling the cores they leave
-# idle: first test_sandbox, which mostly waits for its time limits (far above what its
-# trivial cells need, even on a loaded machine), then the modules that test in this process
-# (and test_save_load's small batch), then the modules that grade many notebooks (busy enough
-# to keep both cores working once the planted batch is done); the batch's asserts come last.
-QUIET, BESIDE_FIRST, IN_PROCESS, NOTEBOOKS, BACKGROUND_LAST = range(5)
-ORDER = {"test_hostile.py": QUIET, "test_sandbox.py": BESIDE_FIRST, "test_assignments.py": NOTEBOOKS,
-         "test_batch.py": NOTEBOOKS, "test_custom_checks.py": NOTEBOOKS, "test_front_ends.py": NOTEBOOKS,
-         "test_planted_bugs.py": BACKGROUND_LAST}
-
-
-def rank(item: pytest.Item) -> int:
-    return ORDER.get(item.path.name, IN_PROCESS)
-
-
-_background: dict[str, object] = {}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=rank)
-    _background["wanted"] = any(rank(item) == BACKGROUND_LAST for item in items)
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if rank(item) != QUIET and _background.get("wanted") and "batch" not in _background:
-        from tests.test_planted_bugs import start_planted_batch
-
-        folder = Path(tempfile.mkdtemp(prefix="grader-planted-"))
-        _background.update(folder=folder, batch=start_planted_batch(folder))
+def graded_under_pytest(assignment: str, folder: Path) -> PytestRun:
+    """``PYTEST_RUNS[assignment]`` graded by the pytest front end in ``folder``, with
+    ``--junitxml`` and the JSON record written beside it."""
+    shutil.copy(PYTEST_RUNS[assignment], folder / "my_notebook.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", f"--assignment={assignment}", "--lang=en", "-v", "-p", "no:cacheprovider",
+         f"--grader-out={folder / 'records'}", f"--junitxml={folder / 'junit.xml'}"],
+        cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env(**one_thread()))
+    record = folder / "records" / "my_notebook.json"
+    assert record.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    return PytestRun(done, json.loads(record.read_text()), folder)
 
 
 @pytest.fixture(scope="session")
-def background_planted() -> tuple[subprocess.Popen[str], Path]:
-    """The planted-bug batch started by ``pytest_runtest_setup``, and its output folder.
-
-    A fixture, not an import: test modules import ``tests.conftest``, a second copy of this
-    module beside the one pytest loaded (whose hooks started the batch).
-    """
-    folder = _background["folder"]
-    assert isinstance(folder, Path)
-    return _background["batch"], folder / "out"  # type: ignore[return-value]
+def week8_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
+    """The week-8 solution graded by ``pytest --assignment=week8`` (xdist group ``class``)."""
+    return graded_under_pytest("week8", tmp_path_factory.mktemp("student-week8"))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    batch = _background.get("batch")
-    if isinstance(batch, subprocess.Popen) and batch.poll() is None:
-        batch.kill()
-        batch.communicate()
-    if isinstance(_background.get("folder"), Path):
-        shutil.rmtree(_background["folder"], ignore_errors=True)
+@pytest.fixture(scope="session")
+def save_load_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
+    """A save-load example graded by ``pytest --assignment=save-load`` (xdist group ``save-load``)."""
+    return graded_under_pytest("save-load", tmp_path_factory.mktemp("student-save-load"))

@@ -52,6 +52,8 @@ def test_submissions_are_found_as_an_lms_export_lays_them_out(classroom: Path) -
     assert jobs["alice"].problem is None
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("class")
 def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tuple[Path, str]) -> None:
     out, log = uninterrupted
     rows = gradebook_rows(out)
@@ -89,6 +91,8 @@ CHEAP = {"=cmd.ipynb", "empty.ipynb", "nobody", "quick.py"}
 CHEAP_IDS = ("'=cmd", "empty", "nobody", "quick")
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("class")
 def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -115,6 +119,8 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     assert messages(out) == {k: v for k, v in messages(uninterrupted[0]).items() if k in {i.lstrip("'") for i in ids}}
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("class")
 def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
     classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -171,6 +177,8 @@ GRADESCOPE_SCHEMA = {
 }
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("class")
 def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, str]) -> None:
     out, _ = uninterrupted
     for path in out.glob("*.json"):

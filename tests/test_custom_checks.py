@@ -155,9 +155,10 @@ def test_custom_points_count_in_the_maximum() -> None:
 
 
 @pytest.mark.slow
-def test_both_front_ends_give_the_same_custom_verdicts(under_pytest: dict[str, PytestRun],
+@pytest.mark.xdist_group("save-load")
+def test_both_front_ends_give_the_same_custom_verdicts(save_load_under_pytest: PytestRun,
                                                        save_load_records: dict[str, dict]) -> None:
-    run = under_pytest["save-load"]
+    run = save_load_under_pytest
     pytest.LineMatcher(run.done.stdout.splitlines()).fnmatch_lines([
         "*my_notebook.ipynb::custom::dense_network PASSED*", "*my_notebook.ipynb::custom::file_names FAILED*",
         "*files named as the task asks (0/2)*"])

@@ -2,7 +2,7 @@
 
 The command line's grading of the solution is the class batch's (``tests/conftest.py``,
 ``uninterrupted``): the same notebook through ``grader grade``, not graded a second time; the
-pytest front end's is ``under_pytest``."""
+pytest front end's is ``week8_under_pytest``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def cli_record(uninterrupted: tuple[Path, str]) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("class")
 def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None:
     assert cli_record["status"] == "graded"
     assert cli_record["score"] == cli_record["max_score"] > 0
@@ -40,8 +41,9 @@ def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None
 
 
 @pytest.mark.slow
-def test_solution_earns_full_marks_under_pytest(under_pytest: dict[str, PytestRun]) -> None:
-    run = under_pytest["week8"]
+@pytest.mark.xdist_group("class")
+def test_solution_earns_full_marks_under_pytest(week8_under_pytest: PytestRun) -> None:
+    run = week8_under_pytest
     done, record = run.done, run.record
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{len(record['checks'])} passed" in done.stdout
@@ -51,10 +53,11 @@ def test_solution_earns_full_marks_under_pytest(under_pytest: dict[str, PytestRu
 
 
 @pytest.mark.slow
-def test_both_front_ends_write_the_same_record(cli_record: dict, under_pytest: dict[str, PytestRun]) -> None:
+@pytest.mark.xdist_group("class")
+def test_both_front_ends_write_the_same_record(cli_record: dict, week8_under_pytest: PytestRun) -> None:
     """The same notebook, handed in as ``alice.ipynb`` and graded by ``pytest`` as ``my_notebook.ipynb``."""
     same = lambda r: {k: v for k, v in normalised(r).items() if k not in ("id", "submission")}  # noqa: E731
-    assert same(under_pytest["week8"].record) == same(cli_record)
+    assert same(week8_under_pytest.record) == same(cli_record)
     assert cli_record["assignment_sha256"] == digest(load_assignment("week8"))
 
 

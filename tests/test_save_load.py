@@ -43,6 +43,7 @@ def checks_of(record: dict) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("save-load")
 def test_solution_earns_full_marks(save_load_records: dict[str, dict]) -> None:
     record = save_load_records["solution"]
     assert record["status"] == "graded"
@@ -51,6 +52,7 @@ def test_solution_earns_full_marks(save_load_records: dict[str, dict]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("save-load")
 @pytest.mark.parametrize("name", PLANTED)
 def test_planted_mistake_fails_the_right_checks(name: str, save_load_records: dict[str, dict]) -> None:
     checks = checks_of(save_load_records[name])
@@ -62,6 +64,7 @@ def test_planted_mistake_fails_the_right_checks(name: str, save_load_records: di
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("save-load")
 def test_starter_earns_the_given_parts_only(save_load_records: dict[str, dict]) -> None:
     record = save_load_records["starter_en"]
     checks = checks_of(record)
