@@ -191,6 +191,7 @@ def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, 
     assert len(failed) == 2 and all(t["output"] for t in failed)
 
 
+@pytest.mark.slow
 def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
     # Gradescope's submission folder: whatever else it holds, it is one student's work.
     submission = tmp_path / "submission"
@@ -219,6 +220,7 @@ def work_that_kills_its_worker(job: Job, settings: Settings) -> Graded:
     return Graded(job, {"id": job.id, "status": "graded", "score": 1.0}, None)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_the_batch_nothing_but_its_culprit() -> None:
     jobs = [Job(name, Path(f"{name}.py")) for name in ("a", "b", "culprit", "c", "d")]
     settings = Settings("week8", str(ROOT / "assignments"), "en", 23.0)
