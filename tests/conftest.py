@@ -1,8 +1,8 @@
 """Shared fixtures: graded runs are expensive, so each is made once and asserted on many times.
 
-Tests that share a graded run carry the same ``xdist_group`` mark, so that under
-``pytest -n`` (``pyproject.toml``) one worker grades it once. The session grades against a
-cache of its own (``tests/hermetic.py``), made here before any test or worker starts.
+A graded run is shared only by the tests of one module: ``pytest -n 2 --dist loadfile``
+(``pyproject.toml``) gives each module to one worker, so each run is graded once. The session
+grades against a cache of its own (``tests/hermetic.py``), made here before any worker starts.
 """
 
 from __future__ import annotations
@@ -94,55 +94,9 @@ def finished(batch: subprocess.Popen[str], out: Path) -> dict[str, dict]:
 
 
 # Generous for a loaded machine (the solution's slowest cell, its fit, takes about 7 s on 2 idle
-# cores; the planted-bug batch runs beside the class).
+# cores; other gradings run beside it).
 LIMITS = ("--cell-timeout", "45", "--total-timeout", "200")
-
-
-@pytest.fixture(scope="session")
-def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A class folder as an LMS export looks: files and a folder per student, good and bad.
-    ``alice`` handed in the solution, ``bob`` the example student notebook."""
-    root = tmp_path_factory.mktemp("class")
-    (root / "alice.ipynb").write_bytes(SOLUTION.read_bytes())
-    (root / "bob").mkdir()
-    (root / "bob" / "hw8.ipynb").write_bytes((WEEK8 / "examples" / "student.ipynb").read_bytes())
-    (root / "bob" / ".ipynb_checkpoints").mkdir()
-    (root / "bob" / ".ipynb_checkpoints" / "hw8-checkpoint.ipynb").write_text("{}")
-    (root / "=cmd.ipynb").write_text("this is not JSON")
-    nbformat.write(nbformat.v4.new_notebook(), root / "empty.ipynb")
-    (root / "hang.py").write_text("import time\ntime.sleep(10**6)\n")
-    (root / "quick.py").write_text("print('no Keras here')\n")
-    (root / "slow.py").write_text("import time\ntime.sleep(8)\nprint('no Keras here either')\n")
-    (root / "nobody").mkdir()
-    (root / "nobody" / "readme.txt").write_text("forgot to upload")
-    return root
-
-
-def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
-                      *LIMITS, *extra, str(folder))
-
-
-@pytest.fixture(scope="session")
-def uninterrupted(classroom: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The class graded in one ``grader grade`` batch: its output folder and its log.  Shared by
-    the batch tests and by the front-end test (``alice.json`` is the solution through the CLI)."""
-    out = tmp_path_factory.mktemp("uninterrupted")
-    run = grade_class(classroom, out)
-    return out, run.stdout + run.stderr
-
-
 SAVE_LOAD = ROOT / "assignments" / "save-load"
-SAVE_LOAD_PLANTED = ("saved_before_training", "json_without_weights", "no_h5")
-
-
-@pytest.fixture(scope="session")
-def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """The save-load solution, English starter and planted examples, graded once in one batch."""
-    out = tmp_path_factory.mktemp("save-load-records")
-    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
-                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in SAVE_LOAD_PLANTED)]
-    return finished(grade_many("save-load", submissions, out), out)
 
 
 @dataclass(frozen=True)
@@ -169,15 +123,3 @@ def graded_under_pytest(assignment: str, folder: Path) -> PytestRun:
     record = folder / "records" / "my_notebook.json"
     assert record.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     return PytestRun(done, json.loads(record.read_text()), folder)
-
-
-@pytest.fixture(scope="session")
-def week8_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
-    """The week-8 solution graded by ``pytest --assignment=week8`` (xdist group ``class``)."""
-    return graded_under_pytest("week8", tmp_path_factory.mktemp("student-week8"))
-
-
-@pytest.fixture(scope="session")
-def save_load_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
-    """A save-load example graded by ``pytest --assignment=save-load`` (xdist group ``save-load``)."""
-    return graded_under_pytest("save-load", tmp_path_factory.mktemp("student-save-load"))

@@ -81,7 +81,6 @@ def checks_of(record: dict) -> dict[str, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("assignments")
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_solution_earns_full_marks(name: str, records: dict) -> None:
     record = records[name]["solution"]
@@ -95,7 +94,6 @@ def test_solution_earns_full_marks(name: str, records: dict) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("assignments")
 def test_generated_data_is_reported_and_its_accuracy_is_worth_nothing(records: dict) -> None:
     record = records["cifar10"]["solution"]
     if not record["synthetic_data"]:
@@ -111,7 +109,6 @@ MISTAKES = [(name, mistake) for name in ASSIGNMENTS for mistake in PLANTED[name]
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("assignments")
 @pytest.mark.parametrize("name, mistake", MISTAKES, ids=[f"{n}-{m}" for n, m in MISTAKES])
 def test_planted_mistake_fails_the_right_check(name: str, mistake: str, records: dict) -> None:
     planted = PLANTED[name][mistake]
@@ -128,7 +125,6 @@ def test_planted_mistake_fails_the_right_check(name: str, mistake: str, records:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("assignments")
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_starter_runs_and_earns_only_what_it_gives(name: str, records: dict) -> None:
     record = records[name][f"starter_{GRADED_STARTER}"]

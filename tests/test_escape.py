@@ -39,7 +39,7 @@ FULL, NO_NAMESPACES = "", "no-namespaces"
 # Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2 to 6.6).
 FALLBACKS = (("landlock-abi=0", "filesystem"), ("no-namespaces,landlock-abi=3", "processes"))
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("escape")]
+pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)

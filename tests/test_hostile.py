@@ -20,7 +20,6 @@ from grader.sandbox.isolation import expected as expected_isolation
 from tests.hostile import cases as hostile
 
 CASES = hostile.cases(Path("/out"))
-pytestmark = pytest.mark.xdist_group("hostile")
 
 
 @pytest.fixture(scope="module")

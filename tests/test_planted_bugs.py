@@ -13,7 +13,6 @@ from reference import starters
 from tests.conftest import LECTURE, finished, grade_many, mutate
 from tests.golden import PLANTED, differences
 
-pytestmark = pytest.mark.xdist_group("planted")
 
 ALL_CHECKS = {
     "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
