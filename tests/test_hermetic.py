@@ -35,12 +35,12 @@ def test_this_session_grades_against_a_cache_of_its_own() -> None:
 
 def test_probe_what_gradings_write_lands_in_the_session_cache() -> None:
     """A measurement and its key, in this process and in a subprocess, and the font list."""
-    cache = cache_dir()
-    assert cache.parent.name.startswith("grader-suite-")
     measurements.remembered("probe-in-process", lambda: STORED)
     done = subprocess.run([sys.executable, "-c", SUBPROCESS_WRITES], env=cli_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     fonts = font_cache()
+    cache = cache_dir()
+    assert cache.parent.name.startswith("grader-suite-")
     written = {"measurements/probe-in-process.json", "measurements/probe-subprocess.json", measurements.KEY_FILE}
     assert all((cache / name).is_file() for name in written)
     assert fonts.parent == cache and any(fonts.glob("fontlist-*.json"))
@@ -61,5 +61,5 @@ def test_a_session_leaves_the_users_cache_as_it_was(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "1", "-k", "probe",
                            "tests/test_hermetic.py"], cwd=ROOT, env={**env, "HOME": str(home)},
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
     assert hermetic.snapshot(users) == before
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
