@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import json
 import math
 from collections.abc import Callable
@@ -73,18 +74,23 @@ def _path(measurement_key: str) -> Path:
 
 
 def _key() -> bytes:
-    """The cache's HMAC key, made on first use (created exclusively, readable by its owner only)."""
+    """The cache's HMAC key, made on first use (readable by its owner only). It is written in
+    full beside its place, then linked there, so that a grading beside this one never reads
+    it half-made; the first link wins."""
     path = cache_dir() / KEY_FILE
     try:
         return path.read_bytes()
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, made = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")  # mode 600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+            os.link(made, path)
         except FileExistsError:
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(32))
+            pass
+        finally:
+            os.unlink(made)
         return path.read_bytes()
 
 

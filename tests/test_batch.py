@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema
+import nbformat
 import pytest
 
 from grader.batch import Settings, run_batch
@@ -25,12 +26,45 @@ from grader.report.graded import Graded
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
 from grader.report.gradescope import gradescope_results
 from grader.submissions import Job, find_submissions
-from tests.conftest import LIMITS, ROOT, cli_env, grade_class, grader_cli
+from tests.conftest import LIMITS, ROOT, SOLUTION, WEEK8, cli_env, grader_cli
 
 EXPECTED_STATUS = {
     "alice": "graded", "bob": "graded", "=cmd": "invalid_submission", "empty": "invalid_submission",
     "hang": "timeout", "nobody": "invalid_submission", "quick": "graded", "slow": "graded",
 }
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class folder as an LMS export looks: files and a folder per student, good and bad.
+    ``alice`` handed in the solution, ``bob`` the example student notebook."""
+    root = tmp_path_factory.mktemp("class")
+    (root / "alice.ipynb").write_bytes(SOLUTION.read_bytes())
+    (root / "bob").mkdir()
+    (root / "bob" / "hw8.ipynb").write_bytes((WEEK8 / "examples" / "student.ipynb").read_bytes())
+    (root / "bob" / ".ipynb_checkpoints").mkdir()
+    (root / "bob" / ".ipynb_checkpoints" / "hw8-checkpoint.ipynb").write_text("{}")
+    (root / "=cmd.ipynb").write_text("this is not JSON")
+    nbformat.write(nbformat.v4.new_notebook(), root / "empty.ipynb")
+    (root / "hang.py").write_text("import time\ntime.sleep(10**6)\n")
+    (root / "quick.py").write_text("print('no Keras here')\n")
+    (root / "slow.py").write_text("import time\ntime.sleep(8)\nprint('no Keras here either')\n")
+    (root / "nobody").mkdir()
+    (root / "nobody" / "readme.txt").write_text("forgot to upload")
+    return root
+
+
+def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
+                      *LIMITS, *extra, str(folder))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(classroom: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The class graded in one ``grader grade`` batch: its output folder and its log."""
+    out = tmp_path_factory.mktemp("uninterrupted")
+    run = grade_class(classroom, out)
+    return out, run.stdout + run.stderr
 
 
 def gradebook_rows(out: Path) -> dict[str, dict[str, str]]:
@@ -52,6 +86,7 @@ def test_submissions_are_found_as_an_lms_export_lays_them_out(classroom: Path) -
     assert jobs["alice"].problem is None
 
 
+@pytest.mark.slow
 def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tuple[Path, str]) -> None:
     out, log = uninterrupted
     rows = gradebook_rows(out)
@@ -89,6 +124,7 @@ CHEAP = {"=cmd.ipynb", "empty.ipynb", "nobody", "quick.py"}
 CHEAP_IDS = ("'=cmd", "empty", "nobody", "quick")
 
 
+@pytest.mark.slow
 def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -115,6 +151,7 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     assert messages(out) == {k: v for k, v in messages(uninterrupted[0]).items() if k in {i.lstrip("'") for i in ids}}
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
     classroom: Path, uninterrupted: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -171,6 +208,7 @@ GRADESCOPE_SCHEMA = {
 }
 
 
+@pytest.mark.slow
 def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, str]) -> None:
     out, _ = uninterrupted
     for path in out.glob("*.json"):
@@ -183,6 +221,7 @@ def test_gradescope_results_follow_the_specification(uninterrupted: tuple[Path, 
     assert len(failed) == 2 and all(t["output"] for t in failed)
 
 
+@pytest.mark.slow
 def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
     # Gradescope's submission folder: whatever else it holds, it is one student's work.
     submission = tmp_path / "submission"
@@ -211,6 +250,7 @@ def work_that_kills_its_worker(job: Job, settings: Settings) -> Graded:
     return Graded(job, {"id": job.id, "status": "graded", "score": 1.0}, None)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_the_batch_nothing_but_its_culprit() -> None:
     jobs = [Job(name, Path(f"{name}.py")) for name in ("a", "b", "culprit", "c", "d")]
     settings = Settings("week8", str(ROOT / "grader" / "assignments"), "en", 23.0)

@@ -1,30 +1,36 @@
 """End to end: the solution earns full marks through both front ends, with the same verdicts.
 
-The command line's grading of the solution is the class batch's (``tests/conftest.py``,
-``uninterrupted``): the same notebook through ``grader grade``, not graded a second time; the
-pytest front end's is ``under_pytest``."""
+The solution is graded once through ``grader grade`` and once by ``pytest --assignment``,
+both at once (``graded``)."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import pytest
 
 from grader.assignment import digest, load_assignment
-from tests.conftest import PytestRun
+from tests.conftest import LIMITS, SOLUTION, PytestRun, finished, grade_many, graded_under_pytest
 from tests.golden import normalised
 
 pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="module")
-def cli_record(uninterrupted: tuple[Path, str]) -> dict:
-    """The solution through ``grader grade``: the class batch's record of ``alice``, who handed it in."""
-    out, log = uninterrupted
-    path = out / "alice.json"
-    assert path.is_file(), log[-3000:]
-    return json.loads(path.read_text())
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, PytestRun]:
+    """The solution through ``grader grade`` and through ``pytest --assignment=week8``, at once."""
+    out = tmp_path_factory.mktemp("cli")
+    cli = grade_many("week8", [SOLUTION], out, *LIMITS, jobs=1)
+    under_pytest = graded_under_pytest("week8", tmp_path_factory.mktemp("student-week8"))
+    return finished(cli, out)["solution"], under_pytest
+
+
+@pytest.fixture(scope="module")
+def cli_record(graded: tuple[dict, PytestRun]) -> dict:
+    return graded[0]
+
+
+@pytest.fixture(scope="module")
+def week8_under_pytest(graded: tuple[dict, PytestRun]) -> PytestRun:
+    return graded[1]
 
 
 @pytest.mark.slow
@@ -40,8 +46,8 @@ def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None
 
 
 @pytest.mark.slow
-def test_solution_earns_full_marks_under_pytest(under_pytest: dict[str, PytestRun]) -> None:
-    run = under_pytest["week8"]
+def test_solution_earns_full_marks_under_pytest(week8_under_pytest: PytestRun) -> None:
+    run = week8_under_pytest
     done, record = run.done, run.record
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{len(record['checks'])} passed" in done.stdout
@@ -51,10 +57,10 @@ def test_solution_earns_full_marks_under_pytest(under_pytest: dict[str, PytestRu
 
 
 @pytest.mark.slow
-def test_both_front_ends_write_the_same_record(cli_record: dict, under_pytest: dict[str, PytestRun]) -> None:
+def test_both_front_ends_write_the_same_record(cli_record: dict, week8_under_pytest: PytestRun) -> None:
     """The same notebook, handed in as ``alice.ipynb`` and graded by ``pytest`` as ``my_notebook.ipynb``."""
     same = lambda r: {k: v for k, v in normalised(r).items() if k not in ("id", "submission")}  # noqa: E731
-    assert same(under_pytest["week8"].record) == same(cli_record)
+    assert same(week8_under_pytest.record) == same(cli_record)
     assert cli_record["assignment_sha256"] == digest(load_assignment("week8"))
 
 

@@ -164,6 +164,7 @@ def test_an_unwritable_cache_is_a_grader_error_that_says_how_to_fix_it(engine, m
     _assert_grader_error_with_fix(module.grade(path, assignment), "writable", "grader data mnist")
 
 
+@pytest.mark.slow
 def test_the_grader_measurement_is_deterministic() -> None:
     """Same architecture, settings and data: the same measured accuracy, bit for bit."""
     from grader.architecture import parse_architecture

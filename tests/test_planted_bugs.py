@@ -13,6 +13,7 @@ from reference import starters
 from tests.conftest import LECTURE, finished, grade_many, mutate
 from tests.golden import PLANTED, differences
 
+
 ALL_CHECKS = {
     "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
     "model.layers", "model.output_shapes", "model.params", "compile.loss", "compile.optimizer",
@@ -96,7 +97,7 @@ BUGS = [
 
 def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
     """Write each planted bug (and the week-8 starter) into ``folder`` and start grading them
-    in one batch, writing to ``folder / "out"``.  The suite starts it early (``conftest``)."""
+    in one batch, writing to ``folder / "out"`` (``tests/golden.py`` grades the same batch)."""
     # The bug that waits out its cell limit goes first, not last: a worker left idle while the
     # other still has a queue costs the batch nothing.
     first = sorted(BUGS, key=lambda bug: bug.status != "timeout")
@@ -108,9 +109,9 @@ def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
 
 
 @pytest.fixture(scope="module")
-def records(background_planted: tuple[subprocess.Popen[str], Path]) -> dict[str, dict]:
-    batch, out = background_planted
-    return finished(batch, out)
+def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("planted")
+    return finished(start_planted_batch(folder), folder / "out")
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ def run(tmp_path: Path, *sources: str, limits: Limits = LIMITS):
     return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET)
 
 
+@pytest.mark.slow
 def test_a_raising_cell_is_reported_and_the_next_cells_run(tmp_path) -> None:
     result = run(tmp_path, "x = 1", "1/0", "print(x + 1)")
     assert result.status == "completed"
@@ -33,6 +34,7 @@ def test_a_raising_cell_is_reported_and_the_next_cells_run(tmp_path) -> None:
     assert result.cells[2].output.strip() == "2"
 
 
+@pytest.mark.slow
 def test_a_hanging_cell_is_interrupted_and_the_rest_still_runs(tmp_path) -> None:
     started = time.monotonic()
     result = run(tmp_path, "import time\ntime.sleep(10**6)", "print('after')")
@@ -40,6 +42,7 @@ def test_a_hanging_cell_is_interrupted_and_the_rest_still_runs(tmp_path) -> None
     assert time.monotonic() - started < LIMITS.cell_timeout_s + 15
 
 
+@pytest.mark.slow
 def test_a_cell_that_ignores_interrupts_ends_as_timeout(tmp_path) -> None:
     source = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     started = time.monotonic()
@@ -49,30 +52,35 @@ def test_a_cell_that_ignores_interrupts_ends_as_timeout(tmp_path) -> None:
     assert time.monotonic() - started < LIMITS.cell_timeout_s + 20
 
 
+@pytest.mark.slow
 def test_the_whole_submission_has_a_time_limit(tmp_path) -> None:
     limits = Limits(cell_timeout_s=30, total_timeout_s=4, memory_mb=2000, output_bytes=65536)
     result = run(tmp_path, "import time\ntime.sleep(60)", limits=limits)
     assert result.status == "timeout"
 
 
+@pytest.mark.slow
 def test_exiting_the_kernel_is_a_status_not_a_crash(tmp_path) -> None:
     result = run(tmp_path, "print('before')", "import os\nos._exit(0)", "print('after')")
     assert result.status == "kernel_died"
     assert [c.outcome for c in result.cells] == ["ok", "error", "not_run"]
 
 
+@pytest.mark.slow
 def test_a_memory_hog_is_stopped(tmp_path) -> None:
     limits = Limits(cell_timeout_s=20, total_timeout_s=30, memory_mb=400, output_bytes=65536)
     result = run(tmp_path, "import time\nblock = bytearray(800 * 2**20)\ntime.sleep(10)", limits=limits)
     assert result.status == "resource_limit"
 
 
+@pytest.mark.slow
 def test_output_is_capped(tmp_path) -> None:
     result = run(tmp_path, "for _ in range(20_000):\n    print('x' * 1000)", "print('done')")
     assert result.output_truncated
     assert sum(len(c.output) for c in result.cells) < 70 * 1024
 
 
+@pytest.mark.slow
 def test_student_code_cannot_open_network_connections(tmp_path) -> None:
     result = run(tmp_path, "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)")
     assert result.cells[0].error is not None

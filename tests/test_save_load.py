@@ -1,6 +1,7 @@
 """The save-load assignment: the solution earns full marks, each planted mistake fails the
-right check, the starter earns only the given parts, and hostile model files end as a
-failed check with a reason (never a traceback, never code run in the grader)."""
+right check, the starter earns only the given parts, both front ends give the same custom
+verdicts, and hostile model files end as a failed check with a reason (never a traceback,
+never code run in the grader)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from grader.model_files import MAX_FILE_BYTES, ModelFileError, read_keras_archiv
 from grader.reloading import saving_facts
 from grader.sandbox.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
 from grader.sandbox.runner import Execution
-from tests.conftest import SAVE_LOAD
+from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
 
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
 PLANTED = {
@@ -36,6 +37,21 @@ PLANTED = {
     "no_h5": {"saving.h5": "no model was saved as .h5", "saving.reloaded_predictions": "reloaded from: .h5",
               "custom.file_names": "saved as model.keras, -, model.weights.h5"},
 }
+
+
+@pytest.fixture(scope="module")
+def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The save-load solution, English starter and planted examples, graded once in one batch."""
+    out = tmp_path_factory.mktemp("save-load-records")
+    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
+                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED)]
+    return finished(grade_many("save-load", submissions, out), out)
+
+
+@pytest.fixture(scope="module")
+def save_load_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
+    """A save-load example graded by ``pytest --assignment=save-load``."""
+    return graded_under_pytest("save-load", tmp_path_factory.mktemp("student-save-load"))
 
 
 def checks_of(record: dict) -> dict[str, dict]:
@@ -70,6 +86,19 @@ def test_starter_earns_the_given_parts_only(save_load_records: dict[str, dict]) 
     assert {c for c, v in checks.items() if not v["passed"]} == left_to_student
     assert "no model was saved as .keras" in checks["saving.keras"]["message"]
     assert record["score"] == record["max_score"] - sum(checks[c]["max_points"] for c in left_to_student)
+
+
+@pytest.mark.slow
+def test_both_front_ends_give_the_same_custom_verdicts(save_load_under_pytest: PytestRun,
+                                                       save_load_records: dict[str, dict]) -> None:
+    run = save_load_under_pytest
+    pytest.LineMatcher(run.done.stdout.splitlines()).fnmatch_lines([
+        "*my_notebook.ipynb::custom::dense_network PASSED*", "*my_notebook.ipynb::custom::file_names FAILED*",
+        "*files named as the task asks (0/2)*"])
+    from_pytest, from_cli = run.record, save_load_records["no_h5"]
+    strip = lambda r: [(c["id"], c["title"], c["passed"], c["points"], c["max_points"], c["message"]) for c in r["checks"]]  # noqa: E731
+    assert strip(from_pytest) == strip(from_cli)
+    assert from_pytest["score"] == from_cli["score"] and from_pytest["max_score"] == from_cli["max_score"] == 20
 
 
 def test_japanese_and_english_starters_have_the_same_code() -> None:

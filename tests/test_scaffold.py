@@ -13,6 +13,7 @@ from grader.scaffold import ScaffoldError, scaffold
 from tests.conftest import grader_cli
 
 
+@pytest.mark.slow
 def test_grader_new_writes_an_assignment_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRADER_ASSIGNMENTS", str(tmp_path / "assignments"))
     done = grader_cli("new", "dense-demo")
