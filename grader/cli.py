@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
-from grader.batch import Settings, grade_one, is_done, run_batch, share_cores
+from grader.batch import Settings, for_audience, grade_one, is_done, run_batch, share_cores
 from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
@@ -52,10 +52,12 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                       f"(missing: {', '.join(missing)}); `grader doctor` says how to fix it", markup=True, highlight=False)
         return EXIT_USAGE
     try:
-        assignment = with_limits(load_assignment(args.assignment, explicit=args.assignments), args.cell_timeout, args.total_timeout)
+        loaded = with_limits(load_assignment(args.assignment, explicit=args.assignments), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
+    instructor = args.instructor or args.released
+    assignment = for_audience(loaded, instructor)
     if "gradescope" in args.format:
         if len(args.submissions) != 1:
             console.print("[red]error:[/] --format gradescope grades one submission (a file or the submission folder)", markup=True)
@@ -66,7 +68,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     settings = Settings(assignment=assignment.name, assignments_root=str(assignment.folder.parent),
                         lang=args.lang or default_language(), max_score=assignment.max_score,
                         cell_timeout_s=args.cell_timeout, total_timeout_s=args.total_timeout,
-                        assignment_digest=digest(assignment))
+                        assignment_digest=digest(assignment), instructor=instructor, released=args.released)
     outputs = RecordFolder(Path(args.out)) if args.out else None
     results = ([_grade_here(jobs[0], assignment, settings, console, outputs)] if len(jobs) == 1 and not args.scheduler
                else _grade_batch(jobs, settings, args, console, outputs))
@@ -237,6 +239,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
     g.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless every layer of isolation holds on this machine (see: grader doctor)")
+    g.add_argument("--instructor", action="store_true",
+                   help="run every check, hidden ones included (default: the visible ones, as a student's self-check)")
+    g.add_argument("--released", action="store_true",
+                   help="with --instructor: the feedback pages show after_due_date checks (hidden ones stay the instructor's)")
     g.add_argument("submissions", nargs="+", help="notebooks, modules, a folder per student, or a folder of them")
     g.set_defaults(run=_grade)
     d = commands.add_parser("data", parents=[course], help=f"provision a dataset into the cache ({cache_dir()})")

@@ -28,7 +28,8 @@ def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
             "status": "passed" if check.get("passed") else "failed",
             "output": str(check.get("message") or ""),
             "output_format": "text",
-            "visibility": "visible",
+            # Gradescope's own names: it hides a hidden test from the student, or shows it after the due date.
+            "visibility": str(check.get("visibility", "visible")),
         })
     output = [f"{record.get('status')}: {record.get('score'):g}/{record.get('max_score'):g}"]
     output += [str(record["error"])] if record.get("error") else []
