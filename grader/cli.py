@@ -1,4 +1,4 @@
-"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``.
+"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``, ``pack``.
 
 Every command takes ``--assignments DIR`` (a course's own assignments, looked at first;
 ``locations.py`` says where else they come from).
@@ -29,10 +29,13 @@ from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.doctor import diagnose, lines
+from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from grader.locations import course_folder
 from grader.messages import LANGUAGES, default_language, text
+from grader.pack_command import add_pack_command
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
+from grader.report.classroom_result import write_classroom
 from grader.report.gradescope import write_gradescope
 from grader.report.summary import summary_renderable
 from grader.report.terminal import report, result_line
@@ -40,9 +43,10 @@ from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.isolation import expected as expected_isolation
 from grader.submissions import Job, find_submissions, one_submission
 
+# One submission's results in a platform's own format: --format NAME.
+FORMATS: dict[str, Callable[[dict[str, Any], Path | None], Path]] = {"gradescope": write_gradescope, "classroom": write_classroom}
 ASSIGNMENTS_HELP = ("a folder of assignment folders, looked at before $GRADER_ASSIGNMENTS, grader.toml, "
                     "installed course packages and the built-in ones (repeatable)")
-EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
@@ -58,9 +62,9 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     instructor = args.instructor or args.released
     assignment = for_audience(loaded, instructor)
-    if "gradescope" in args.format:
+    if args.format:
         if len(args.submissions) != 1:
-            console.print("[red]error:[/] --format gradescope grades one submission (a file or the submission folder)", markup=True)
+            console.print(f"[red]error:[/] --format {args.format[0]} grades one submission (a file or the submission folder)", markup=True)
             return EXIT_USAGE
         jobs = [one_submission(Path(args.submissions[0]))]
     else:
@@ -77,8 +81,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if outputs is not None:
         outputs.finish(settings.lang)
         console.print(f"→ {outputs.directory}", highlight=False)
-    if "gradescope" in args.format:
-        console.print(f"→ {write_gradescope(results[0], outputs.directory if outputs else None)}", highlight=False)
+    for name in dict.fromkeys(args.format):
+        console.print(f"→ {FORMATS[name](results[0], outputs.directory if outputs else None)}", highlight=False)
     return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
 
 
@@ -232,8 +236,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: the cores)")
     g.add_argument("--regrade", action="store_true", help="grade again submissions already recorded in --out")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run the batch on a Dask cluster (e.g. tcp://host:8786)")
-    g.add_argument("--format", action="append", default=[], choices=["gradescope"],
-                   help="also write Gradescope's results.json (/autograder/results/ when run there)")
+    g.add_argument("--format", action="append", default=[], choices=list(FORMATS),
+                   help="also write Gradescope's results.json (/autograder/results/ when run there) or GitHub Classroom's "
+                   "result ($GITHUB_OUTPUT)")
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     g.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
@@ -265,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", parents=[course], help="scaffold NAME in the course's folder (--assignments DIR, $GRADER_ASSIGNMENTS, grader.toml, else ./assignments): assignment.toml, reference stub, starter, custom check")
     new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
     new.set_defaults(run=_new)
+    add_pack_command(commands, [course])
     return top
 
 
