@@ -66,7 +66,7 @@ def test_the_workflows_commands_grade_the_repository_once_with_per_check_points(
     for name, body in HOSTILE.items():
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         (workspace / name).write_text(body.format(marker=str(marker)), encoding="utf-8")
-    shutil.copytree(WEEK8, workspace / "mine" / "week8", ignore=shutil.ignore_patterns("solution.ipynb", "examples"))
+    shutil.copytree(WEEK8, workspace / "mine" / "week8", ignore=shutil.ignore_patterns("*.ipynb", "examples"))
     (workspace / "mine" / "week8" / "assignment.toml").write_text(
         (WEEK8 / "assignment.toml").read_text().replace('"model.layers" = 3', '"model.layers" = 300'), encoding="utf-8")
     shutil.copy(LECTURE, workspace / "my_notebook.ipynb")
@@ -85,7 +85,7 @@ def test_the_workflows_commands_grade_the_repository_once_with_per_check_points(
     assert len(lines) == 1
     result = json.loads(base64.b64decode(lines[0].removeprefix("result=")))
     record = json.loads((runner_temp / "grading" / "workspace.json").read_text())
-    assert not marker.exists()
+    assert record["status"] == "graded" and not marker.exists()
     assert result["max_score"] == record["max_score"] <= load_assignment("week8").max_score < 100  # not the repository's week8
     assert sum(t["score"] for t in result["tests"]) == record["score"]
     assert len(result["tests"]) == len([c for c in record["checks"] if c["status"] != "skipped"]) > 10

@@ -97,6 +97,7 @@ def test_run_autograder_grades_in_a_simulated_gradescope_root(autograder: Path, 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    assert results["output"].startswith("graded:"), results["output"]
     assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
     visibility = {t["name"]: t["visibility"] for t in results["tests"]}
     assert visibility["a hidden custom check"] == "hidden"
