@@ -1,7 +1,8 @@
 """``grader pack NAME --student DIR``: what students receive to check their work themselves.
 
 ``DIR/<name>/`` is an assignment folder holding only what a self-check needs: the starters
-(ja, en), the compiled ``expected.json`` and reference curves, the visible custom checks,
+(ja, en), the compiled ``expected.json`` (without the fields only a check it does not run
+reads) and the reference curves, the visible custom checks,
 and an ``assignment.toml`` without the hidden checks that says how many checks and points
 are graded after submission.  No solution notebook, no reference code, no example, no
 hidden check.  ``DIR/README.md`` says how to self-check.
@@ -9,6 +10,7 @@ hidden check.  ``DIR/README.md`` says how to self-check.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -16,12 +18,13 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment, self_check
 from grader.custom import test_files
+from grader.expected_data import FILE_NAME, OWN_FIELDS, render
 from grader.files import write_atomic
 from grader.messages import text
 from grader.toml_text import dumps
 
 # Copied as they are when present: what the starters and the feedback pages need.
-SHIPPED = ("expected.json", "reference_curves.json", "starter_ja.ipynb", "starter_en.ipynb")
+SHIPPED = ("reference_curves.json", "starter_ja.ipynb", "starter_en.ipynb")
 DESCRIPTION = "assignment.toml"
 README = "README.md"
 
@@ -58,6 +61,16 @@ def students_description(assignment: Assignment) -> str:
                        "its hidden checks are graded after submission.")
 
 
+def students_expected(assignment: Assignment) -> str:
+    """``expected.json`` for the visible checks: without a field that only a check the pack does not hold reads."""
+    data = json.loads((assignment.folder / FILE_NAME).read_text(encoding="utf-8"))
+    visible = self_check(assignment).points
+    for check_id, field in OWN_FIELDS.items():
+        if check_id not in visible:
+            data.pop(field, None)
+    return render(data)
+
+
 def _readme(assignment: Assignment) -> str:
     parts = []
     for lang in ("en", "ja"):
@@ -72,7 +85,8 @@ def pack_for_students(assignment: Assignment, directory: Path) -> Pack:
     folder = directory / assignment.name
     folder.mkdir(parents=True)
     tests = visible_test_files(assignment)
-    written = [write_atomic(folder / DESCRIPTION, students_description(assignment))]
+    written = [write_atomic(folder / DESCRIPTION, students_description(assignment)),
+               write_atomic(folder / FILE_NAME, students_expected(assignment))]
     for path in [*(assignment.folder / name for name in SHIPPED), *tests]:
         if path.is_file():
             written.append(Path(shutil.copy2(path, folder / path.name)))

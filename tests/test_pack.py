@@ -111,3 +111,16 @@ def test_a_student_grades_from_the_pack_with_both_front_ends(tmp_path: Path, pac
         assert record["status"] == "graded" and record["graded_after_submission"] == {"checks": 3, "points": 6.0}
         assert {c["id"] for c in record["checks"]} == {*load_assignment("week8", pack).points, "custom.open"}
     assert records[0]["score"] == records[1]["score"]
+
+
+def test_the_packs_compiled_data_leaves_out_what_only_a_hidden_check_reads(tmp_path: Path) -> None:
+    folder = tmp_path / "course" / "cifar10"
+    shutil.copytree(WEEK8.parent / "cifar10", folder, ignore=shutil.ignore_patterns("solution.ipynb", "examples"))
+    with (folder / "assignment.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[visibility]\n"results.predictions" = "hidden"\n')
+    pack_for_students(load_assignment("cifar10", folder.parent), tmp_path / "pack")
+    packed = json.loads((tmp_path / "pack" / "cifar10" / "expected.json").read_text())
+    full = json.loads((folder / "expected.json").read_text())
+    assert "class_names" in full and "class_names" not in packed and "airplane" not in json.dumps(packed)
+    assert {k: v for k, v in full.items() if k not in ("class_names", "kernel_shapes", "feature_map_shapes")} == packed
+    assert load_assignment("cifar10", tmp_path / "pack").expected.class_names == ()
