@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.graph_config import Graph, GraphError, graph_of
+
 ALIASES = {
     "Convolution2D": "Conv2D",
     "MaxPool2D": "MaxPooling2D",
@@ -54,6 +56,8 @@ class Architecture:
     model_class: str
     input_shape: tuple[int | None, ...] | None
     layers: tuple[LayerSpec, ...]
+    # How the layers are wired, when they do not form one chain (branches, several inputs or outputs).
+    graph: Graph | None = None
 
 
 def signature(architecture: Architecture) -> tuple[Any, ...]:
@@ -61,7 +65,7 @@ def signature(architecture: Architecture) -> tuple[Any, ...]:
     build equal models, so the grader's training of one serves the other."""
     layers = tuple((l.class_name, tuple(sorted((k, repr(v)) for k, v in l.config.items() if k != "name")))
                    for l in architecture.layers)
-    return architecture.input_shape, layers
+    return architecture.input_shape, layers, architecture.graph
 
 
 def _scalar_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +138,10 @@ def parse_architecture(config_json: str) -> Architecture:
     entries = data["config"].get("layers")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ArchitectureError("the model config lists no layers (a subclassed model cannot be graded)")
+    try:
+        graph = graph_of(data["config"], entries)
+    except GraphError as exc:
+        raise ArchitectureError(str(exc)) from None
     layers: list[LayerSpec] = []
     for entry in entries:
         class_name = str(entry.get("class_name", "?"))
@@ -142,6 +150,8 @@ def parse_architecture(config_json: str) -> Architecture:
             continue
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         layers.append(_normalise(LayerSpec(class_name, str(config.get("name", "")), _scalar_config(config))))
+    if graph is not None:  # folding an Activation into its layer would rewire the graph
+        return Architecture(str(data.get("class_name", "?")), _input_shape(entries), tuple(layers), graph)
     return Architecture(str(data.get("class_name", "?")), _input_shape(entries), tuple(_fold_activations(layers)))
 
 

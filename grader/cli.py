@@ -1,4 +1,5 @@
-"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``, ``pack``.
+"""The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``
+(and ``export``, in ``export_command.py``; ``pack``, in ``pack_command.py``).
 
 Every command takes ``--assignments DIR`` (a course's own assignments, looked at first;
 ``locations.py`` says where else they come from).
@@ -30,8 +31,11 @@ from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.doctor import diagnose, lines
 from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from grader.export_command import register as register_export
+from grader.late import late_policy
 from grader.locations import course_folder
 from grader.messages import LANGUAGES, default_language, text
+from grader.overrides import AdjustmentError
 from grader.pack_command import add_pack_command
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
@@ -73,12 +77,13 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                         lang=args.lang or default_language(), max_score=assignment.max_score,
                         cell_timeout_s=args.cell_timeout, total_timeout_s=args.total_timeout,
                         assignment_digest=digest(assignment), instructor=instructor, released=args.released)
-    outputs = RecordFolder(Path(args.out)) if args.out else None
+    outputs = RecordFolder(Path(args.out), late_policy(assignment.folder)) if args.out else None
     results = ([_grade_here(jobs[0], assignment, settings, console, outputs)] if len(jobs) == 1 and not args.scheduler
                else _grade_batch(jobs, settings, args, console, outputs))
     if results is None:
         return EXIT_INTERRUPTED
     if outputs is not None:
+        outputs.compare(jobs, assignment.folder)
         outputs.finish(settings.lang)
         console.print(f"→ {outputs.directory}", highlight=False)
     for name in dict.fromkeys(args.format):
@@ -270,6 +275,7 @@ def parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", parents=[course], help="scaffold NAME in the course's folder (--assignments DIR, $GRADER_ASSIGNMENTS, grader.toml, else ./assignments): assignment.toml, reference stub, starter, custom check")
     new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
     new.set_defaults(run=_new)
+    register_export(commands, course)
     add_pack_command(commands, [course])
     return top
 
@@ -283,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
+    except AdjustmentError as exc:  # overrides.csv, submitted.csv or [late]: the message names the line
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

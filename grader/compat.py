@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 
 from grader.evidence import Evidence
+from grader.execution import CellRun
 from grader.legacy_paths import COLAB_CALLS, LEGACY
 from grader.outcome import Message
 
 PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+MISSING_MODULE = re.compile(r"^No module named '([A-Za-z_][A-Za-z0-9_.]{0,79})'")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,17 @@ def compat_facts(evidence: Evidence) -> Compat:
     return Compat(_unique([n for n in imports if n in LEGACY]), _unique([c for c in calls if c in COLAB_CALLS]),
                   _unique([p for p, installed in valid if installed is True]),
                   _unique([p for p, installed in valid if installed is not True]))
+
+
+def missing_module_notes(cells: tuple[CellRun, ...]) -> list[Message]:
+    """A note per cell that stopped at an import of a module the environment lacks: every
+    check needing what that cell would have made says why it could not pass."""
+    notes = []
+    for cell in cells:
+        found = MISSING_MODULE.match(cell.error.value) if cell.error and cell.error.name == "ModuleNotFoundError" else None
+        if found:
+            notes.append(Message("note.missing_module", {"cell": cell.number, "module": found.group(1)}))
+    return notes
 
 
 def compat_notes(compat: Compat) -> list[Message]:

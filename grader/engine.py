@@ -24,7 +24,7 @@ from grader.architecture import signature
 from grader import custom, measurements
 from grader.assignment import Assignment
 from grader.checks.catalog import load_all
-from grader.compat import compat_notes
+from grader.compat import compat_notes, missing_module_notes
 from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
 from grader.evidence import read_evidence
@@ -116,7 +116,7 @@ def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[
         notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
     if execution.output_truncated:
         notes.append(Message("note.output_truncated", {"kb": assignment.limits.output_bytes // 1024}))
-    notes.extend(compat_notes(facts.compat))
+    notes.extend(compat_notes(facts.compat) + missing_module_notes(execution.cells))
     if execution.status != "completed":
         notes.append(Message(f"note.{execution.status}", {"detail": execution.detail, "seconds": assignment.limits.total_timeout_s,
                                                           "memory_mb": assignment.limits.memory_mb}))

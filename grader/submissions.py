@@ -2,18 +2,22 @@
 
 A submission is a file (``alice.ipynb``: id ``alice``) or a student's folder
 (``alice/hw8.ipynb``, as LMS exports lay them out: id ``alice``).  A class folder holds
-either.  A student's folder must hold exactly one notebook or module; otherwise the
+either.  Canvas's and Moodle's download names also give the LMS's user id and late mark
+(``lms.py``), kept beside the id.  A student's folder must hold exactly one notebook or module; otherwise the
 student still gets a record (``invalid_submission``) saying what was found, never a
 silent gap in the gradebook.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.lms import LmsMark, lms_mark
 
 SUFFIXES = (".ipynb", ".py")
 # Folders editors and archivers leave behind; never a student's work.
@@ -27,6 +31,8 @@ class Job:
     path: Path
     # A message key and detail when no single file could be chosen (then ``path`` is the folder).
     problem: tuple[str, str] | None = None
+    # What an LMS's download said of it (its user id, late), read from the file or folder name.
+    lms: LmsMark | None = None
 
 
 def _visible(path: Path) -> bool:
@@ -46,12 +52,13 @@ def _student_folder(folder: Path, student: str) -> Job:
     files = _candidates(folder)
     notebooks = [f for f in files if f.suffix.lower() == ".ipynb"]
     chosen = notebooks if notebooks else files
+    mark = lms_mark(folder.name)
     if len(chosen) == 1:
-        return Job(student, chosen[0])
+        return Job(student, chosen[0], lms=mark or lms_mark(chosen[0].name))
     if not chosen:
-        return Job(student, folder, ("submission.folder_empty", folder.name))
+        return Job(student, folder, ("submission.folder_empty", folder.name), mark)
     names = ", ".join(str(f.relative_to(folder)) for f in chosen[:5])
-    return Job(student, folder, ("submission.folder_several", names))
+    return Job(student, folder, ("submission.folder_several", names), mark)
 
 
 def safe_id(name: str) -> str:
@@ -69,7 +76,7 @@ def _expand(argument: Path) -> list[Job]:
     if not folders and len(files) <= 1:
         # One student's folder, named on the command line.
         return [_student_folder(argument, safe_id(argument.name))]
-    jobs = [Job(safe_id(f.stem), f) for f in files]
+    jobs = [Job(safe_id(f.stem), f, lms=lms_mark(f.name)) for f in files]
     jobs += [_student_folder(f, safe_id(f.name)) for f in folders]
     return jobs
 
@@ -78,7 +85,7 @@ def one_submission(argument: Path) -> Job:
     """``argument`` as a single student's submission, whatever the folder holds (Gradescope)."""
     if argument.is_dir():
         return _student_folder(argument, safe_id(argument.name))
-    return Job(safe_id(argument.stem), argument)
+    return Job(safe_id(argument.stem), argument, lms=lms_mark(argument.name))
 
 
 def find_submissions(arguments: list[Path]) -> list[Job]:
@@ -90,7 +97,7 @@ def find_submissions(arguments: list[Path]) -> list[Job]:
         if counts[job.id] > 1:
             # Same id twice (alice.ipynb and alice.py): keep both, told apart by a short digest.
             suffix = hashlib.sha256(str(job.path).encode()).hexdigest()[:6]
-            job = Job(f"{job.id}-{suffix}", job.path, job.problem)
+            job = dataclasses.replace(job, id=f"{job.id}-{suffix}")
         unique.append(job)
     return unique
 

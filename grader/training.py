@@ -18,10 +18,17 @@ from typing import Any
 import numpy as np
 
 from grader.architecture import Architecture, LayerSpec
+from grader.graph_config import MERGE_LAYERS, Graph
 
-BUILDABLE_LAYERS = frozenset(
-    {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Dense", "Flatten", "Activation", "BatchNormalization", "Reshape"}
-)
+BUILDABLE_LAYERS = frozenset({
+    "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Dense", "Flatten", "Activation", "BatchNormalization", "Reshape",
+    # What course notebooks use beside the lecture's stack.
+    "ReLU", "LeakyReLU", "ELU", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "SeparableConv2D", "DepthwiseConv2D",
+    "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Rescaling", "Resizing",
+    "SpatialDropout1D", "SpatialDropout2D", "Permute", "Embedding", "LSTM", "GRU", "SimpleRNN", "RandomFlip",
+    "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomCrop", "ZeroPadding2D", "UpSampling2D",
+    "Conv2DTranspose",
+}) | MERGE_LAYERS
 ACTIVATIONS = frozenset(
     {"relu", "softmax", "sigmoid", "tanh", "linear", "elu", "selu", "softplus", "softsign", "gelu", "swish", "silu",
      "leaky_relu", "relu6", "exponential", "hard_sigmoid", "log_softmax", "mish"}
@@ -129,13 +136,16 @@ def _layer(keras: Any, spec: LayerSpec) -> Any:
     activation = kwargs.get("activation")
     if activation is not None and activation not in ACTIVATIONS:
         raise BuildError(f"layer {spec.name!r} uses activation {activation!r}, which is not a built-in one")
-    for key in ("kernel_size", "strides", "pool_size", "target_shape"):
-        if isinstance(kwargs.get(key), list):
-            kwargs[key] = tuple(kwargs[key])
+    kwargs = {key: _tuples(value) for key, value in kwargs.items()}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise BuildError(f"layer {spec.name!r} ({spec.class_name}) cannot be rebuilt: {exc}") from None
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists as the tuples Keras's shape arguments take (nested ones too)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def build(architecture: Architecture, seed: int = 0) -> Any:
@@ -146,6 +156,8 @@ def build(architecture: Architecture, seed: int = 0) -> Any:
         raise BuildError("the model has no fixed input shape (give the first layer input_shape=... or use keras.Input)")
     keras.utils.set_random_seed(seed)
     try:
+        if architecture.graph is not None:
+            return _graph(keras, architecture.layers, architecture.graph)
         model = keras.Sequential([keras.Input(shape=architecture.input_shape)] + [_layer(keras, s) for s in architecture.layers])
     except BuildError:
         raise
@@ -154,10 +166,23 @@ def build(architecture: Architecture, seed: int = 0) -> Any:
     return model
 
 
+def _graph(keras: Any, layers: tuple[LayerSpec, ...], graph: Graph) -> Any:
+    """The student's layers wired as their functional model was (our code, their settings)."""
+    if any(None in shape for shape in graph.inputs):
+        raise BuildError("an input of the model has no fixed shape (give keras.Input(shape=...))")
+    inputs = [keras.Input(shape=shape) for shape in graph.inputs]
+    tensors: list[Any] = []
+    for spec, sources in zip(layers, graph.sources):
+        args = [inputs[-s - 1] if s < 0 else tensors[s] for s in sources]
+        tensors.append(_layer(keras, spec)(args if spec.class_name in MERGE_LAYERS else args[0]))
+    outputs = [tensors[i] for i in graph.outputs]
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0])
+
+
 def measure(model: Any) -> Built:
     layers = tuple(
         LayerMeasure(type(layer).__name__, tuple(layer.output.shape[1:]), int(layer.count_params()))
-        for layer in model.layers
+        for layer in model.layers if type(layer).__name__ != "InputLayer"
     )
     return Built(layers, int(sum(layer.params for layer in layers)))
 

@@ -83,3 +83,17 @@ def test_the_kernel_has_the_scientific_stack_students_import(tmp_path: Path) -> 
     execution = run_submission(Submission(tmp_path / "stack.py", (Cell(1, source),)), tmp_path, Limits(120, 180, 4000, 65536), budget)
     assert execution.cells[0].outcome == "ok", execution.cells[0].error
     assert "[[1, 0], [1, 1]] 2" in execution.cells[0].output
+
+
+def test_a_missing_module_is_named_in_a_note_with_its_cell() -> None:
+    from grader.compat import missing_module_notes
+
+    cells = (CellRun(1, "import numpy", "ok", 0.1),
+             CellRun(2, "import torch\nmodel = torch.nn.Linear(2, 2)", "error", 0.1,
+                     CellError("ModuleNotFoundError", "No module named 'torch'", "")),
+             CellRun(3, "import x", "error", 0.1, CellError("ModuleNotFoundError", "No module named '$(rm -rf)'", "")))
+    notes = missing_module_notes(cells)
+    assert [(n.key, n.params) for n in notes] == [("note.missing_module", {"cell": 2, "module": "torch"})]
+    from grader.messages import text
+
+    assert text("en", "note", "missing_module", **notes[0].params).startswith("Cell 2 stopped at `import torch`")

@@ -29,6 +29,7 @@ import pytest
 from grader.datasets.cache import cached_path
 from grader.sandbox.isolation import SIMULATE_ENV
 from tests.escape import attacker
+from tests.hostile import cases as hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "ESCAPE_SECRET_TOKEN_41c9"
@@ -88,19 +89,6 @@ def _comparable(record: dict) -> dict:
     record = {k: v for k, v in record.items() if k not in ("duration_s", "timings")}
     record["cells"] = [{k: v for k, v in c.items() if k != "duration_s"} for c in record.get("cells", [])]
     return record
-
-
-def _survivors() -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                line = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if f"sleep {attacker.ORPHAN}" in line:
-                found.append(line)
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +220,7 @@ def test_no_connection_reaches_a_loopback_listener(batches: Batches, world: Worl
 
 
 def test_no_process_outlives_the_batch(batches: Batches) -> None:
-    assert not _survivors()
+    assert not hostile.leftover_processes(attacker.ORPHAN)
 
 
 def test_each_record_says_which_isolation_held(batches: Batches) -> None:

@@ -169,3 +169,32 @@ def test_the_launcher_kills_what_the_kernel_left_behind(tmp_path: Path) -> None:
     assert not survivors
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["no_new_privs"] and report["capabilities_dropped"]
+
+
+def _cli(args: list[str], simulate: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GRADER_SIMULATE=simulate, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path)
+
+
+def test_require_isolation_refuses_a_machine_missing_a_layer_and_doctor_says_how(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ipynb"
+    empty.write_text("")
+    refused = _cli(["grade", "--assignment", "week8", "--require-isolation", "--out", "out", str(empty)],
+                   "no-namespaces,landlock-abi=3", tmp_path)
+    assert refused.returncode == 2, refused.stdout
+    assert "missing: processes" in refused.stdout and "grader doctor" in refused.stdout
+    assert not (tmp_path / "out").exists()
+    doctor = _cli(["doctor"], "no-namespaces,landlock-abi=3", tmp_path)
+    assert doctor.returncode == 1
+    assert "✘ processes" in doctor.stdout and "Linux 6.12" in doctor.stdout and "unprivileged user namespaces" in doctor.stdout
+
+
+@pytest.mark.skipif(bool(isolation.expected().missing),
+                    reason="this machine lacks a layer, so --require-isolation refuses here")
+def test_require_isolation_grades_where_every_layer_holds(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ipynb"
+    empty.write_text("")
+    graded = _cli(["grade", "--assignment", "week8", "--require-isolation", "--lang", "en", "--out", "out", str(empty)], "", tmp_path)
+    assert graded.returncode == 0, graded.stdout
+    assert json.loads((tmp_path / "out" / "empty.json").read_text())["status"] == "invalid_submission"

@@ -20,6 +20,8 @@ from grader.report.layer_table import LayerCell, LayerRow, layer_rows
 from grader.report.view import CheckView, MessageView, View
 
 CURVE_XLABEL = "epoch"
+# Where an instructor's overrides and the late deduction go (``report/adjusting.py`` fills it).
+ADJUSTMENTS_START, ADJUSTMENTS_END = "<!--adjustments-->", "<!--/adjustments-->"
 
 
 def _t(lang: str) -> Callable[..., str]:
@@ -205,7 +207,7 @@ def feedback_page(view: View) -> str:
     """The whole page as one self-contained HTML document."""
     record, lang = view.record, view.lang
     body = (
-        _header(view) + _error(view) + _checks(view) + _cell_errors(view) + _curves(view) + _layers(view) + _notes(view)
+        _header(view) + ADJUSTMENTS_START + ADJUSTMENTS_END + _error(view) + _checks(view) + _cell_errors(view) + _curves(view) + _layers(view) + _notes(view)
         + f'<footer><p class="muted">{esc(text(lang, "ui", "duration", seconds=record.duration_s))}</p></footer>'
     )
     return page(_t(lang)("page_title", assignment=record.assignment, submission=record.submission), lang, body)

@@ -1,9 +1,10 @@
 """The output folder, written the same way by both front ends.
 
 ``add`` writes a submission's ``feedback/<id>.html`` and then its ``<id>.json`` (last: a
-record on disk means the submission is done); ``finish`` rebuilds the class files
+record on disk means the submission is done); ``finish`` applies the instructor's
+``overrides.csv`` and the late policy (``adjusting.py``), then rebuilds the class files
 (``gradebook.csv``, ``junit.xml``, ``summary.html``) from every record in the folder, so a
-resumed batch writes them whole.
+resumed batch writes them whole; after ``compare`` (a class's batch), ``similarity.csv`` too.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import write_atomic
+from grader.late import LatePolicy
 from grader.report import json_record
+from grader.report.adjusting import adjust_folder
 from grader.report.gradebook import gradebook_csv
 from grader.report.graded import Graded
 from grader.report.junit import junit_xml
+from grader.report.similarity_report import similarity_csv, similarity_section
 from grader.report.summary import write_summary
+from grader.similarity import Code, Pair, boilerplate, compare, read_code
 from grader.submissions import Job
 
 FEEDBACK_DIR = "feedback"
@@ -25,8 +30,16 @@ FEEDBACK_DIR = "feedback"
 class RecordFolder:
     """``<id>.json`` records, ``feedback/<id>.html`` pages and the class files."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, late: LatePolicy | None = None) -> None:
         self.directory = directory
+        # The assignment's late policy, applied with ``overrides.csv`` by ``finish``.
+        self.late = late
+        self.similar: tuple[list[Pair], dict[str, Code]] | None = None
+
+    def compare(self, jobs: list[Job], assignment_folder: Path) -> None:
+        """Compare the class's code (the assignment's own subtracted); ``finish`` writes the report."""
+        codes = {job.id: code for job in jobs if job.problem is None and (code := read_code(job.id, job.path)) is not None}
+        self.similar = (compare(list(codes.values()), boilerplate(assignment_folder)), codes)
 
     def existing(self, job: Job) -> dict[str, Any] | None:
         return json_record.read(self.directory / f"{job.id}.json")
@@ -42,7 +55,12 @@ class RecordFolder:
         return [r for r in found if r is not None and "checks" in r]
 
     def finish(self, lang: str) -> None:
-        records = self.records()
+        records = adjust_folder(self.directory, self.records(), self.late, FEEDBACK_DIR)
         write_atomic(self.directory / "gradebook.csv", gradebook_csv(records))
         write_atomic(self.directory / "junit.xml", junit_xml(records))
-        write_summary(records, lang, self.directory)
+        section = ""
+        if self.similar is not None:
+            pairs, codes = self.similar
+            write_atomic(self.directory / "similarity.csv", similarity_csv(pairs))
+            section = similarity_section(pairs, codes, lang)
+        write_summary(records, lang, self.directory, section)

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FIXED_COLUMNS = ("id", "submission", "status", "score", "max_score", "duration_s")
+FIXED_COLUMNS = ("id", "submission", "status", "score", "final_score", "max_score", "duration_s")
+# After the checks: why the final score differs from the graded one (overrides, late days).
+REASONS = "reasons"
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -22,6 +24,11 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def final_score(record: dict[str, Any]) -> Any:
+    """The score after overrides and late deductions (the graded score when there are none)."""
+    return record.get("final_score", record.get("score"))
 
 
 def check_ids(records: Sequence[dict[str, Any]]) -> list[str]:
@@ -37,9 +44,11 @@ def gradebook_csv(records: Sequence[dict[str, Any]]) -> str:
     columns = check_ids(records)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *columns])
+    writer.writerow([*FIXED_COLUMNS, *columns, REASONS])
     for record in sorted(records, key=lambda r: str(r.get("id"))):
         points = {str(c.get("id")): c.get("points") for c in record.get("checks", [])}
-        row = [record.get(column) for column in FIXED_COLUMNS] + [points.get(column, "") for column in columns]
+        values = {**record, "final_score": final_score(record)}
+        reasons = "; ".join(str(a.get("reason", "")) for a in record.get("adjustments", []))
+        row = [values.get(column) for column in FIXED_COLUMNS] + [points.get(column, "") for column in columns] + [reasons]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

@@ -39,9 +39,14 @@ def view_of(job: Job, record: Record, assignment: Assignment, lang: str, assignm
 
 def package(view: View, job: Job) -> Graded:
     """The view as what is written: its JSON document and its feedback page."""
-    return Graded(job, to_data(view), feedback_page(view))
+    return Graded(job, with_lms(to_data(view), job), feedback_page(view))
 
 
 def failure_document(job: Job, record: Record, lang: str, assignment_sha256: str) -> dict[str, Any]:
     """The JSON document of a job the grader failed on (no feedback page, no file digest)."""
-    return to_data(build_view(record, lang, job.id, None, assignment_sha256))
+    return with_lms(to_data(build_view(record, lang, job.id, None, assignment_sha256)), job)
+
+
+def with_lms(document: dict[str, Any], job: Job) -> dict[str, Any]:
+    """The JSON document with what the LMS's download said of the job (``lms``), if anything."""
+    return {**document, "lms": job.lms.to_data()} if job.lms is not None else document

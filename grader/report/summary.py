@@ -134,8 +134,9 @@ def _timing_table(summary: ClassSummary, lang: str) -> str:
     return f'<section id="timings"><h2>{esc(_t(lang)("timings"))}</h2><table style="width:auto">{cells}</table></section>'
 
 
-def summary_page(records: Sequence[Mapping[str, Any]], lang: str) -> str:
-    """``summary.html`` for a batch, from its per-submission JSON documents."""
+def summary_page(records: Sequence[Mapping[str, Any]], lang: str, extra: str = "") -> str:
+    """``summary.html`` for a batch, from its per-submission JSON documents (and ``extra``
+    sections already rendered, such as the similarity report)."""
     summary = summarise(records)
     t = _t(lang)
     body = (
@@ -144,7 +145,7 @@ def summary_page(records: Sequence[Mapping[str, Any]], lang: str) -> str:
         + _status_table(summary, lang)
         + f'<section id="scores"><h2>{esc(t("histogram"))}</h2>{histogram_svg(summary, lang)}'
         f'<p class="muted">{esc(_scores_line(summary, lang))}</p></section>'
-        + _check_table(summary, lang) + _mistake_table(summary, lang) + _timing_table(summary, lang)
+        + _check_table(summary, lang) + _mistake_table(summary, lang) + _timing_table(summary, lang) + extra
     )
     isolation = batch_line(records, lang)
     if isolation is not None:
@@ -153,9 +154,9 @@ def summary_page(records: Sequence[Mapping[str, Any]], lang: str) -> str:
     return page(t("page_title", assignment=summary.assignment), lang, body)
 
 
-def write_summary(records: Sequence[Mapping[str, Any]], lang: str, directory: Path) -> Path:
+def write_summary(records: Sequence[Mapping[str, Any]], lang: str, directory: Path, extra: str = "") -> Path:
     """Write ``<directory>/summary.html`` atomically."""
-    return write_atomic(directory / "summary.html", summary_page(records, lang))
+    return write_atomic(directory / "summary.html", summary_page(records, lang, extra))
 
 
 def summary_renderable(records: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
