@@ -22,6 +22,7 @@ from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.execution import Limits
 from grader.locations import Located, LocationError, catalogue, private_folders, sources
+from grader.visibility import Visibility, VisibilityError, Withheld, parse
 
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
@@ -48,6 +49,14 @@ class Assignment:
     points: dict[str, float]
     # The assignment's own pytest checks (``test_*.py`` in its folder), points from their markers.
     custom: tuple[CustomCheck, ...] = ()
+    # ``[visibility]``: check id -> who sees it (a check not named is visible).
+    visibility: dict[str, Visibility] = dataclasses.field(default_factory=dict)
+    # Checks this copy does not hold that are graded after submission (a student pack's
+    # ``[graded_after_submission]``, or those ``self_check`` left out).
+    withheld: Withheld = Withheld()
+
+    def visibility_of(self, check_id: str) -> Visibility:
+        return self.visibility.get(check_id, "visible")
 
     @property
     def private(self) -> tuple[Path, ...]:
@@ -100,6 +109,11 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         custom = collect(folder)
     except CustomCheckError as exc:
         raise AssignmentError(str(exc)) from None
+    try:
+        visibility = parse(data.get("visibility", {}), [*points, *(c.id for c in custom)], str(path))
+    except VisibilityError as exc:
+        raise AssignmentError(str(exc)) from None
+    later = data.get("graded_after_submission", {})
     return Assignment(
         name=name,
         folder=folder,
@@ -112,7 +126,23 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         measure=dict(_require(data, "measure", str(path))),
         points=points,
         custom=custom,
+        visibility=visibility,
+        withheld=Withheld(int(later.get("checks", 0)), float(later.get("points", 0.0))),
     )
+
+
+def self_check(assignment: Assignment) -> Assignment:
+    """The assignment as a student's self-check runs it: only its visible checks, the others
+    counted in ``withheld`` (how many checks and points are graded after submission)."""
+    def shown(check_id: str) -> bool:
+        return assignment.visibility_of(check_id) == "visible"
+
+    points = {k: v for k, v in assignment.points.items() if shown(k)}
+    custom = tuple(c for c in assignment.custom if shown(c.id))
+    left_out = [v for k, v in assignment.points.items() if not shown(k)] + [c.points for c in assignment.custom if not shown(c.id)]
+    withheld = assignment.withheld.plus(Withheld(len(left_out), float(sum(left_out))))
+    return dataclasses.replace(assignment, points=points, custom=custom, withheld=withheld,
+                               visibility={k: v for k, v in assignment.visibility.items() if shown(k)})
 
 
 def digest(assignment: Assignment) -> str:

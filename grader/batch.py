@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.assignment import Assignment, load_assignment, with_limits
+from grader.assignment import Assignment, load_assignment, self_check, with_limits
 from grader.engine import grade, grader_failure, refused
 from grader.execution import Progress
 from grader.record import Record
@@ -49,6 +49,10 @@ class Settings:
     total_timeout_s: float | None = None
     # sha256 of the assignment's description and custom tests: a record made under another is redone.
     assignment_digest: str = ""
+    # An instructor's grading runs every check (else only the visible ones: a self-check);
+    # ``released``: the feedback pages show after-due-date results.
+    instructor: bool = False
+    released: bool = False
 
 
 def share_cores(workers: int) -> None:
@@ -62,8 +66,13 @@ def share_cores(workers: int) -> None:
 
 @functools.lru_cache(maxsize=2)
 def _assignment(settings: Settings) -> Assignment:
-    return with_limits(load_assignment(settings.assignment, Path(settings.assignments_root)),
-                       settings.cell_timeout_s, settings.total_timeout_s)
+    return for_audience(with_limits(load_assignment(settings.assignment, Path(settings.assignments_root)),
+                                    settings.cell_timeout_s, settings.total_timeout_s), settings.instructor)
+
+
+def for_audience(assignment: Assignment, instructor: bool) -> Assignment:
+    """Every check for an instructor's grading; only the visible ones for a student's self-check."""
+    return assignment if instructor else self_check(assignment)
 
 
 def grade_one(job: Job, assignment: Assignment, settings: Settings, progress: Progress | None = None) -> View:
@@ -72,7 +81,8 @@ def grade_one(job: Job, assignment: Assignment, settings: Settings, progress: Pr
         record: Record = refused(job.path, assignment, InvalidSubmission(*job.problem))
     else:
         record = grade(job.path, assignment, progress)
-    return view_of(job, record, assignment, settings.lang, settings.assignment_digest)
+    return view_of(job, record, assignment, settings.lang, settings.assignment_digest, instructor=settings.instructor,
+                   released=settings.released)
 
 
 def grade_job(job: Job, settings: Settings) -> Graded:
@@ -96,6 +106,7 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
         and record.get("status") != "grader_error"
         and record.get("assignment") == settings.assignment
         and record.get("assignment_sha256") == settings.assignment_digest
+        and record.get("instructor") == settings.instructor and record.get("released") == settings.released
         and record.get("grader_version") == grader.__version__
         and record.get("submission_sha256") == fingerprint(job.path)
     )

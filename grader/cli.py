@@ -1,5 +1,5 @@
 """The command-line front end: ``grader grade``, ``data``, ``list``, ``build``, ``new``, ``classroom``, ``doctor``
-(and ``export``, in ``export_command.py``).
+(and ``export``, in ``export_command.py``; ``pack``, in ``pack_command.py``).
 
 Every command takes ``--assignments DIR`` (a course's own assignments, looked at first;
 ``locations.py`` says where else they come from).
@@ -24,19 +24,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
-from grader.batch import Settings, grade_one, is_done, run_batch, share_cores
+from grader.batch import Settings, for_audience, grade_one, is_done, run_batch, share_cores
 from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
 from grader.datasets.cache import cached_path
 from grader.doctor import diagnose, lines
+from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from grader.export_command import register as register_export
 from grader.late import late_policy
 from grader.locations import course_folder
 from grader.messages import LANGUAGES, default_language, text
 from grader.overrides import AdjustmentError
+from grader.pack_command import add_pack_command
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
+from grader.report.classroom_result import write_classroom
 from grader.report.gradescope import write_gradescope
 from grader.report.summary import summary_renderable
 from grader.report.terminal import report, result_line
@@ -44,9 +47,10 @@ from grader.scaffold import ScaffoldError, scaffold
 from grader.sandbox.isolation import expected as expected_isolation
 from grader.submissions import Job, find_submissions, one_submission
 
+# One submission's results in a platform's own format: --format NAME.
+FORMATS: dict[str, Callable[[dict[str, Any], Path | None], Path]] = {"gradescope": write_gradescope, "classroom": write_classroom}
 ASSIGNMENTS_HELP = ("a folder of assignment folders, looked at before $GRADER_ASSIGNMENTS, grader.toml, "
                     "installed course packages and the built-in ones (repeatable)")
-EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
@@ -56,13 +60,15 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                       f"(missing: {', '.join(missing)}); `grader doctor` says how to fix it", markup=True, highlight=False)
         return EXIT_USAGE
     try:
-        assignment = with_limits(load_assignment(args.assignment, explicit=args.assignments), args.cell_timeout, args.total_timeout)
+        loaded = with_limits(load_assignment(args.assignment, explicit=args.assignments), args.cell_timeout, args.total_timeout)
     except AssignmentError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
-    if "gradescope" in args.format:
+    instructor = args.instructor or args.released
+    assignment = for_audience(loaded, instructor)
+    if args.format:
         if len(args.submissions) != 1:
-            console.print("[red]error:[/] --format gradescope grades one submission (a file or the submission folder)", markup=True)
+            console.print(f"[red]error:[/] --format {args.format[0]} grades one submission (a file or the submission folder)", markup=True)
             return EXIT_USAGE
         jobs = [one_submission(Path(args.submissions[0]))]
     else:
@@ -70,7 +76,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     settings = Settings(assignment=assignment.name, assignments_root=str(assignment.folder.parent),
                         lang=args.lang or default_language(), max_score=assignment.max_score,
                         cell_timeout_s=args.cell_timeout, total_timeout_s=args.total_timeout,
-                        assignment_digest=digest(assignment))
+                        assignment_digest=digest(assignment), instructor=instructor, released=args.released)
     outputs = RecordFolder(Path(args.out), late_policy(assignment.folder)) if args.out else None
     results = ([_grade_here(jobs[0], assignment, settings, console, outputs)] if len(jobs) == 1 and not args.scheduler
                else _grade_batch(jobs, settings, args, console, outputs))
@@ -80,8 +86,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         outputs.compare(jobs, assignment.folder)
         outputs.finish(settings.lang)
         console.print(f"→ {outputs.directory}", highlight=False)
-    if "gradescope" in args.format:
-        console.print(f"→ {write_gradescope(results[0], outputs.directory if outputs else None)}", highlight=False)
+    for name in dict.fromkeys(args.format):
+        console.print(f"→ {FORMATS[name](results[0], outputs.directory if outputs else None)}", highlight=False)
     return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
 
 
@@ -235,13 +241,18 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: the cores)")
     g.add_argument("--regrade", action="store_true", help="grade again submissions already recorded in --out")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run the batch on a Dask cluster (e.g. tcp://host:8786)")
-    g.add_argument("--format", action="append", default=[], choices=["gradescope"],
-                   help="also write Gradescope's results.json (/autograder/results/ when run there)")
+    g.add_argument("--format", action="append", default=[], choices=list(FORMATS),
+                   help="also write Gradescope's results.json (/autograder/results/ when run there) or GitHub Classroom's "
+                   "result ($GITHUB_OUTPUT)")
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
     g.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
     g.add_argument("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
     g.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless every layer of isolation holds on this machine (see: grader doctor)")
+    g.add_argument("--instructor", action="store_true",
+                   help="run every check, hidden ones included (default: the visible ones, as a student's self-check)")
+    g.add_argument("--released", action="store_true",
+                   help="with --instructor: the feedback pages show after_due_date checks (hidden ones stay the instructor's)")
     g.add_argument("submissions", nargs="+", help="notebooks, modules, a folder per student, or a folder of them")
     g.set_defaults(run=_grade)
     d = commands.add_parser("data", parents=[course], help=f"provision a dataset into the cache ({cache_dir()})")
@@ -265,6 +276,7 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="the assignment's name, e.g. dense-mnist")
     new.set_defaults(run=_new)
     register_export(commands, course)
+    add_pack_command(commands, [course])
     return top
 
 

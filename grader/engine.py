@@ -97,12 +97,13 @@ def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | No
         outcome = check.function(facts, assignment.expected) if facts is not None else Outcome("not_run", Message("run.nothing"))
         # A skipped check is not part of this grading: it is worth nothing either way.
         worth = 0.0 if outcome.status == "skipped" else points
-        results.append(CheckResult(check_id, check.area, outcome.status, worth if outcome.passed else 0.0, worth, outcome.message))
+        results.append(CheckResult(check_id, check.area, outcome.status, worth if outcome.passed else 0.0, worth, outcome.message,
+                                   visibility=assignment.visibility_of(check_id)))
     outcomes = custom.run(assignment.custom, assignment.folder, student) if student is not None else {}
     for extra in assignment.custom:
         outcome = outcomes.get(extra.id, Outcome("not_run", Message("run.nothing")))
         results.append(CheckResult(extra.id, custom.AREA, outcome.status, extra.points if outcome.passed else 0.0, extra.points,
-                                   outcome.message, extra.title))
+                                   outcome.message, extra.title, assignment.visibility_of(extra.id)))
     return tuple(results)
 
 
@@ -125,7 +126,8 @@ def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[
 def refused(path: Path, assignment: Assignment, reason: InvalidSubmission, duration_s: float = 0.0) -> Record:
     """The record of a submission that cannot be run: every check earns nothing."""
     return Record(assignment.name, path.name, "invalid_submission", 0.0, assignment.max_score, round(duration_s, 2),
-                  _score(assignment, None), error=Message(reason.reason, {"detail": reason.detail, "file": path.name}))
+                  _score(assignment, None), error=Message(reason.reason, {"detail": reason.detail, "file": path.name}),
+                  withheld=assignment.withheld)
 
 
 def grader_failure(assignment: str, path: Path, max_score: float, detail: str, trace: str | None = None) -> Record:
@@ -142,7 +144,8 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     def record(status: Status, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
         score = float(sum(c.points for c in checks))
         max_score = float(sum(c.max_points for c in checks)) if checks else assignment.max_score
-        return Record(assignment.name, name, status, score, max_score, round(time.monotonic() - started, 2), checks, **extra)
+        return Record(assignment.name, name, status, score, max_score, round(time.monotonic() - started, 2), checks,
+                      withheld=assignment.withheld, **extra)
 
     try:
         submission = read_submission(path)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from grader.assignment import Assignment, AssignmentError, digest, load_assignment, with_limits
+from grader.assignment import Assignment, AssignmentError, digest, load_assignment, self_check, with_limits
 from grader.batch import Settings, grade_one
 from grader.checks.catalog import load_all
 from grader.custom import AREA as CUSTOM_AREA
@@ -67,10 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        config.stash[assignment_key] = with_limits(
+        # A student's self-check: the visible checks only; the report says how many are graded after submission.
+        config.stash[assignment_key] = self_check(with_limits(
             load_assignment(name, explicit=config.getoption("assignments"), cwd=Path(config.invocation_params.dir)),
             config.getoption("cell_timeout"), config.getoption("total_timeout")
-        )
+        ))
     except AssignmentError as exc:
         raise pytest.UsageError(str(exc)) from None
     named = config.getoption("submission")

@@ -13,6 +13,7 @@ from typing import Literal
 from grader.execution import Isolation
 from grader.facts import Facts
 from grader.outcome import CheckStatus, Message
+from grader.visibility import Visibility, Withheld
 
 # "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
 Status = Literal["graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"]
@@ -29,6 +30,8 @@ class CheckResult:
     message: Message | None
     # The title by language, for checks the catalog does not name (an assignment's own).
     title: dict[str, str] | None = None
+    # Who sees its result (``visibility.py``): a hidden one's message is the instructor's.
+    visibility: Visibility = "visible"
 
     @property
     def passed(self) -> bool:
@@ -53,3 +56,5 @@ class Record:
     grader_traceback: str | None = None
     # Which layers of isolation held while the student's code ran (None: it never ran).
     isolation: Isolation | None = None
+    # The checks a self-check left out, graded after submission.
+    withheld: Withheld = Withheld()

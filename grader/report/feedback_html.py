@@ -4,7 +4,9 @@ The page shows what the terminal report shows (score, each check with expected /
 how to fix, the cells that raised with their hints) and what only a page can: the
 student's own figures beside the reference curves trained under the same budget, and
 their layer table beside the expected one with the differing rows coloured.  Everything
-the student wrote (layer names, labels, tracebacks, file names) is escaped.
+the student wrote (layer names, labels, tracebacks, file names) is escaped.  The page is the
+student's: a check they may not see yet (``CheckView.shown``) shows its title only, and the
+score counts only what they may see.
 """
 
 from __future__ import annotations
@@ -33,14 +35,24 @@ def _message(message: MessageView, lang: str) -> str:
     return '<dl class="message">' + "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in parts) + "</dl>"
 
 
+def _score(view: View) -> tuple[float, float]:
+    """The score and maximum the student may see: without the checks not shown to them."""
+    record = view.record
+    if all(check.shown for check in view.checks):
+        return record.score, record.max_score
+    shown = [check.result for check in view.checks if check.shown]
+    return float(sum(c.points for c in shown)), float(sum(c.max_points for c in shown))
+
+
 def _header(view: View) -> str:
     record, t = view.record, _t(view.lang)
-    share = record.score / record.max_score if record.max_score else 0.0
+    score, max_score = _score(view)
+    share = score / max_score if max_score else 0.0
     badge = "ok" if record.status == "graded" else "bad"
     return (
         f'<header><h1>{esc(t("heading", submission=record.submission))}</h1>'
         f'<p class="muted">{esc(t("assignment", assignment=record.assignment))}</p>'
-        f'<p><span class="score" id="score">{record.score:g} / {record.max_score:g}</span> '
+        f'<p><span class="score" id="score">{score:g} / {max_score:g}</span> '
         f'<span class="badge {badge}" id="status">{esc(view.status)}</span></p>'
         f'<div class="bar"><span style="width:{100 * share:.1f}%"></span></div></header>'
     )
@@ -54,6 +66,10 @@ def _error(view: View) -> str:
 
 def _check_rows(check: CheckView, lang: str) -> str:
     result = check.result
+    if not check.shown:
+        return (f'<tr class="withheld" id="check-{esc(result.id)}"><td>{esc(check.area)}</td><td>{esc(check.title)}</td>'
+                f'<td class="result">{esc(text(lang, "ui", "withheld"))}</td><td class="num">–/{result.max_points:g}</td></tr>'
+                f'<tr class="detail"><td></td><td colspan="3">{esc(text(lang, "ui", "withheld_detail"))}</td></tr>')
     row = (
         f'<tr class="{esc(result.status)}" id="check-{esc(result.id)}"><td>{esc(check.area)}</td>'
         f'<td>{esc(check.title)}</td>'
@@ -66,14 +82,15 @@ def _check_rows(check: CheckView, lang: str) -> str:
 
 
 def _checks(view: View) -> str:
-    lang, record = view.lang, view.record
+    lang = view.lang
+    score, max_score = _score(view)
     ui = lambda key: esc(text(lang, "ui", key))  # noqa: E731
     rows = "".join(_check_rows(check, lang) for check in view.checks)
     return (
         f'<section id="checks"><h2>{esc(_t(lang)("checks"))}</h2><table>'
         f'<tr><th>{ui("area")}</th><th>{ui("check")}</th><th>{ui("result")}</th><th class="num">{ui("points")}</th></tr>'
         f'{rows}<tr><th></th><th>{ui("total")}</th><th>{esc(view.status)}</th>'
-        f'<th class="num">{record.score:g}/{record.max_score:g}</th></tr></table></section>'
+        f'<th class="num">{score:g}/{max_score:g}</th></tr></table></section>'
     )
 
 

@@ -27,12 +27,14 @@ class Graded:
     feedback: str | None
 
 
-def view_of(job: Job, record: Record, assignment: Assignment, lang: str, assignment_sha256: str) -> View:
+def view_of(job: Job, record: Record, assignment: Assignment, lang: str, assignment_sha256: str, *,
+            instructor: bool = False, released: bool = False) -> View:
     """The view of a graded ``record`` of ``job``, with the expected model and reference curves."""
     # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
     expected = assignment.expected if record.facts is not None else None
     curves = reference_curves(assignment.folder, assignment.budget, expected)
-    return build_view(record, lang, job.id, fingerprint(job.path), assignment_sha256, expected, curves)
+    return build_view(record, lang, job.id, fingerprint(job.path), assignment_sha256, expected, curves,
+                      instructor=instructor, released=released)
 
 
 def package(view: View, job: Job) -> Graded:

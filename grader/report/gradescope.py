@@ -1,17 +1,20 @@
 """Gradescope's ``results.json`` for one submission (the autograder specification's fields).
 
-Inside a Gradescope autograder the file goes to ``/autograder/results/results.json``.
+Inside a Gradescope autograder the file goes to ``<root>/results/results.json``, the root
+being ``$GRADER_GRADESCOPE_ROOT`` (default ``/autograder``: a test lays out its own).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from grader.files import write_atomic
 
-GRADESCOPE_RESULTS = Path("/autograder/results/results.json")
+ROOT_VARIABLE = "GRADER_GRADESCOPE_ROOT"
+DEFAULT_ROOT = "/autograder"
 
 
 def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +31,8 @@ def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
             "status": "passed" if check.get("passed") else "failed",
             "output": str(check.get("message") or ""),
             "output_format": "text",
-            "visibility": "visible",
+            # Gradescope's own names: it hides a hidden test from the student, or shows it after the due date.
+            "visibility": str(check.get("visibility", "visible")),
         })
     output = [f"{record.get('status')}: {record.get('score'):g}/{record.get('max_score'):g}"]
     output += [str(record["error"])] if record.get("error") else []
@@ -45,9 +49,10 @@ def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_results_path(out: Path | None) -> Path:
-    """Gradescope's own path when running there, else ``OUT/results.json``."""
-    if GRADESCOPE_RESULTS.parent.is_dir():
-        return GRADESCOPE_RESULTS
+    """Gradescope's own path when running there (its root's ``results/`` exists), else ``OUT/results.json``."""
+    results = Path(os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT) / "results"
+    if results.is_dir():
+        return results / "results.json"
     return (out or Path(".")) / "results.json"
 
 

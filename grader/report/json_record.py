@@ -38,6 +38,7 @@ def to_data(view: View) -> dict[str, Any]:
             # The catalog key and its parameters: what the class summary groups mistakes by.
             "key": c.message.message.key if c.message else None,
             "params": _plain(c.message.params) if c.message else {},
+            "visibility": c.result.visibility,
         }
         for c in view.checks
     ]
@@ -55,7 +56,12 @@ def to_data(view: View) -> dict[str, Any]:
         "language": view.lang,
         "checks": checks,
         "notes": list(view.notes),
+        # An instructor's grading ran every check; a self-check left some for after submission.
+        "instructor": view.instructor,
+        "released": view.released,
     }
+    if record.withheld.checks:
+        data["graded_after_submission"] = {"checks": record.withheld.checks, "points": record.withheld.points}
     if view.error is not None:
         data["error"] = view.error.line
         data["error_key"] = view.error.message.key

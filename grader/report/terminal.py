@@ -31,7 +31,8 @@ def checks_table(view: View) -> Table:
     table.add_column(ui("result"))
     table.add_column(ui("points"), justify="right")
     for check in view.checks:
-        table.add_row(check.area, check.title, Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
+        title = check.title if check.result.visibility == "visible" else f"{check.title} ({ui('hidden_mark')})"
+        table.add_row(check.area, title, Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
                       f"{check.result.points:g}/{check.result.max_points:g}")
     table.add_section()
     table.add_row("", Text(ui("total"), style="bold"), Text(view.status, style="bold"),

@@ -18,6 +18,7 @@ from grader.outcome import Message, Term
 from grader.record import CheckResult, Record
 from grader.report.curves import ReferenceCurves
 from grader.report.isolation_line import record_line
+from grader.visibility import shown_to_student
 
 # A check's result at a glance, in every writer.
 MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
@@ -42,6 +43,8 @@ class CheckView:
     mark: str
     # Shown when the check did not pass and says why.
     message: MessageView | None
+    # Whether the student may read this result (``visibility.shown_to_student``); the instructor always may.
+    shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class View:
     # What the feedback page shows beside the student's own: the expected model and curves.
     expected: Expected | None
     curves: ReferenceCurves | None
+    # An instructor's grading (every check ran); ``released``: after-due-date results may be shown.
+    instructor: bool = False
+    released: bool = False
 
     @property
     def unpassed(self) -> tuple[CheckView, ...]:
@@ -89,10 +95,11 @@ def _message(message: Message, lang: str) -> MessageView:
     return MessageView(message, params, render(message, lang), one_line(message, lang))
 
 
-def _check(check: CheckResult, lang: str) -> CheckView:
-    shown = check.message is not None and not check.passed
+def _check(check: CheckResult, lang: str, released: bool) -> CheckView:
+    explained = check.message is not None and not check.passed
     return CheckView(check, check_title(check, lang), text(lang, "area", check.area), text(lang, "ui", check.status),
-                     MARK.get(check.status, ""), _message(check.message, lang) if shown and check.message else None)
+                     MARK.get(check.status, ""), _message(check.message, lang) if explained and check.message else None,
+                     shown_to_student(check.visibility, released))
 
 
 def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
@@ -111,16 +118,24 @@ def _note(note: Message, lang: str) -> str:
     return text(lang, "note", note.key.split(".", 1)[1], **note.params)
 
 
+def _notes(record: Record, lang: str) -> tuple[str, ...]:
+    withheld = record.withheld
+    later = (text(lang, "note", "withheld", checks=withheld.checks, points=f"{withheld.points:g}"),) if withheld.checks else ()
+    return tuple(_note(note, lang) for note in record.notes) + later
+
+
 def build_view(record: Record, lang: str, student: str, submission_sha256: str | None, assignment_sha256: str,
-               expected: Expected | None = None, curves: ReferenceCurves | None = None) -> View:
-    """The view of ``record`` in ``lang``; ``expected`` and ``curves`` for the feedback page."""
+               expected: Expected | None = None, curves: ReferenceCurves | None = None, *,
+               instructor: bool = False, released: bool = False) -> View:
+    """The view of ``record`` in ``lang``; ``expected`` and ``curves`` for the feedback page; ``instructor``:
+    every check ran, ``released``: after-due-date results may be shown to the student."""
     return View(
         record=record, lang=lang, id=student, submission_sha256=submission_sha256, assignment_sha256=assignment_sha256,
         status=text(lang, "status", record.status),
-        checks=tuple(_check(check, lang) for check in record.checks),
+        checks=tuple(_check(check, lang, released) for check in record.checks),
         error=_message(record.error, lang) if record.error is not None else None,
         cells=_cells(record, lang),
-        notes=tuple(_note(note, lang) for note in record.notes),
+        notes=_notes(record, lang),
         isolation=record_line(record.isolation.to_data() if record.isolation else None, lang),
-        expected=expected, curves=curves,
+        expected=expected, curves=curves, instructor=instructor, released=released,
     )
