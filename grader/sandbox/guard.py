@@ -7,8 +7,9 @@ tree (the grader); opening, listing or importing the reference solution and the
 assignment folders; creating, changing or deleting files outside the notebook's own
 scratch folders (the grader's output and dataset cache, other students' files).
 Resource limits (where the system has the ``resource`` module: not Windows) make a huge
-allocation raise ``MemoryError`` and a huge file raise ``OSError`` at once, and the kernel's stdout/stderr stop forwarding text past a cap
-before a flood reaches the grader (nor is it kept in IPython's history).
+allocation raise ``MemoryError`` and a huge file raise ``OSError`` at once, and the
+kernel's stdout/stderr stop forwarding text past a cap before a flood reaches the grader
+(nor is it kept in IPython's history).
 
 A process running as the grader's user can undo some of this (a shell command is not
 Python, and root may raise its own limits), so none of it is what the verdict relies on:
