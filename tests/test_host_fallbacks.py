@@ -5,6 +5,7 @@ process tree and memory (``no-proc``), a kernel over TCP (``no-ipc``), no launch
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 
@@ -169,3 +171,21 @@ def test_the_doctor_names_each_missing_piece_on_a_laptop_and_does_not_crash(tmp_
     for piece in ("This is not Linux", "TCP on 127.0.0.1", "through psutil", "no `resource` module"):
         assert piece in done.stdout, piece
     assert "(simulated: not-linux" in done.stdout
+
+
+def test_a_students_self_check_on_a_laptop_grades_and_its_record_names_every_missing_layer(tmp_path: Path) -> None:
+    """The front end a student runs (``pytest --assignment``), with every piece a Windows
+    laptop lacks simulated away: it grades, and the record and the report say what was missing."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("print('hello')")]
+    nbformat.write(notebook, tmp_path / "mine.ipynb")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200", **{SIMULATE_ENV: LAPTOP})
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--assignment=week8", "--submission",
+                           "mine.ipynb", "--lang", "en", "--grader-out", "out"], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=tmp_path)
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout[-3000:]
+    record = json.loads((tmp_path / "out" / "mine.json").read_text())
+    assert record["status"] == "graded"
+    assert [name for name, layer in record["isolation"].items() if not layer["held"]] == list(isolation.LAYERS)
+    assert "not Linux" in record["isolation"]["network"]["by"] and "psutil" in record["isolation"]["limits"]["by"]
+    assert "could not isolate the student's code completely" in done.stdout
