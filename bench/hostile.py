@@ -41,7 +41,7 @@ class _CpuMeter(threading.Thread):
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
-        from grader.sandbox.guard import process_tree
+        from grader.sandbox.processes import process_tree
 
         while not self.done.wait(0.2):
             for pid in process_tree(os.getpid())[1:]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 import threading
 
-from grader.sandbox.guard import process_tree
-from grader.sandbox.watchdog import rss_mb
+from grader.sandbox.processes import process_tree, rss_mb
 
 
 class PeakSampler(threading.Thread):

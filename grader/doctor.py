@@ -7,12 +7,12 @@ mechanism into the step that would add it on this kind of machine.
 
 from __future__ import annotations
 
-import os
+import platform
 from dataclasses import dataclass
 from importlib import metadata
 
 from grader.execution import Isolation
-from grader.sandbox import isolation, seccomp
+from grader.sandbox import host, isolation, seccomp
 from grader.sandbox.isolation import Support
 
 LANDLOCK_LINUX = {1: "5.13", 4: "6.7", 6: "6.12"}
@@ -23,7 +23,8 @@ STUDENT_PACKAGES = ("tensorflow", "keras", "numpy", "matplotlib", "scikit-learn"
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kernel: str
+    # The operating system and its release ("Linux 6.8.0-45-generic", "Darwin 24.1.0", "Windows 11").
+    system: str
     support: Support
     isolation: Isolation
     # Steps that would add a missing mechanism, most important first.
@@ -32,8 +33,28 @@ class Diagnosis:
     packages: tuple[tuple[str, str | None], ...]
 
 
-def _advice(support: Support) -> list[str]:
+def _host_advice(support: Support) -> list[str]:
+    """What a student's laptop lacks (macOS, Windows): enough to check one's own work, not to grade."""
     steps = []
+    if not support.linux:
+        steps.append("This is not Linux: there is no launcher, Landlock, namespace or seccomp here, so student code runs "
+                     "with Python's own refusals (the guard) and the watchdog's limits only. Enough for a self-check; "
+                     "grade for marks on Linux.")
+    if not support.ipc:
+        steps.append("Transport: no Unix sockets here, so the kernel talks to the grader over TCP on 127.0.0.1 "
+                     "and no network namespace can apply.")
+    if not support.proc:
+        steps.append("Processes: no /proc here, so the watchdog reads the kernel's process tree and memory through psutil.")
+    if not support.rlimits:
+        steps.append("Limits: no `resource` module here, so the kernel sets no RLIMIT_DATA or RLIMIT_FSIZE; memory and "
+                     "file sizes are bounded by the watchdog's polling only.")
+    return steps
+
+
+def _advice(support: Support) -> list[str]:
+    steps = _host_advice(support)
+    if not support.linux:
+        return steps
     if support.landlock_abi == 0:
         steps.append("File system: Landlock is not available. It needs Linux 5.13 or newer with `landlock` in the "
                      "kernel's LSM list (`cat /sys/kernel/security/lsm`; add it with the boot parameter `lsm=...,landlock`).")
@@ -50,13 +71,13 @@ def _advice(support: Support) -> list[str]:
                      "the PID namespace covers this where available.")
     if not support.seccomp:
         steps.append("Network: the seccomp filter is written for x86_64 and aarch64 only"
-                     + ("" if seccomp.supported() else f" (this machine is {os.uname().machine})") + ".")
+                     + ("" if seccomp.supported() else f" (this machine is {platform.machine()})") + ".")
     return steps
 
 
 def diagnose() -> Diagnosis:
     support = isolation.probe()
-    return Diagnosis(os.uname().release, support, isolation.expected(), tuple(_advice(support)),
+    return Diagnosis(f"{platform.system()} {platform.release()}", support, isolation.expected(), tuple(_advice(support)),
                      tuple((name, _version(name)) for name in STUDENT_PACKAGES))
 
 
@@ -70,10 +91,13 @@ def _version(package: str) -> str | None:
 def lines(diagnosis: Diagnosis) -> list[str]:
     """The report as plain lines (the CLI prints them)."""
     support = diagnosis.support
-    out = [f"Linux {diagnosis.kernel}",
+    simulated = ",".join(host.simulated())
+    out = [diagnosis.system + (f" (simulated: {simulated})" if simulated else ""),
            f"Landlock ABI: {support.landlock_abi or 'none'}",
            f"namespaces: {support.namespaces or 'none'}" + (f" ({' '.join(support.prefix[:-1])})" if support.prefix else ""),
-           f"seccomp filter: {'yes' if support.seccomp else 'no'}", ""]
+           f"seccomp filter: {'yes' if support.seccomp else 'no'}",
+           f"kernel transport: {'Unix sockets' if support.ipc else 'TCP on 127.0.0.1'}; "
+           f"process tree: {'/proc' if support.proc else 'psutil'}; rlimits: {'yes' if support.rlimits else 'no'}", ""]
     for layer in diagnosis.isolation.layers:
         out.append(f"{'✔' if layer.held else '✘'} {layer.name:<11} {layer.by}")
     if diagnosis.advice:

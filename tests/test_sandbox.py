@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.guard import CHILDREN_LISTED, process_tree
+from grader.sandbox.processes import CHILDREN_LISTED, process_tree
 from grader.sandbox.runner import Limits, run_submission
 from grader.sandbox.watchdog import kill_tree
 from grader.sandbox.submission import Cell, InvalidSubmission, Submission, read_submission

@@ -98,7 +98,7 @@ def confine(plan: dict[str, Any]) -> dict[str, Any]:
     abi = min(landlock.abi_version(), int(plan["landlock_abi"]))
     if abi >= 1:
         policy = landlock.Policy(tuple(plan["read_only"]), tuple(plan["read_write"]),
-                                 tuple((path, rights) for path, rights in plan["files"]))
+                                 tuple((path, rights) for path, rights in plan["files"]), deny_tcp=plan["deny_tcp"])
         try:
             applied = landlock.restrict_self(policy, abi)
             held["landlock"] = {"abi": applied.abi, "tcp": applied.tcp_denied, "scoped": applied.scoped}

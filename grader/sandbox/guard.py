@@ -6,9 +6,10 @@ forked child (a fork bomb stops at once); signals to processes outside the kerne
 tree (the grader); opening, listing or importing the reference solution and the
 assignment folders; creating, changing or deleting files outside the notebook's own
 scratch folders (the grader's output and dataset cache, other students' files).
-Resource limits make a huge allocation raise ``MemoryError`` and a huge file raise
-``OSError`` at once, and the kernel's stdout/stderr stop forwarding text past a cap
-before a flood reaches the grader (nor is it kept in IPython's history).
+Resource limits (where the system has the ``resource`` module: not Windows) make a huge
+allocation raise ``MemoryError`` and a huge file raise ``OSError`` at once, and the
+kernel's stdout/stderr stop forwarding text past a cap before a flood reaches the grader
+(nor is it kept in IPython's history).
 
 A process running as the grader's user can undo some of this (a shell command is not
 Python, and root may raise its own limits), so none of it is what the verdict relies on:
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import signal
 import sys
 import threading
@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.refusals import PROCESS_MESSAGE, PROTECTED_MESSAGE, SIGNAL_MESSAGE, WRITE_MESSAGE
+from grader.sandbox import host
+from grader.sandbox.processes import process_tree
 
 OUTPUT_MARK = "\n[... output truncated by the grader ...]\n"
 SPAWN_EVENTS = frozenset({"os.fork", "os.forkpty", "subprocess.Popen", "os.posix_spawn", "os.system", "os.spawn"})
@@ -51,66 +53,6 @@ class GuardConfig:
     protected_modules: tuple[str, ...]
     # Where files may be created or changed; empty means anywhere.
     writable_paths: tuple[str, ...] = ()
-
-
-def _children_listed() -> bool:
-    """Whether this kernel lists each thread's children (``CONFIG_PROC_CHILDREN``, Linux 3.5+)."""
-    me = os.getpid()
-    return os.path.exists(f"/proc/{me}/task/{me}/children")
-
-
-CHILDREN_LISTED = _children_listed()
-
-
-def _listed_children(pid: int) -> list[int]:
-    """The children of every thread of ``pid``: a few small reads, not one per process."""
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
-                found.extend(int(child) for child in f.read().split())
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _scanned_children() -> dict[int, list[int]]:
-    """Every process's children, from the parent named in each ``/proc/N/stat``."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    return parents
-
-
-def process_tree(root_pid: int, listed: bool = CHILDREN_LISTED) -> list[int]:
-    """``root_pid`` and every process below it, parents first, from ``/proc``.
-
-    The watchdog asks five times a second: following the children lists of the tree's own
-    threads costs a tenth of reading the parent of every process on the machine, which is
-    the fallback where the kernel keeps no such lists.
-    """
-    if listed:
-        children = _listed_children
-    else:
-        parents = _scanned_children()
-        children = lambda pid: parents.get(pid, [])  # noqa: E731
-    tree, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children(pid))
-    return tree
 
 
 class _Hook:
@@ -183,12 +125,14 @@ class _Hook:
     def _signal(self, event: str, target: int, signum: int) -> None:
         if signum == 0:
             return
-        own_group = os.getpgid(0)
+        # Windows has no process groups (there, 0 is every process on the console): only the
+        # kernel's own tree may be signalled.
+        groups = (0, os.getpgid(0)) if hasattr(os, "getpgid") else ()
         if event == "os.killpg":
-            allowed = target in (0, own_group)
-        elif target == 0 or target == -own_group:
+            allowed = target in groups
+        elif target in groups[:1] or -target in groups[1:]:
             allowed = True
-        elif target < 0:
+        elif target <= 0:
             allowed = False
         else:
             self.busy = True
@@ -211,12 +155,19 @@ def _writes(mode: Any, flags: Any) -> bool:
     return isinstance(flags, int) and bool(flags & WRITE_FLAGS)
 
 
-def _limit(kind: int, megabytes: int) -> None:
-    value = megabytes * 2**20
-    try:
-        resource.setrlimit(kind, (value, value))
-    except (ValueError, OSError):
-        pass
+def _set_rlimits(config: GuardConfig) -> None:
+    """Cap the kernel's data, file sizes and core dumps (where the system has ``resource``)."""
+    import resource
+
+    for kind, megabytes in ((resource.RLIMIT_DATA, config.memory_mb), (resource.RLIMIT_FSIZE, config.file_mb),
+                            (resource.RLIMIT_CORE, 0)):
+        value = megabytes * 2**20
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass
+    # A write past the file limit then fails with OSError(EFBIG) instead of killing the kernel.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def _cap_streams(chars: int) -> None:
@@ -249,10 +200,7 @@ def _cap_streams(chars: int) -> None:
 
 def install(config: GuardConfig) -> None:
     """Apply every guard to this (the kernel's) process."""
-    _limit(resource.RLIMIT_DATA, config.memory_mb)
-    _limit(resource.RLIMIT_FSIZE, config.file_mb)
-    _limit(resource.RLIMIT_CORE, 0)
-    # A write past the file limit then fails with OSError(EFBIG) instead of killing the kernel.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    if host.has_rlimits():
+        _set_rlimits(config)
     _cap_streams(config.output_chars)
     sys.addaudithook(_Hook(config))

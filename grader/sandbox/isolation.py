@@ -13,9 +13,16 @@ kernel starts (a shell, a second Python, a C call through ``ctypes``):
   seccomp filter allowing no socket but a Unix one, and no ``connect`` at all;
 - privileges: ``no_new_privs`` and no capabilities, even for root.
 
+Beside them, ``limits``: the watchdog (``/proc`` or psutil) and the kernel's own rlimits.
+Off Linux (a student's macOS or Windows laptop) there is no launcher: the four layers are
+reported missing, with why, and only the guard's refusals and the watchdog's limits apply;
+where there are no Unix sockets the kernel talks over TCP on 127.0.0.1, so no network
+namespace can apply (``host``).
+
 ``probe()`` asks the machine once per process; ``GRADER_SIMULATE`` takes mechanisms away
-(``no-namespaces``, ``landlock-abi=N``, ``no-seccomp``) so each fallback can be tested on a
-machine that has them all.
+(``no-namespaces``, ``landlock-abi=N``, ``no-seccomp``, and ``host``'s ``not-linux``,
+``no-proc``, ``no-ipc``, ``no-resource``) so each fallback can be tested on a machine that
+has them all.
 """
 
 from __future__ import annotations
@@ -32,16 +39,18 @@ from typing import Any
 
 import grader
 from grader.execution import Isolation, Layer
-from grader.sandbox import landlock, seccomp
+from grader.sandbox import host, landlock, seccomp
 
-SIMULATE_ENV = "GRADER_SIMULATE"
+SIMULATE_ENV = host.SIMULATE_ENV
 LAUNCHER = [sys.executable, "-c", "import grader.sandbox.confine as c; c.main()"]
-# Tried in order; the first that runs ``true`` is used.
+# Tried in order; the first that runs ``true`` is used (over TCP, the first without a network namespace).
 _NAMESPACES = (
     ("pid+net", ["unshare", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
     ("pid+net", ["unshare", "--map-root-user", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
     ("net", ["unshare", "--net", "--"]),
     ("net", ["unshare", "--map-root-user", "--net", "--"]),
+    ("pid", ["unshare", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
+    ("pid", ["unshare", "--map-root-user", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
 )
 SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/proc", "/sys")
 ETC_READ = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group", "nsswitch.conf",
@@ -52,7 +61,15 @@ DEVICES = (("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRU
            ("/dev/random", landlock.READ_FILE), ("/dev/urandom", landlock.READ_FILE))
 # What the kernel imports of the grader itself; the rest of the package (and any data in it) stays hidden.
 KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py", "legacy_paths.py")
-LAYERS = ("filesystem", "processes", "network", "privileges")
+LAYERS = ("filesystem", "processes", "network", "privileges", "limits")
+# Why each layer is missing on a system that is not Linux (there is no launcher there).
+NOT_LINUX = {
+    "filesystem": "not Linux, so no Landlock; only Python's own calls are refused (the guard)",
+    "processes": "not Linux, so no PID namespace, Landlock or seccomp; only Python's own os.kill is refused",
+    "network": "not Linux, so no network namespace or seccomp; only Python's own connections are refused",
+    "privileges": "not Linux, so no no_new_privs or capability sets: the kernel has the rights of the user who runs it",
+}
+TCP_NOTE = "no network namespace, since the kernel talks to the grader over TCP on 127.0.0.1 (no Unix sockets)"
 
 
 @dataclass(frozen=True)
@@ -63,15 +80,11 @@ class Support:
     prefix: tuple[str, ...]
     landlock_abi: int
     seccomp: bool
-
-
-def _simulated() -> dict[str, str]:
-    flags: dict[str, str] = {}
-    for item in os.environ.get(SIMULATE_ENV, "").split(","):
-        name, _, value = item.strip().partition("=")
-        if name:
-            flags[name] = value
-    return flags
+    # What the operating system offers besides (``host``); a Linux machine has them all.
+    linux: bool = True
+    proc: bool = True
+    ipc: bool = True
+    rlimits: bool = True
 
 
 def _runs(prefix: list[str]) -> bool:
@@ -83,14 +96,17 @@ def _runs(prefix: list[str]) -> bool:
 
 @functools.cache
 def _probe(simulated: str) -> Support:
-    flags = _simulated()
+    flags, linux, ipc = host.simulated(), host.is_linux(), host.has_ipc()
     kind, prefix = "", list[str]()
-    if "no-namespaces" not in flags:
-        kind, prefix = next(((k, p) for k, p in _NAMESPACES if _runs(p)), ("", []))
-    abi = landlock.abi_version()
+    if "no-namespaces" not in flags and linux:
+        # Over TCP the grader must reach the kernel's ports: no network namespace then.
+        usable = [(k, p) for k, p in _NAMESPACES if ipc or "net" not in k]
+        kind, prefix = next(((k, p) for k, p in usable if _runs(p)), ("", []))
+    abi = landlock.abi_version() if linux else 0
     if "landlock-abi" in flags:
         abi = min(abi, int(flags["landlock-abi"]))
-    return Support(kind, tuple(prefix), abi, seccomp.supported() and "no-seccomp" not in flags)
+    return Support(kind, tuple(prefix), abi, linux and seccomp.supported() and "no-seccomp" not in flags,
+                   linux, host.has_proc(), ipc, host.has_rlimits())
 
 
 def probe() -> Support:
@@ -161,24 +177,49 @@ def write_plan(path: Path, support: Support, *, read_write: list[Path], read_onl
     """The plan ``confine`` applies in the kernel's launcher: ``read_write`` and ``read_only``
     folders and ``readable`` files besides the Python environment and the system's."""
     folders, files = read_only_paths(hidden, readable)
-    plan = {"landlock_abi": support.landlock_abi, "seccomp": support.seccomp, "read_only": folders + [str(p) for p in read_only],
+    # Over TCP the kernel binds its ports: Landlock may not deny TCP then (seccomp still refuses connect).
+    plan = {"landlock_abi": support.landlock_abi, "seccomp": support.seccomp, "deny_tcp": support.ipc,
+            "read_only": folders + [str(p) for p in read_only],
             "read_write": [str(p) for p in read_write], "files": files, "report": str(report)}
     path.write_text(json.dumps(plan))
 
 
 def kernel_prefix(plan: Path, support: Support) -> list[str]:
-    """The command before the kernel's own: the namespaces, then the launcher."""
-    return [*support.prefix, *LAUNCHER, str(plan), "--"]
+    """The command before the kernel's own: the namespaces, then the launcher; nothing off
+    Linux (the launcher's every step is Linux's)."""
+    return [*support.prefix, *LAUNCHER, str(plan), "--"] if support.linux else []
+
+
+def _own_namespaces() -> dict[str, str | None]:
+    """The grader's own PID and network namespaces (``None`` where they cannot be read)."""
+    own: dict[str, str | None] = {}
+    for kind in ("pid", "net"):
+        try:
+            own[kind] = os.readlink(f"/proc/self/ns/{kind}")
+        except OSError:
+            own[kind] = None
+    return own
+
+
+def _limits(support: Support) -> Layer:
+    watchdog = "the watchdog over /proc" if support.proc else "the watchdog through psutil (no /proc)"
+    if support.rlimits:
+        return Layer("limits", True, f"{watchdog}; RLIMIT_DATA and RLIMIT_FSIZE in the kernel")
+    return Layer("limits", False, "missing: no `resource` module on this system, so no RLIMIT_DATA or RLIMIT_FSIZE; "
+                                  f"memory and file sizes are bounded by polling only, {watchdog}")
 
 
 def assess(report: dict[str, Any] | None, support: Support) -> Isolation:
     """Which layers held for one kernel, from the launcher's report (written before any
-    student code existed) and the namespaces it found itself in."""
+    student code existed) and the namespaces it found itself in; off Linux, none of the
+    four (there is no launcher) and the limits the watchdog and the kernel set."""
+    if not support.linux:
+        return Isolation((*(Layer(name, False, f"missing: {why}") for name, why in NOT_LINUX.items()), _limits(support)))
     report = report or {}
-    own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net")}
+    own = _own_namespaces()
     spaces = report.get("namespaces", {})
-    pid_ns = bool(spaces) and spaces.get("pid") != own["pid"]
-    net_ns = bool(spaces) and spaces.get("net") != own["net"]
+    pid_ns = bool(spaces) and own["pid"] is not None and spaces.get("pid") != own["pid"]
+    net_ns = bool(spaces) and own["net"] is not None and spaces.get("net") != own["net"]
     lock = report.get("landlock") or {}
     filtered = report.get("seccomp") is True
     fs = Layer("filesystem", bool(lock), f"Landlock ABI {lock['abi']}" if lock else
@@ -190,20 +231,22 @@ def assess(report: dict[str, Any] | None, support: Support) -> Isolation:
                       "missing: no PID namespace and no Landlock ABI 6; " + (
                           "seccomp refuses signals to the grader's pids only" if filtered else "nothing stops signals"))
     net = [m for m, ok in (("network namespace", net_ns), ("Landlock TCP rules", lock.get("tcp")), ("seccomp", filtered)) if ok]
-    network = Layer("network", net_ns or filtered, " + ".join(net) if net_ns or filtered else
-                    "missing: no network namespace and no seccomp; " + ("TCP only refused by Landlock" if net else "open"))
+    tcp = "" if support.ipc else f"; {TCP_NOTE}"
+    network = Layer("network", net_ns or filtered, " + ".join(net) + tcp if net_ns or filtered else
+                    "missing: no network namespace and no seccomp; " + ("TCP only refused by Landlock" if net else "open") + tcp)
     privileged = bool(report.get("no_new_privs")) and bool(report.get("capabilities_dropped"))
     privileges = Layer("privileges", privileged, "no_new_privs, no capabilities" if privileged else
                        f"missing: {report.get('error', 'the launcher could not drop them')}")
-    return Isolation((fs, processes, network, privileges))
+    return Isolation((fs, processes, network, privileges, _limits(support)))
 
 
 def expected() -> Isolation:
     """The isolation this machine would give a kernel now, without starting one."""
     support = probe()
     abi = support.landlock_abi
-    report = {"namespaces": {} if not support.namespaces else
-              {"pid": "simulated" if "pid" in support.namespaces else os.readlink("/proc/self/ns/pid"), "net": "simulated"},
-              "landlock": {"abi": abi, "tcp": abi >= 4, "scoped": abi >= 6} if abi >= 1 else {},
+    own = _own_namespaces()
+    spaces = {kind: "simulated" if kind in support.namespaces else own[kind] for kind in ("pid", "net")}
+    report = {"namespaces": spaces if support.namespaces else {},
+              "landlock": {"abi": abi, "tcp": abi >= 4 and support.ipc, "scoped": abi >= 6} if abi >= 1 else {},
               "seccomp": support.seccomp, "no_new_privs": True, "capabilities_dropped": True}
     return assess(report, support)

@@ -153,11 +153,13 @@ def run_submission(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="grader-run-") as folder:
         place = scratch.prepare(Path(folder), artifacts, budget, limits, private)
+        support = isolation.probe()
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),
-            transport="ipc",
-            ip=str(place.ipc),
+            # Unix sockets where the system has them; else TCP on the loopback (no network namespace then).
+            transport="ipc" if support.ipc else "tcp",
+            ip=str(place.ipc) if support.ipc else "127.0.0.1",
             connection_file=str(place.connection_file),
         )
         notebook = nbformat.v4.new_notebook()
@@ -176,7 +178,7 @@ def run_submission(
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env()):
             # The launcher wrote its report before the kernel existed; the kernel answered, so it is complete.
-            held = isolation.assess(scratch.read_report(place), isolation.probe())
+            held = isolation.assess(scratch.read_report(place), support)
             watchdog = Watchdog(km.provisioner.process.pid, limits, [place.root, artifacts])  # type: ignore[union-attr]
             watchdog.start()
             status, detail, runs, limit_hits = _run_cells(client, notebook, submission, watchdog, limits, progress, started)

@@ -26,6 +26,7 @@ from grader.execution import Limits
 from grader.datasets.cache import cached_path
 from grader.sandbox import isolation
 from grader.sandbox.boot import CONFIG_ENV
+from grader.sandbox.host import SIMULATE_ENV
 
 KERNEL_NAME = "grader-sandbox"
 KERNEL_ARGV = [sys.executable, "-c", "import grader.sandbox.boot as b; b.main()", "-f", "{connection_file}"]
@@ -99,6 +100,17 @@ def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
 
 
+def _link(link: Path, target: Path) -> None:
+    """``link`` pointing at ``target``; a copy where symbolic links need a privilege (Windows)."""
+    try:
+        link.symlink_to(target)
+    except OSError:
+        if target.is_dir():
+            shutil.copytree(target, link, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(target, link)
+
+
 def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = ()) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
     ``private`` are folders (the course's assignments) hidden from it besides the usual ones."""
@@ -110,7 +122,7 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
     package = Path(grader.__file__).resolve().parent
     for part in isolation.KERNEL_PACKAGE_PARTS:
         # Only what the kernel imports: the package's own folder is never listed or read there.
-        (pythonpath / "grader" / part).symlink_to(package / part)
+        _link(pythonpath / "grader" / part, package / part)
     home = root / "home"
     config = {"artifacts": str(artifacts), "budget": budget, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
     env = {
@@ -128,6 +140,8 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "GRADER_CACHE_DIR": str(cache_dir()),
         "MPLCONFIGDIR": str(home / ".matplotlib"),
+        # What a test simulates away applies to the kernel's side too (the guard's rlimits, its process tree).
+        **({SIMULATE_ENV: os.environ[SIMULATE_ENV]} if os.environ.get(SIMULATE_ENV) else {}),
     }
     (home / ".matplotlib").mkdir()
     for fonts in font_cache().glob("fontlist-*.json"):

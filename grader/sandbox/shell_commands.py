@@ -11,6 +11,7 @@ a clear message; each is recorded for the report.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,10 @@ Record = Callable[..., None]
 
 
 def _run(cmd: str) -> int:
-    process = subprocess.Popen([SHELL, "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Windows has no /bin/sh: there the command goes to its own shell (cmd.exe), as IPython does.
+    posix = os.name == "posix"
+    process = subprocess.Popen([SHELL, "-c", cmd] if posix else cmd, shell=not posix, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert process.stdout is not None
     for line in iter(process.stdout.readline, b""):
         sys.stdout.write(line.decode(errors="replace"))

@@ -1,7 +1,8 @@
 """Grader side: the limits enforced from outside the kernel, on its whole process tree.
 
 The tree is rooted at the process the grader started (``unshare`` or the launcher, a child
-subreaper, so nothing the kernel starts can leave it).  Five times a second the watchdog
+subreaper, so nothing the kernel starts can leave it; off Linux, the kernel itself) and read
+from ``/proc`` or through psutil (``processes``).  Five times a second the watchdog
 sums the tree's memory and counts its processes; once a second it sums the scratch
 folders on disk; past the time for the whole submission or any limit it stops, then
 kills, every member.
@@ -10,27 +11,21 @@ kills, every member.
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from pathlib import Path
 
 from grader.execution import ExecutionStatus, Limits
-from grader.sandbox.guard import process_tree
+from grader.sandbox.processes import living, process_tree, rss_mb, stop_then_kill
 
 DISK_SCAN_EVERY = 5
 MAX_SCANNED_FILES = 20_000
 
 
-def rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / 2**20
+def _size(info: os.stat_result) -> int:
+    """Bytes a file takes on disk (Windows reports no blocks: its length there)."""
+    blocks = getattr(info, "st_blocks", None)
+    return info.st_size if blocks is None else blocks * 512
 
 
 def _disk_mb(folders: list[Path]) -> float | None:
@@ -46,7 +41,7 @@ def _disk_mb(folders: list[Path]) -> float | None:
                     if entry.is_dir(follow_symlinks=False):
                         todo.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                        total += _size(entry.stat(follow_symlinks=False))
         except OSError:
             continue
     return total / 2**20
@@ -101,21 +96,8 @@ def kill_tree(pid: int) -> None:
     Members are stopped first so that a fork loop cannot outpace the killing.
     """
     for _ in range(50):
-        members = {m for m in process_tree(pid) if os.path.exists(f"/proc/{m}") and not _is_zombie(m)}
+        members = living(process_tree(pid))
         if not members:
             return
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for member in members:
-                try:
-                    os.kill(member, sig)
-                except OSError:
-                    pass
+        stop_then_kill(members)
         time.sleep(0.02)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return True
