@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from grader.evidence import Evidence
 from grader.execution import CellRun
-from grader.legacy_paths import COLAB_CALLS, LEGACY
+from grader.legacy_paths import COLAB_CALLS, LEGACY, PACKAGE_NAME
 from grader.outcome import Message
 
-PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 MISSING_MODULE = re.compile(r"^No module named '([A-Za-z_][A-Za-z0-9_.]{0,79})'")
 
 
@@ -36,7 +35,7 @@ def compat_facts(evidence: Evidence) -> Compat:
     imports = [e.get("name") for e in evidence.of_kind("legacy_import")]
     calls = [e.get("call") for e in evidence.of_kind("colab")]
     pips = [(e.get("package"), e.get("installed")) for e in evidence.of_kind("pip")]
-    valid = [(p, i) for p, i in pips if isinstance(p, str) and PACKAGE.fullmatch(p)]
+    valid = [(p, i) for p, i in pips if isinstance(p, str) and PACKAGE_NAME.fullmatch(p)]
     return Compat(_unique([n for n in imports if n in LEGACY]), _unique([c for c in calls if c in COLAB_CALLS]),
                   _unique([p for p, installed in valid if installed is True]),
                   _unique([p for p, installed in valid if installed is not True]))

@@ -7,6 +7,8 @@ here ever reach a report, whatever the kernel's evidence says.
 
 from __future__ import annotations
 
+import re
+
 # Keras 2 module paths that Keras 3 removed, and the module that has their contents today.
 KERAS2_MODULES = {
     "utils.np_utils": "utils",
@@ -22,5 +24,7 @@ KERAS2_MODULES = {
 }
 KERAS_ROOTS = ("keras", "tensorflow.keras")
 LEGACY = {f"{root}.{old}": f"{root}.{new}" for root in KERAS_ROOTS for old, new in KERAS2_MODULES.items()}
+# What a package name in ``pip install`` may look like to be recorded, and named in a note.
+PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 # Colab's own calls, which do nothing while grading.
 COLAB_CALLS = ("drive.mount", "drive.flush_and_unmount", "files.upload", "files.download", "output.clear", "auth.authenticate_user")

@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from grader.sandbox import landlock, seccomp
+from grader.sandbox.processes import living, process_tree, stop_then_kill
 
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 36, 38, 24, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -44,7 +45,8 @@ def _drop_capabilities() -> bool:
     ``CAP_DAC_OVERRIDE``...).  Returns whether the effective set is empty.
     """
     try:
-        last = int(open("/proc/sys/kernel/cap_last_cap").read())
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            last = int(f.read())
     except (OSError, ValueError):
         last = 63
     for cap in range(last + 1):
@@ -127,20 +129,13 @@ def _reap_until(kernel: int) -> int:
 
 
 def _kill_descendants() -> None:
-    """Kill whatever the kernel left (a subreaper's orphans are its children now)."""
+    """Stop, then kill, whatever the kernel left (a subreaper's orphans are below it now),
+    reaping each as it ends."""
     for _ in range(20):
-        try:
-            children = [int(c) for t in os.listdir("/proc/self/task")
-                        for c in open(f"/proc/self/task/{t}/children").read().split()]
-        except OSError:
+        left = living(process_tree(os.getpid())[1:])
+        if not left:
             return
-        if not children:
-            return
-        for child in children:
-            try:
-                os.kill(child, signal.SIGKILL)
-            except OSError:
-                pass
+        stop_then_kill(left)
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass

@@ -22,7 +22,6 @@ from grader.sandbox.recorder import Recorder
 from grader.sandbox.streams import cap
 
 
-
 @dataclass(frozen=True)
 class Budget:
     fit_samples: int

@@ -66,7 +66,7 @@ def _program(protected_targets: tuple[int, ...]) -> list[_Op]:
     if platform.machine() == "x86_64":
         ops.append(_Op(_JGE, _X32_BIT, true="enosys"))  # the x32 ABI's numbers would miss every rule
     ops.append(_Op(_JEQ, numbers["socket"], true="socket"))
-    for name, code in _REFUSED.items():
+    for name in _REFUSED:
         ops.append(_Op(_JEQ, numbers[name], true=f"refuse_{name}"))
     if protected_targets:
         for name in _SIGNALS:

@@ -18,9 +18,10 @@ import sys
 from collections.abc import Callable
 from importlib import metadata
 
+from grader.legacy_paths import PACKAGE_NAME
+
 SHELL = "/bin/sh"
 PIP_INSTALL = re.compile(r"^\s*(?:\S*python[0-9.]*\s+-m\s+)?pip[0-9.]*\s+install\s+(?P<args>.*)$")
-PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 HAS_NOTE = "[grader] {package} is already in the grading environment: nothing to install."
 MISSING_NOTE = "[grader] {package} is not part of the course's grading environment, and the grader cannot install packages."
 Record = Callable[..., None]
