@@ -8,9 +8,9 @@ from typing import TypeVar
 from grader.checks.registry import check
 from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
-from grader.facts import ArrayFacts, Facts, LabelFacts
+from grader.facts import ArrayFacts, Facts, ImageFacts, LabelFacts
 
-Item = TypeVar("Item", ArrayFacts, LabelFacts)
+Item = TypeVar("Item", bound=ArrayFacts)
 
 
 def _first_fault(items: Sequence[Item | None], absent: str, fault: Callable[[Item], Outcome | None]) -> Outcome:
@@ -21,7 +21,7 @@ def _first_fault(items: Sequence[Item | None], absent: str, fault: Callable[[Ite
     return next((outcome for outcome in map(fault, present) if outcome is not None), PASSED)
 
 
-def _images(facts: Facts, fault: Callable[[ArrayFacts], Outcome | None]) -> Outcome:
+def _images(facts: Facts, fault: Callable[[ImageFacts], Outcome | None]) -> Outcome:
     return _first_fault((facts.x_train, facts.x_test), "data.no_images", fault)
 
 
@@ -31,7 +31,7 @@ def _labels(facts: Facts, fault: Callable[[LabelFacts], Outcome | None]) -> Outc
 
 @check("data.x_shape")
 def x_shape(facts: Facts, expected: Expected) -> Outcome:
-    def fault(array: ArrayFacts) -> Outcome | None:
+    def fault(array: ImageFacts) -> Outcome | None:
         if tuple(array.shape[1:]) == expected.input_shape:
             return None
         return failed("data.x_shape", name=array.name, shape=array.shape, expected=("N", *expected.input_shape),
@@ -46,7 +46,7 @@ def x_dtype(facts: Facts, expected: Expected) -> Outcome:
 
 @check("data.x_range")
 def x_range(facts: Facts, expected: Expected) -> Outcome:
-    def fault(array: ArrayFacts) -> Outcome | None:
+    def fault(array: ImageFacts) -> Outcome | None:
         if array.finite and array.minimum >= 0 and array.maximum <= 1.0 + 1e-6:
             return None
         found = dict(name=array.name, low=round(array.minimum, 4), high=round(array.maximum, 4))
