@@ -10,6 +10,7 @@ and fit settings, the reference's published figures); what is the instructor's t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,28 @@ class ExpectedDataError(Exception):
     """The compiled file is missing or not what ``grader build`` writes; the message says which."""
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# Expected's solution-defined fields that are one JSON value each, and how each is read back.
+VALUES: dict[str, Callable[[Any], Any]] = {
+    "classes": int, "loss": _as_is, "optimizer": _as_is, "optimizer_settings": dict, "batch_size": int, "epochs": int,
+    "validation": _as_is, "validation_split": _as_is, "full_accuracy": _as_is, "raw_input_accuracy": _as_is,
+    "default_setting_accuracy": _as_is,
+}
+# Those that are lists (tuples in Expected), and lists of shapes.
+LISTS = ("input_shape", "metrics", "history_keys", "plots", "class_names")
+SHAPE_LISTS = ("kernel_shapes", "feature_map_shapes")
+
+
 def _shape(values: Any) -> tuple[Any, ...]:
     return tuple(values)
+
+
+def _field(data: dict[str, Any], name: str) -> Any:
+    """A field of the document; one that a student pack may leave out (``OWN_FIELDS``) reads as empty."""
+    return data.get(name, ()) if name in OWN_FIELDS.values() else data[name]
 
 
 def to_data(expected: Expected, reference: str) -> dict[str, Any]:
@@ -40,30 +61,15 @@ def to_data(expected: Expected, reference: str) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "reference": reference,
-        "input_shape": list(expected.input_shape),
-        "classes": expected.classes,
         "architecture": {"model_class": architecture.model_class,
                          "input_shape": None if architecture.input_shape is None else list(architecture.input_shape),
                          "layers": [{"class_name": s.class_name, "name": s.name, "config": s.config} for s in architecture.layers]},
         "built": {"total_params": expected.built.total_params,
                   "layers": [{"class_name": m.class_name, "output_shape": list(m.output_shape), "params": m.params}
                              for m in expected.built.layers]},
-        "loss": expected.loss,
-        "optimizer": expected.optimizer,
-        "optimizer_settings": expected.optimizer_settings,
-        "metrics": list(expected.metrics),
-        "batch_size": expected.batch_size,
-        "epochs": expected.epochs,
-        "validation": expected.validation,
-        "validation_split": expected.validation_split,
-        "history_keys": list(expected.history_keys),
-        "plots": list(expected.plots),
-        "full_accuracy": expected.full_accuracy,
-        "raw_input_accuracy": expected.raw_input_accuracy,
-        "default_setting_accuracy": expected.default_setting_accuracy,
-        "kernel_shapes": [list(s) for s in expected.kernel_shapes],
-        "feature_map_shapes": [list(s) for s in expected.feature_map_shapes],
-        "class_names": list(expected.class_names),
+        **{name: getattr(expected, name) for name in VALUES},
+        **{name: list(getattr(expected, name)) for name in LISTS},
+        **{name: [list(s) for s in getattr(expected, name)] for name in SHAPE_LISTS},
     }
 
 
@@ -72,34 +78,20 @@ def from_data(data: dict[str, Any], measure: dict[str, Any]) -> Expected:
     if data.get("format") != FORMAT:
         raise ExpectedDataError(f"format {data.get('format')!r}, expected {FORMAT}: run `grader build` again")
     arch, built = data["architecture"], data["built"]
+    fields: dict[str, Any] = {name: read(data[name]) for name, read in VALUES.items()}
+    fields.update({name: _shape(_field(data, name)) for name in LISTS})
+    fields.update({name: tuple(_shape(s) for s in _field(data, name)) for name in SHAPE_LISTS})
     return Expected(
-        input_shape=_shape(data["input_shape"]),
-        classes=int(data["classes"]),
         architecture=Architecture(arch["model_class"], None if arch["input_shape"] is None else _shape(arch["input_shape"]),
                                   tuple(LayerSpec(s["class_name"], s["name"], dict(s["config"])) for s in arch["layers"])),
         built=Built(tuple(LayerMeasure(m["class_name"], _shape(m["output_shape"]), int(m["params"])) for m in built["layers"]),
                     int(built["total_params"])),
-        loss=data["loss"],
-        optimizer=data["optimizer"],
-        optimizer_settings=dict(data["optimizer_settings"]),
-        metrics=_shape(data["metrics"]),
-        batch_size=int(data["batch_size"]),
-        epochs=int(data["epochs"]),
-        validation=data["validation"],
-        validation_split=data["validation_split"],
-        history_keys=_shape(data["history_keys"]),
         threshold=float(measure["threshold"]),
         reference_accuracy=float(measure["reference_accuracy"]),
         measure_samples=int(measure["samples"]),
         measure_epochs=int(measure["epochs"]),
-        plots=_shape(data["plots"]),
         measure_test_samples=int(measure["test_samples"]) if "test_samples" in measure else None,
-        full_accuracy=data["full_accuracy"],
-        raw_input_accuracy=data["raw_input_accuracy"],
-        default_setting_accuracy=data["default_setting_accuracy"],
-        kernel_shapes=tuple(_shape(s) for s in data.get("kernel_shapes", ())),
-        feature_map_shapes=tuple(_shape(s) for s in data.get("feature_map_shapes", ())),
-        class_names=_shape(data.get("class_names", ())),
+        **fields,
     )
 
 

@@ -25,19 +25,22 @@ from grader.training import Built, Training, loss_name, optimizer_name, optimize
 
 @dataclass(frozen=True)
 class ArrayFacts:
+    """What every prepared array is: its variable's name, shape and dtype."""
+
     name: str
     shape: tuple[int, ...]
     dtype: str
+
+
+@dataclass(frozen=True)
+class ImageFacts(ArrayFacts):
     minimum: float
     maximum: float
     finite: bool
 
 
 @dataclass(frozen=True)
-class LabelFacts:
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
+class LabelFacts(ArrayFacts):
     # Values are all 0 or 1 and every row sums to 1.
     one_hot: bool
     # Share of rows whose class (argmax) is the true label of the same image; None if unknown.
@@ -102,8 +105,8 @@ class Facts:
     execution: Execution
     dataset: str
     synthetic_data: bool
-    x_train: ArrayFacts | None = None
-    x_test: ArrayFacts | None = None
+    x_train: ImageFacts | None = None
+    x_test: ImageFacts | None = None
     y_train: LabelFacts | None = None
     y_test: LabelFacts | None = None
     architecture: Architecture | None = None
@@ -122,17 +125,11 @@ class Facts:
     compat: Compat = field(default_factory=Compat)
 
 
-def array_facts(name: str, array: np.ndarray) -> ArrayFacts:
+def image_facts(name: str, array: np.ndarray) -> ImageFacts:
     numeric = array.dtype.kind in "biuf" and array.size > 0
     finite = bool(np.isfinite(array).all()) if numeric and array.dtype.kind == "f" else numeric
-    return ArrayFacts(
-        name,
-        tuple(int(d) for d in array.shape),
-        str(array.dtype),
-        float(np.nanmin(array)) if numeric else float("nan"),
-        float(np.nanmax(array)) if numeric else float("nan"),
-        finite,
-    )
+    low, high = (float(np.nanmin(array)), float(np.nanmax(array))) if numeric else (float("nan"), float("nan"))
+    return ImageFacts(name, tuple(int(d) for d in array.shape), str(array.dtype), low, high, finite)
 
 
 def true_labels_for(x: np.ndarray | None, originals: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -282,8 +279,8 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         execution=execution,
         dataset=dataset.name,
         synthetic_data=dataset.synthetic,
-        x_train=array_facts("x_train", x_train) if x_train is not None else None,
-        x_test=array_facts("x_test", x_test) if x_test is not None else None,
+        x_train=image_facts("x_train", x_train) if x_train is not None else None,
+        x_test=image_facts("x_test", x_test) if x_test is not None else None,
         y_train=label_facts("y_train", y_train, train_truth) if y_train is not None else None,
         y_test=label_facts("y_test", y_test, test_truth) if y_test is not None else None,
         architecture=architecture,

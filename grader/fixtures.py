@@ -117,24 +117,14 @@ def arrays(request: pytest.FixtureRequest) -> Mapping[str, np.ndarray | None]:
     return _run(request).arrays
 
 
-@pytest.fixture
-def x_train(request: pytest.FixtureRequest) -> np.ndarray:
-    return _present(_run(request).arrays.get("x_train"), "x_train")
+def _array_fixture(name: str) -> Any:
+    """The fixture ``name``: the student's array of that name, read-only (a test needing it skips without it)."""
+    def array(request: pytest.FixtureRequest) -> np.ndarray:
+        return _present(_run(request).arrays.get(name), name)
+    return pytest.fixture(name=name)(array)
 
 
-@pytest.fixture
-def y_train(request: pytest.FixtureRequest) -> np.ndarray:
-    return _present(_run(request).arrays.get("y_train"), "y_train")
-
-
-@pytest.fixture
-def x_test(request: pytest.FixtureRequest) -> np.ndarray:
-    return _present(_run(request).arrays.get("x_test"), "x_test")
-
-
-@pytest.fixture
-def y_test(request: pytest.FixtureRequest) -> np.ndarray:
-    return _present(_run(request).arrays.get("y_test"), "y_test")
+x_train, y_train, x_test, y_test = (_array_fixture(name) for name in ARRAY_NAMES)
 
 
 @pytest.fixture

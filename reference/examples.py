@@ -12,9 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from reference.notebooks import build_notebook
-
-ASSIGNMENTS = Path(__file__).resolve().parent.parent / "grader" / "assignments"
+from reference.notebooks import ASSIGNMENTS, build_notebook, show, write
 
 
 @dataclass(frozen=True)
@@ -69,16 +67,9 @@ def example_path(name: str, mistake: Mistake) -> Path:
 
 
 def write_all() -> list[Path]:
-    paths = []
-    for name, mistakes in MISTAKES.items():
-        for mistake in mistakes:
-            path = example_path(name, mistake)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(nbformat.writes(build_example(name, mistake)), encoding="utf-8")
-            paths.append(path)
-    return paths
+    return write((example_path(name, mistake), build_example(name, mistake))
+                 for name, mistakes in MISTAKES.items() for mistake in mistakes)
 
 
 if __name__ == "__main__":
-    for written in write_all():
-        print(written.relative_to(ASSIGNMENTS.parent))
+    show(write_all())

@@ -11,6 +11,7 @@ writes ``assignments/<name>/solution.ipynb``; a test checks those files are curr
 import ast
 import importlib
 import inspect
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -174,16 +175,25 @@ def notebook_path(exercise: str) -> Path:
     return ASSIGNMENTS / exercise / "solution.ipynb"
 
 
-def write_all() -> list[Path]:
+def write(notebooks: Iterable[tuple[Path, nbformat.NotebookNode]]) -> list[Path]:
+    """Write each notebook at its path (its folder made if need be); the paths written."""
     paths = []
-    for exercise in EXERCISES:
-        path = notebook_path(exercise)
+    for path, notebook in notebooks:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(nbformat.writes(build_notebook(exercise)), encoding="utf-8")
+        path.write_text(nbformat.writes(notebook), encoding="utf-8")
         paths.append(path)
     return paths
 
 
-if __name__ == "__main__":
-    for written in write_all():
+def show(paths: list[Path]) -> None:
+    """What ``python -m reference.<generator>`` prints: the files it wrote, from ``grader/``."""
+    for written in paths:
         print(written.relative_to(ASSIGNMENTS.parent))
+
+
+def write_all() -> list[Path]:
+    return write((notebook_path(exercise), build_notebook(exercise)) for exercise in EXERCISES)
+
+
+if __name__ == "__main__":
+    show(write_all())

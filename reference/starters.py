@@ -14,9 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from reference.notebooks import assemble
-
-ASSIGNMENTS = Path(__file__).resolve().parent.parent / "grader" / "assignments"
+from reference.notebooks import ASSIGNMENTS, assemble, show, write
 LANGUAGES = ("ja", "en")
 TODO = re.compile(r"# TODO\[(\w+)\]")
 
@@ -69,6 +67,17 @@ MNIST_CELLS: tuple[Text | str, ...] = (
     EVALUATE,
 )
 
+
+def mnist_todos(shaping: Text, shape: str, layers: Text, epochs: int, batch_size: int) -> dict[str, Text]:
+    """The TODOs of ``MNIST_CELLS``: how to shape the images, which layers, how long to train."""
+    return {
+        "prepare": Text(f"{shaping.en} x_train and x_test to {shape}, convert them to float32 and scale them to [0, 1]",
+                        f"x_train と x_test を {shape} に{shaping.ja}し、float32 に変換して [0, 1] にスケーリングする"),
+        "layers": layers,
+        "fit": Text(f"train for {epochs} epochs in batches of {batch_size}", f"バッチサイズ {batch_size} で {epochs} エポック学習させる"),
+    }
+
+
 WEEK8 = Starter(
     title=Text("Week 8: a CNN on MNIST", "第8回: MNIST の CNN"),
     intro=Text(
@@ -82,15 +91,14 @@ WEEK8 = Starter(
         "`TODO` の部分を完成させてください。",
     ),
     cells=(*MNIST_CELLS, Text("## 4. Learning curves", "## 4. 学習曲線"), CURVES),
-    todos={
-        "prepare": Text("reshape x_train and x_test to (N, 28, 28, 1), convert them to float32 and scale them to [0, 1]",
-                        "x_train と x_test を (N, 28, 28, 1) に変形し、float32 に変換して [0, 1] にスケーリングする"),
-        "layers": Text("replace this line by the lecture's layers: Conv2D(64, (3, 3), padding='same', relu), MaxPooling2D(2), "
-                       "Conv2D(128, (3, 3), relu), MaxPooling2D(2), Dropout(0.5), Flatten, Dense(128, relu), Dropout(0.25)",
-                       "この行を講義の層に置き換える：Conv2D(64, (3, 3), padding='same', relu)、MaxPooling2D(2)、"
-                       "Conv2D(128, (3, 3), relu)、MaxPooling2D(2)、Dropout(0.5)、Flatten、Dense(128, relu)、Dropout(0.25)"),
-        "fit": Text("train for 20 epochs in batches of 128", "バッチサイズ 128 で 20 エポック学習させる"),
-    },
+    todos=mnist_todos(
+        Text("reshape", "変形"), "(N, 28, 28, 1)",
+        Text("replace this line by the lecture's layers: Conv2D(64, (3, 3), padding='same', relu), MaxPooling2D(2), "
+             "Conv2D(128, (3, 3), relu), MaxPooling2D(2), Dropout(0.5), Flatten, Dense(128, relu), Dropout(0.25)",
+             "この行を講義の層に置き換える：Conv2D(64, (3, 3), padding='same', relu)、MaxPooling2D(2)、"
+             "Conv2D(128, (3, 3), relu)、MaxPooling2D(2)、Dropout(0.5)、Flatten、Dense(128, relu)、Dropout(0.25)"),
+        epochs=20, batch_size=128,
+    ),
 )
 
 MLP = Starter(
@@ -104,13 +112,12 @@ MLP = Starter(
         "`TODO` の部分を完成させてください。",
     ),
     cells=(*MNIST_CELLS, CURVES),
-    todos={
-        "prepare": Text("flatten x_train and x_test to (N, 784), convert them to float32 and scale them to [0, 1]",
-                        "x_train と x_test を (N, 784) に平坦化し、float32 に変換して [0, 1] にスケーリングする"),
-        "layers": Text("replace this line by the hidden layers Dense(500), Dense(250), Dense(100) with ReLU",
-                       "この行を ReLU の隠れ層 Dense(500)、Dense(250)、Dense(100) に置き換える"),
-        "fit": Text("train for 10 epochs in batches of 1000", "バッチサイズ 1000 で 10 エポック学習させる"),
-    },
+    todos=mnist_todos(
+        Text("flatten", "平坦化"), "(N, 784)",
+        Text("replace this line by the hidden layers Dense(500), Dense(250), Dense(100) with ReLU",
+             "この行を ReLU の隠れ層 Dense(500)、Dense(250)、Dense(100) に置き換える"),
+        epochs=10, batch_size=1000,
+    ),
 )
 
 MNIST_CNN = Starter(
@@ -228,15 +235,8 @@ def starter_path(name: str, lang: str) -> Path:
 
 
 def write_all() -> list[Path]:
-    paths = []
-    for name in STARTERS:
-        for lang in LANGUAGES:
-            path = starter_path(name, lang)
-            path.write_text(nbformat.writes(build_starter(name, lang)), encoding="utf-8")
-            paths.append(path)
-    return paths
+    return write((starter_path(name, lang), build_starter(name, lang)) for name in STARTERS for lang in LANGUAGES)
 
 
 if __name__ == "__main__":
-    for written in write_all():
-        print(written.relative_to(ASSIGNMENTS.parent))
+    show(write_all())

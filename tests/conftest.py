@@ -58,14 +58,20 @@ def grader_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[
     return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=timeout, env=cli_env())
 
 
-def mutate(source: Path, target: Path, edits: list[tuple[str, str]], extra_cells: list[str] = ()) -> Path:
-    """A copy of ``source`` with each ``old`` replaced by ``new`` (each must occur)."""
+def edited(source: Path, edits: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """The notebook ``source`` with each ``old`` replaced by ``new`` in every cell (each must occur)."""
     notebook = nbformat.read(source, as_version=4)
     for old, new in edits:
         hits = [cell for cell in notebook.cells if old in cell.source]
-        assert hits, f"planted bug does not apply: {old!r} not in {source.name}"
+        assert hits, f"edit does not apply: {old!r} not in {source.name}"
         for cell in hits:
             cell.source = cell.source.replace(old, new)
+    return notebook
+
+
+def mutate(source: Path, target: Path, edits: list[tuple[str, str]], extra_cells: list[str] = ()) -> Path:
+    """A copy of ``source`` with a planted bug: each ``old`` replaced by ``new``, ``extra_cells`` added."""
+    notebook = edited(source, edits)
     # Fixed ids (nbformat makes random ones): the same planted notebook is the same file every time.
     notebook.cells.extend(nbformat.v4.new_code_cell(src, id=f"planted-{i}") for i, src in enumerate(extra_cells))
     nbformat.write(notebook, target)

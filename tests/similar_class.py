@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.conftest import LECTURE
+from tests.conftest import LECTURE, edited
 
 HELPER_A = '''# draw both curves of a history
 def show_curves(h, what):
@@ -49,12 +49,7 @@ plt.show()
 
 
 def _write(path: Path, edits: list[tuple[str, str]] = (), extra: list[tuple[int, str]] = ()) -> Path:
-    notebook = nbformat.read(LECTURE, as_version=4)
-    for old, new in edits:
-        hits = [cell for cell in notebook.cells if old in cell.source]
-        assert hits, f"{old!r} not in the lecture"
-        for cell in hits:
-            cell.source = cell.source.replace(old, new)
+    notebook = edited(LECTURE, edits)
     for position, source in extra:
         notebook.cells.insert(position, nbformat.v4.new_code_cell(source, id=f"c{position}"))
     path.parent.mkdir(parents=True, exist_ok=True)

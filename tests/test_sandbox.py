@@ -53,10 +53,17 @@ def test_a_cell_that_ignores_interrupts_ends_as_timeout(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_the_whole_submission_has_a_time_limit(tmp_path) -> None:
-    limits = Limits(cell_timeout_s=30, total_timeout_s=4, memory_mb=2000, output_bytes=65536)
-    result = run(tmp_path, "import time\ntime.sleep(60)", limits=limits)
-    assert result.status == "timeout"
+@pytest.mark.parametrize(
+    ("limits", "source", "status"),
+    [
+        pytest.param(Limits(cell_timeout_s=30, total_timeout_s=4, memory_mb=2000, output_bytes=65536),
+                     "import time\ntime.sleep(60)", "timeout", id="the_whole_submission_has_a_time_limit"),
+        pytest.param(Limits(cell_timeout_s=20, total_timeout_s=30, memory_mb=400, output_bytes=65536),
+                     "import time\nblock = bytearray(800 * 2**20)\ntime.sleep(10)", "resource_limit", id="a_memory_hog_is_stopped"),
+    ],
+)
+def test_a_limit_of_the_whole_run_stops_it(tmp_path, limits: Limits, source: str, status: str) -> None:
+    assert run(tmp_path, source, limits=limits).status == status
 
 
 @pytest.mark.slow
@@ -64,13 +71,6 @@ def test_exiting_the_kernel_is_a_status_not_a_crash(tmp_path) -> None:
     result = run(tmp_path, "print('before')", "import os\nos._exit(0)", "print('after')")
     assert result.status == "kernel_died"
     assert [c.outcome for c in result.cells] == ["ok", "error", "not_run"]
-
-
-@pytest.mark.slow
-def test_a_memory_hog_is_stopped(tmp_path) -> None:
-    limits = Limits(cell_timeout_s=20, total_timeout_s=30, memory_mb=400, output_bytes=65536)
-    result = run(tmp_path, "import time\nblock = bytearray(800 * 2**20)\ntime.sleep(10)", limits=limits)
-    assert result.status == "resource_limit"
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from grader.architecture import parse_architecture
-from grader.checks import saving
+from grader.checks.catalog import load_all
 from grader.evidence import read_evidence
 from grader.facts import Facts
 from grader.messages import one_line
@@ -162,7 +162,7 @@ def judge(tmp_path: Path, content: bytes | None, *, write=None) -> tuple[str, st
         target.write_bytes(content or b"")
     facts = Facts(Execution("completed", (), 0.0, False), "mnist", False,
                   saving=saving_facts(read_evidence(tmp_path), parse_architecture(json.dumps(sequential(*DENSE)))))
-    outcome = saving.keras_archive(facts, None)
+    outcome = load_all()["saving.keras"].function(facts, None)
     return outcome.status, one_line(outcome.message, "en") if outcome.message else ""
 
 

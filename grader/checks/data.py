@@ -2,83 +2,80 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from grader.checks.registry import check
 from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
-from grader.facts import ArrayFacts, Facts, LabelFacts
+from grader.facts import ArrayFacts, Facts, ImageFacts, LabelFacts
+
+Item = TypeVar("Item", bound=ArrayFacts)
 
 
-def _images(facts: Facts) -> list[ArrayFacts] | None:
-    arrays = [a for a in (facts.x_train, facts.x_test) if a is not None]
-    return arrays or None
+def _first_fault(items: Sequence[Item | None], absent: str, fault: Callable[[Item], Outcome | None]) -> Outcome:
+    """``fault``'s outcome for the first of the arrays it finds wrong; ``absent`` when there are none."""
+    present = [item for item in items if item is not None]
+    if not present:
+        return not_run(absent)
+    return next((outcome for outcome in map(fault, present) if outcome is not None), PASSED)
+
+
+def _images(facts: Facts, fault: Callable[[ImageFacts], Outcome | None]) -> Outcome:
+    return _first_fault((facts.x_train, facts.x_test), "data.no_images", fault)
+
+
+def _labels(facts: Facts, fault: Callable[[LabelFacts], Outcome | None]) -> Outcome:
+    return _first_fault((facts.y_train, facts.y_test), "data.no_labels", fault)
 
 
 @check("data.x_shape")
 def x_shape(facts: Facts, expected: Expected) -> Outcome:
-    arrays = _images(facts)
-    if arrays is None:
-        return not_run("data.no_images")
-    for array in arrays:
-        if tuple(array.shape[1:]) != expected.input_shape:
-            return failed("data.x_shape", name=array.name, shape=array.shape, expected=("N", *expected.input_shape),
-                          reshape=", ".join(str(d) for d in (-1, *expected.input_shape)))
-    return PASSED
+    def fault(array: ImageFacts) -> Outcome | None:
+        if tuple(array.shape[1:]) == expected.input_shape:
+            return None
+        return failed("data.x_shape", name=array.name, shape=array.shape, expected=("N", *expected.input_shape),
+                      reshape=", ".join(str(d) for d in (-1, *expected.input_shape)))
+    return _images(facts, fault)
 
 
 @check("data.x_dtype")
 def x_dtype(facts: Facts, expected: Expected) -> Outcome:
-    arrays = _images(facts)
-    if arrays is None:
-        return not_run("data.no_images")
-    for array in arrays:
-        if array.dtype != "float32":
-            return failed("data.x_dtype", name=array.name, dtype=array.dtype)
-    return PASSED
+    return _images(facts, lambda array: None if array.dtype == "float32" else failed("data.x_dtype", name=array.name, dtype=array.dtype))
 
 
 @check("data.x_range")
 def x_range(facts: Facts, expected: Expected) -> Outcome:
-    arrays = _images(facts)
-    if arrays is None:
-        return not_run("data.no_images")
-    for array in arrays:
-        if not array.finite or array.minimum < 0 or array.maximum > 1.0 + 1e-6:
-            found = dict(name=array.name, low=round(array.minimum, 4), high=round(array.maximum, 4))
-            if array.maximum <= 1.5:
-                return failed("data.x_range", **found)
-            if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
-                # What this very network reaches on raw pixels, from the reference's full training.
-                return failed("data.x_range_raw_known", raw=expected.raw_input_accuracy, full=expected.full_accuracy, **found)
-            return failed("data.x_range_raw", **found)
-    return PASSED
-
-
-def _labels(facts: Facts) -> list[LabelFacts] | None:
-    labels = [y for y in (facts.y_train, facts.y_test) if y is not None]
-    return labels or None
+    def fault(array: ImageFacts) -> Outcome | None:
+        if array.finite and array.minimum >= 0 and array.maximum <= 1.0 + 1e-6:
+            return None
+        found = dict(name=array.name, low=round(array.minimum, 4), high=round(array.maximum, 4))
+        if array.maximum <= 1.5:
+            return failed("data.x_range", **found)
+        if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
+            # What this very network reaches on raw pixels, from the reference's full training.
+            return failed("data.x_range_raw_known", raw=expected.raw_input_accuracy, full=expected.full_accuracy, **found)
+        return failed("data.x_range_raw", **found)
+    return _images(facts, fault)
 
 
 @check("data.y_onehot")
 def y_onehot(facts: Facts, expected: Expected) -> Outcome:
-    labels = _labels(facts)
-    if labels is None:
-        return not_run("data.no_labels")
-    for y in labels:
+    def fault(y: LabelFacts) -> Outcome | None:
         if len(y.shape) != 2 or not y.one_hot:
             return failed("data.y_not_onehot", name=y.name, shape=y.shape, classes=expected.classes)
         if y.shape[1] != expected.classes:
             return failed("data.y_columns", name=y.name, columns=y.shape[1], classes=expected.classes)
-    return PASSED
+        return None
+    return _labels(facts, fault)
 
 
 @check("data.y_agree")
 def y_agree(facts: Facts, expected: Expected) -> Outcome:
-    labels = _labels(facts)
-    if labels is None:
-        return not_run("data.no_labels")
-    for y in labels:
+    def fault(y: LabelFacts) -> Outcome | None:
         if y.agreement is None:
             return not_run("data.y_unknown", name=y.name)
         if y.agreement < 0.999:
             return failed("data.y_agree", name=y.name, percent=round(100 * y.agreement, 1))
-    return PASSED
+        return None
+    return _labels(facts, fault)

@@ -6,33 +6,47 @@ grader's process, never the student's own claims.
 
 from __future__ import annotations
 
-from grader.checks.registry import check
+from typing import NamedTuple
+
+from grader.checks.registry import CheckFunction, check
 from grader.outcome import PASSED, Outcome, failed, not_run
 from grader.expected import Expected
 from grader.facts import Facts
-from grader.reloading import FORMATS, RECORDED_TOLERANCE
+from grader.reloading import FORMATS, RECORDED_TOLERANCE, SavingFacts
 
-LABELS = {"keras": ".keras", "h5": ".h5", "json_weights": "JSON + weights"}
-SAVE = {
-    "keras": "model.save('model.keras')",
-    "h5": "model.save('model.h5')",
-    "json_weights": "open('model.json', 'w').write(model.to_json()); model.save_weights('model.weights.h5')",
+class Way(NamedTuple):
+    """One way of saving, as a student's report names it: its label, how to save, how to load."""
+
+    label: str
+    save: str
+    load: str
+
+
+WAYS = {
+    "keras": Way(".keras", "model.save('model.keras')", "restored = keras.models.load_model('model.keras')"),
+    "h5": Way(".h5", "model.save('model.h5')", "restored = keras.models.load_model('model.h5')"),
+    "json_weights": Way("JSON + weights", "open('model.json', 'w').write(model.to_json()); model.save_weights('model.weights.h5')",
+                        "restored = keras.models.model_from_json(open('model.json').read()); restored.load_weights('model.weights.h5')"),
 }
-LOAD = {
-    "keras": "restored = keras.models.load_model('model.keras')",
-    "h5": "restored = keras.models.load_model('model.h5')",
-    "json_weights": "restored = keras.models.model_from_json(open('model.json').read()); restored.load_weights('model.weights.h5')",
-}
 
 
-def _round_trip(facts: Facts, fmt: str) -> Outcome:
+def _trained(facts: Facts) -> SavingFacts | Outcome:
+    """The round trips of the trained model, or why there are none (then no saving check can run)."""
     saving = facts.saving
     if saving is None:
         return not_run("saving.not_checked")
     if saving.trained_error is not None:
         return not_run("saving.no_trained", reason=saving.trained_error)
+    return saving
+
+
+def _round_trip(facts: Facts, fmt: str) -> Outcome:
+    saving = _trained(facts)
+    if isinstance(saving, Outcome):
+        return saving
     trip = saving.round_trips[fmt]
-    names = dict(format=LABELS[fmt], save=SAVE[fmt], load=LOAD[fmt])
+    way = WAYS[fmt]
+    names = dict(format=way.label, save=way.save, load=way.load)
     if trip.loaded is None:
         if trip.error is not None:
             return failed("saving.weights_not_loaded", **names)
@@ -48,37 +62,29 @@ def _round_trip(facts: Facts, fmt: str) -> Outcome:
     return PASSED
 
 
-@check("saving.keras")
-def keras_archive(facts: Facts, expected: Expected) -> Outcome:
-    return _round_trip(facts, "keras")
+def _round_trip_check(fmt: str) -> CheckFunction:
+    return lambda facts, expected: _round_trip(facts, fmt)
 
 
-@check("saving.h5")
-def legacy_h5(facts: Facts, expected: Expected) -> Outcome:
-    return _round_trip(facts, "h5")
-
-
-@check("saving.json_weights")
-def json_and_weights(facts: Facts, expected: Expected) -> Outcome:
-    return _round_trip(facts, "json_weights")
+# One check per way of saving: "saving.keras", "saving.h5", "saving.json_weights".
+for _fmt in FORMATS:
+    check(f"saving.{_fmt}")(_round_trip_check(_fmt))
 
 
 @check("saving.reloaded_predictions")
 def reloaded_predictions(facts: Facts, expected: Expected) -> Outcome:
-    saving = facts.saving
-    if saving is None:
-        return not_run("saving.not_checked")
-    if saving.trained_error is not None:
-        return not_run("saving.no_trained", reason=saving.trained_error)
+    saving = _trained(facts)
+    if isinstance(saving, Outcome):
+        return saving
     for fmt in FORMATS:
         prediction = saving.predictions.get(fmt)
         if prediction is None:
             continue
         if prediction.error is not None:
-            return failed("saving.predictions_unusable", format=LABELS[fmt], reason=prediction.error)
+            return failed("saving.predictions_unusable", format=WAYS[fmt].label, reason=prediction.error)
         if prediction.difference is not None and prediction.difference > RECORDED_TOLERANCE:
-            return failed("saving.predictions_differ", format=LABELS[fmt], difference=f"{prediction.difference:.3g}")
-    missing = [LABELS[fmt] for fmt in FORMATS if fmt not in saving.predictions]
+            return failed("saving.predictions_differ", format=WAYS[fmt].label, difference=f"{prediction.difference:.3g}")
+    missing = [WAYS[fmt].label for fmt in FORMATS if fmt not in saving.predictions]
     if missing:
         return failed("saving.no_predictions", formats=", ".join(missing))
     return PASSED

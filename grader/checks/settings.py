@@ -2,80 +2,85 @@
 
 from __future__ import annotations
 
-from grader.checks.registry import check
+from collections.abc import Callable
+
+from grader.checks.registry import CheckFunction, check
 from grader.outcome import PASSED, Outcome, Term, failed, not_run
 from grader.expected import Expected
-from grader.facts import Facts
+from grader.facts import CompileFacts, Facts, FitFacts
 
 METRIC_SPELLINGS = {"acc": "accuracy"}
 
 
-@check("compile.loss")
-def loss(facts: Facts, expected: Expected) -> Outcome:
-    if facts.compile is None:
-        return failed("compile.missing")
-    if facts.compile.loss != expected.loss:
-        return failed("compile.loss", found=facts.compile.loss, expected=expected.loss)
-    return PASSED
+def _compiled(facts: Facts, judge: Callable[[CompileFacts], Outcome]) -> Outcome:
+    return failed("compile.missing") if facts.compile is None else judge(facts.compile)
+
+
+def _fitted(facts: Facts, judge: Callable[[FitFacts], Outcome]) -> Outcome:
+    return failed("fit.missing") if facts.fit is None else judge(facts.fit)
+
+
+# Settings that must be the reference's own, by check id ("part.field": the field of ``Facts.part``
+# and of ``Expected``); each with the word shown for a value left to Keras's default, if any.
+SAME_AS_REFERENCE: dict[str, Term | None] = {"compile.loss": None, "fit.batch_size": Term("default_batch_size"), "fit.epochs": None}
+
+
+def _same_as_reference(check_id: str, default: Term | None) -> CheckFunction:
+    part, name = check_id.split(".")
+
+    def judge(facts: Facts, expected: Expected) -> Outcome:
+        settings = getattr(facts, part)
+        if settings is None:
+            return failed(f"{part}.missing")
+        found, wanted = getattr(settings, name), getattr(expected, name)
+        if found == wanted:
+            return PASSED
+        return failed(check_id, found=found if default is None else found or default, expected=wanted)
+    return judge
+
+
+for _check_id, _default in SAME_AS_REFERENCE.items():
+    check(_check_id)(_same_as_reference(_check_id, _default))
 
 
 @check("compile.optimizer")
 def optimizer(facts: Facts, expected: Expected) -> Outcome:
-    if facts.compile is None:
-        return failed("compile.missing")
-    if facts.compile.optimizer != expected.optimizer:
-        return failed("compile.optimizer", found=facts.compile.optimizer, expected=expected.optimizer)
-    for key, value in expected.optimizer_settings.items():
-        found = facts.compile.optimizer_settings.get(key)
-        if found is None or abs(float(found) - float(value)) > 1e-9:
-            params = dict(optimizer=expected.optimizer, field=key, found=Term("default") if found is None else found, expected=value)
-            if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:
-                # The reference's full training at today's default explains why the setting matters.
-                return failed("compile.optimizer_setting_known", default=expected.default_setting_accuracy,
-                              full=expected.full_accuracy, **params)
-            return failed("compile.optimizer_setting", **params)
-    return PASSED
+    def judge(settings: CompileFacts) -> Outcome:
+        if settings.optimizer != expected.optimizer:
+            return failed("compile.optimizer", found=settings.optimizer, expected=expected.optimizer)
+        for key, value in expected.optimizer_settings.items():
+            found = settings.optimizer_settings.get(key)
+            if found is None or abs(float(found) - float(value)) > 1e-9:
+                params = dict(optimizer=expected.optimizer, field=key, found=Term("default") if found is None else found, expected=value)
+                if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:
+                    # The reference's full training at today's default explains why the setting matters.
+                    return failed("compile.optimizer_setting_known", default=expected.default_setting_accuracy,
+                                  full=expected.full_accuracy, **params)
+                return failed("compile.optimizer_setting", **params)
+        return PASSED
+    return _compiled(facts, judge)
 
 
 @check("compile.metrics")
 def metrics(facts: Facts, expected: Expected) -> Outcome:
-    if facts.compile is None:
-        return failed("compile.missing")
-    found = {METRIC_SPELLINGS.get(m, m) for m in facts.compile.metrics}
-    missing = [m for m in expected.metrics if m not in found]
-    if missing:
-        return failed("compile.metrics", found=list(facts.compile.metrics), expected=list(expected.metrics))
-    return PASSED
-
-
-@check("fit.batch_size")
-def batch_size(facts: Facts, expected: Expected) -> Outcome:
-    if facts.fit is None:
-        return failed("fit.missing")
-    if facts.fit.batch_size != expected.batch_size:
-        return failed("fit.batch_size", found=facts.fit.batch_size or Term("default_batch_size"), expected=expected.batch_size)
-    return PASSED
-
-
-@check("fit.epochs")
-def epochs(facts: Facts, expected: Expected) -> Outcome:
-    if facts.fit is None:
-        return failed("fit.missing")
-    if facts.fit.epochs != expected.epochs:
-        return failed("fit.epochs", found=facts.fit.epochs, expected=expected.epochs)
-    return PASSED
+    def judge(settings: CompileFacts) -> Outcome:
+        found = {METRIC_SPELLINGS.get(m, m) for m in settings.metrics}
+        if any(m not in found for m in expected.metrics):
+            return failed("compile.metrics", found=list(settings.metrics), expected=list(expected.metrics))
+        return PASSED
+    return _compiled(facts, judge)
 
 
 @check("fit.validation")
 def validation(facts: Facts, expected: Expected) -> Outcome:
-    if facts.fit is None:
-        return failed("fit.missing")
-    if expected.validation == "test" and facts.fit.validation != "test":
-        return failed("fit.validation_test", found=facts.fit.validation)
-    if expected.validation == "split":
-        if facts.fit.validation != "split" or abs(facts.fit.validation_split - (expected.validation_split or 0)) > 1e-9:
-            return failed("fit.validation_split", found=facts.fit.validation_split, expected=expected.validation_split)
-    return PASSED
+    def judge(fit: FitFacts) -> Outcome:
+        if expected.validation == "test" and fit.validation != "test":
+            return failed("fit.validation_test", found=fit.validation)
+        if expected.validation == "split":
+            if fit.validation != "split" or abs(fit.validation_split - (expected.validation_split or 0)) > 1e-9:
+                return failed("fit.validation_split", found=fit.validation_split, expected=expected.validation_split)
+        return PASSED
+    return _fitted(facts, judge)
 
 
 @check("fit.history")
