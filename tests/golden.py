@@ -24,6 +24,8 @@ GOLDEN = ROOT / "tests" / "golden"
 PLANTED = "week8-planted"
 # What differs between two gradings of the same notebook on the same machine.
 VARYING = ("duration_s", "timings", "grader_version")
+# Which layers of isolation held is the machine's, not the notebook's (records made before they had it lack it).
+ISOLATION = "isolation"
 # Parameters drawn from the student's own training in the kernel, which no notebook of the
 # corpus seeds (predicted classes, how far a model saved before training is from the trained one).
 UNSEEDED = {"saving.differs": ("difference",), "saving.predictions_differ": ("difference",),
@@ -31,7 +33,7 @@ UNSEEDED = {"saving.differs": ("difference",), "saving.predictions_differ": ("di
 # What may differ on another machine: the accuracy the grader measures (float arithmetic), and
 # which layers of isolation the machine offers (the golden records were made before records had them).
 MEASURED = "results.accuracy"
-MACHINE = ("measured", "isolation")
+MACHINE = ("measured", ISOLATION)
 
 
 def _unseeded(check: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def _unseeded(check: dict[str, Any]) -> dict[str, Any]:
 
 def normalised(record: dict[str, Any]) -> dict[str, Any]:
     """A record without what varies between runs: timings, the grader's version, unseeded values."""
-    data = {k: v for k, v in record.items() if k not in VARYING}
+    data = {k: v for k, v in record.items() if k not in VARYING and k != ISOLATION}
     if "cells" in data:
         data["cells"] = [{k: v for k, v in cell.items() if k != "duration_s"} for cell in data["cells"]]
     data["checks"] = [_unseeded(check) for check in data.get("checks", [])]
