@@ -103,11 +103,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 def test_the_wheel_ships_the_assignments_but_no_solution(installed: Installed) -> None:
     names = zipfile.ZipFile(installed.wheel).namelist()
-    for name in ("week8", "mlp", "mnist-cnn", "cifar10", "save-load"):
+    for name in ASSIGNMENTS:
         assert f"grader/assignments/{name}/assignment.toml" in names
         assert f"grader/assignments/{name}/starter_en.ipynb" in names
         assert f"grader/assignments/{name}/expected.json" in names
-    assert not [n for n in names if n.endswith("solution.ipynb") or n.startswith("reference/")]
+    # Nothing that answers: no solution notebook, no reference code, no example (the solution with one slip, or none).
+    assert not [n for n in names if n.endswith("solution.ipynb") or n.startswith("reference/") or "/examples/" in n]
+    assert [n for n in names if n.endswith(".ipynb")] == [f"grader/assignments/{a}/starter_{lang}.ipynb"
+                                                          for a in sorted(ASSIGNMENTS) for lang in ("en", "ja")]
 
 
 def test_the_installed_grader_is_the_wheels_and_lists_every_assignment(installed: Installed) -> None:
