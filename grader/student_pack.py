@@ -62,7 +62,8 @@ def students_description(assignment: Assignment) -> str:
     # What the page leaves out, not the hidden checks' names: the page's part that would give them away.
     if seen.undisclosed:
         later["withheld"] = sorted(seen.undisclosed)
-    if "results.accuracy" in assignment.points and "results.accuracy" not in seen.points:  # the threshold is what that check expects
+    # The threshold is what the accuracy check expects.
+    if "results.accuracy" in assignment.points and "results.accuracy" not in seen.points:
         data["measure"] = {**data["measure"], "threshold": 0.0, "reference_accuracy": 0.0}
     data["graded_after_submission"] = later
     return dumps(data, f"{assignment.name}, as students receive it (grader pack {assignment.name} --student): "

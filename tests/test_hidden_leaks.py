@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 from rich.console import Console
 
-from grader.assignment import Assignment, load_assignment, self_check
+from grader.assignment import Assignment, AssignmentError, load_assignment, self_check
 from grader.messages import text
 from grader.outcome import Message
 from grader.record import CheckResult, Record
@@ -83,7 +83,8 @@ def graded(assignment: Assignment) -> Record:
                                            "target": 4321, "expected": "Conv2D(filters=4321, ...)"})
     every = (CheckResult("run.cells", "run", "passed", 1.0, 1.0, None),
              CheckResult("model.layers", "model", "failed", 0.0, 3.0, layers),
-             CheckResult("results.accuracy", "results", "skipped", 0.0, 5.0, Message("custom.free", {"expected": SKIPPED, "found": "-", "fix": "-"})),
+             CheckResult("results.accuracy", "results", "skipped", 0.0, 5.0,
+                         Message("custom.free", {"expected": SKIPPED, "found": "-", "fix": "-"})),
              CheckResult("custom.secret", "custom", "failed", 0.0, 2.0, secret, "a hidden custom check"))
     checks = tuple(dataclasses.replace(c, visibility=assignment.visibility_of(c.id)) for c in every
                    if c.id in assignment.points or c.id.startswith("custom.") and c.id in {x.id for x in assignment.custom})
@@ -161,7 +162,8 @@ def test_gradescope_shows_a_student_no_hidden_check_and_no_hidden_total(views: d
     results = gradescope_results(to_data(views["instructor"]))
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
     # What Gradescope shows a student: the top level and the visible tests.
-    student = {k: v for k, v in results.items() if k != "tests"} | {"tests": [t for t in results["tests"] if t["visibility"] == "visible"]}
+    student = {k: v for k, v in results.items() if k != "tests"}
+    student["tests"] = [t for t in results["tests"] if t["visibility"] == "visible"]
     assert not secrets_in(json.dumps(student, ensure_ascii=False))
     assert "score" not in results  # Gradescope totals the tests, and hides the total while some are hidden
     # Judged but not shown: the layers (3 points) and the custom check (2); the skipped accuracy is no test.
@@ -189,3 +191,11 @@ def test_a_student_pack_withholds_what_would_give_a_hidden_check_away(tmp_path: 
     assert packed.undisclosed == {"model", "curves", "measured"} and packed.measure["threshold"] == 0.0
     page = feedback_page(view(packed, tmp_path, instructor=False))
     assert not secrets_in(page) and 'id="reference-withheld"' in page
+
+
+def test_a_pack_naming_an_unknown_part_is_an_assignment_error(tmp_path: Path) -> None:
+    course(tmp_path, {})
+    with (tmp_path / "week8" / "assignment.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[graded_after_submission]\nchecks = 1\npoints = 1.0\nwithheld = ["answers"]\n')
+    with pytest.raises(AssignmentError, match="withheld must name parts of"):
+        load_assignment("week8", tmp_path)

@@ -56,7 +56,8 @@ def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
                            points=f"{sum(float(c.get('max_points', 0.0)) for c in unseen):g}"))
     output += [str(record["error"])] if record.get("error") else []
     output += [str(note) for note in record.get("notes", [])]
-    output += [str(c.get("message")) for c in checks if c.get("status") == "skipped" and c.get("visibility", "visible") == "visible"]
+    output += [str(c.get("message")) for c in checks
+               if c.get("status") == "skipped" and c.get("visibility", "visible") == "visible"]
     results: dict[str, Any] = {} if unseen else {"score": float(record.get("score", 0.0))}
     return results | {
         "execution_time": int(round(float(record.get("duration_s", 0.0)))),
