@@ -25,6 +25,7 @@ from grader.assignment import Assignment, AssignmentError, load_assignment, self
 from grader.messages import text
 from grader.outcome import Message
 from grader.record import CheckResult, Record
+from grader.report.adjusting import section
 from grader.report.classroom_result import classroom_result
 from grader.report.feedback_html import feedback_page
 from grader.report.gradebook import gradebook_csv
@@ -199,3 +200,14 @@ def test_a_pack_naming_an_unknown_part_is_an_assignment_error(tmp_path: Path) ->
         toml.write('\n[graded_after_submission]\nchecks = 1\npoints = 1.0\nwithheld = ["answers"]\n')
     with pytest.raises(AssignmentError, match="withheld must name parts of"):
         load_assignment("week8", tmp_path)
+
+
+def test_the_pages_changes_to_the_score_leave_out_hidden_checks_and_the_totals_that_hold_them(views: dict[str, View]) -> None:
+    """An override of a hidden check, and the graded and final totals (they hold its points), stay the instructor's."""
+    adjustments = [{"kind": "check", "check": "custom.secret", "change": 2.0, "reason": f"custom.secret: +2 points — {SECRET}"},
+                   {"kind": "late", "check": None, "change": -1.0, "reason": "Late by 1 day(s)"}]
+    for mode, hides in (("instructor", True), ("visible", False)):
+        document = to_data(views[mode]) | {"adjustments": adjustments, "final_score": 4321.5}
+        html = section(document)
+        assert "Late by 1 day(s)" in html
+        assert (SECRET in html, "4321.5" in html, 'id="final-later"' in html) == (not hides, not hides, hides)
