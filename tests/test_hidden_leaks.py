@@ -211,3 +211,13 @@ def test_the_pages_changes_to_the_score_leave_out_hidden_checks_and_the_totals_t
         html = section(document)
         assert "Late by 1 day(s)" in html
         assert (SECRET in html, "4321.5" in html, 'id="final-later"' in html) == (not hides, not hides, hides)
+
+
+def test_a_student_pack_keeps_the_expected_model_a_visible_check_reads(tmp_path: Path) -> None:
+    """With the layers hidden but the output shapes visible, the shapes check still has what it compares with;
+    the page still leaves the expected model out."""
+    pack = tmp_path / "pack"
+    pack_for_students(course(tmp_path / "course", {"model.layers": "hidden"}), pack)
+    packed = load_assignment("week8", pack)
+    assert packed.expected.built.total_params == 7_654_321 and packed.undisclosed == {"model"}
+    assert (pack / "week8" / "reference_curves.json").is_file()
