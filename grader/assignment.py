@@ -22,7 +22,7 @@ from grader.custom import CustomCheck, CustomCheckError, collect
 from grader.expected import Expected
 from grader.execution import Limits
 from grader.locations import Located, LocationError, catalogue, private_folders, sources
-from grader.visibility import Visibility, VisibilityError, Withheld, parse
+from grader.visibility import PARTS, Visibility, VisibilityError, Withheld, disclosure, parse
 
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
@@ -54,6 +54,9 @@ class Assignment:
     # Checks this copy does not hold that are graded after submission (a student pack's
     # ``[graded_after_submission]``, or those ``self_check`` left out).
     withheld: Withheld = Withheld()
+    # The parts of the expectation (``visibility.PARTS``) the student's page leaves out because they
+    # give away a check this copy left out (``self_check``, or a student pack's ``withheld``).
+    undisclosed: frozenset[str] = frozenset()
 
     def visibility_of(self, check_id: str) -> Visibility:
         return self.visibility.get(check_id, "visible")
@@ -114,6 +117,10 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
     except VisibilityError as exc:
         raise AssignmentError(str(exc)) from None
     later = data.get("graded_after_submission", {})
+    # A student pack names the parts of the expectation its page leaves out (visibility.PARTS).
+    undisclosed = frozenset(str(k) for k in later.get("withheld", []))
+    if undisclosed - set(PARTS):
+        raise AssignmentError(f"{path}: [graded_after_submission] withheld must name parts of {sorted(PARTS)}")
     return Assignment(
         name=name,
         folder=folder,
@@ -128,12 +135,14 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         custom=custom,
         visibility=visibility,
         withheld=Withheld(int(later.get("checks", 0)), float(later.get("points", 0.0))),
+        undisclosed=undisclosed,
     )
 
 
 def self_check(assignment: Assignment) -> Assignment:
     """The assignment as a student's self-check runs it: only its visible checks, the others
-    counted in ``withheld`` (how many checks and points are graded after submission)."""
+    counted in ``withheld`` (how many checks and points are graded after submission), and the
+    parts of the expectation that would give them away in ``undisclosed``."""
     def shown(check_id: str) -> bool:
         return assignment.visibility_of(check_id) == "visible"
 
@@ -141,7 +150,8 @@ def self_check(assignment: Assignment) -> Assignment:
     custom = tuple(c for c in assignment.custom if shown(c.id))
     left_out = [v for k, v in assignment.points.items() if not shown(k)] + [c.points for c in assignment.custom if not shown(c.id)]
     withheld = assignment.withheld.plus(Withheld(len(left_out), float(sum(left_out))))
-    return dataclasses.replace(assignment, points=points, custom=custom, withheld=withheld,
+    undisclosed = disclosure(assignment.visibility, False, assignment.undisclosed).withheld
+    return dataclasses.replace(assignment, points=points, custom=custom, withheld=withheld, undisclosed=undisclosed,
                                visibility={k: v for k, v in assignment.visibility.items() if shown(k)})
 
 

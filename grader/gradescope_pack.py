@@ -7,7 +7,9 @@ beside them the wheel, the compiled assignment with its hidden checks (``assignm
 no solution notebook, no example, no reference code) and, if given, the dataset's archive.
 ``run_autograder`` takes its root from ``$GRADER_GRADESCOPE_ROOT`` (default ``/autograder``)
 and uses the ``grader`` on ``PATH`` when ``setup.sh``'s is absent, so a test can run it in a
-folder laid out as Gradescope does.
+folder laid out as Gradescope does; both scripts take the environment's folder from
+``$GRADER_PREFIX`` (default ``/opt/grader``), so a test can run ``setup.sh`` with stand-ins
+for ``apt-get`` and ``python3`` that record what it asks of them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ SETUP = """\
 # Gradescope runs this once, when it builds the autograder's image (`grader pack {name} --gradescope`).
 set -euo pipefail
 SOURCE="$(cd "$(dirname "$0")" && pwd)"
+PREFIX="${{GRADER_PREFIX:-/opt/grader}}"
 PYTHON=python3
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     apt-get update && apt-get install -y python3.11 python3.11-venv
@@ -38,9 +41,9 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; 
 else
     apt-get update && apt-get install -y python3-venv
 fi
-"$PYTHON" -m venv /opt/grader
-/opt/grader/bin/pip install "$SOURCE"/{wheel}
-/opt/grader/bin/grader data {dataset}{data_from}
+"$PYTHON" -m venv "$PREFIX"
+"$PREFIX"/bin/pip install "$SOURCE"/{wheel}
+"$PREFIX"/bin/grader data {dataset}{data_from}
 """
 
 RUN = """\
@@ -49,7 +52,7 @@ RUN = """\
 # hidden ones included; results.json gives each its visibility.
 set -uo pipefail
 ROOT="${{GRADER_GRADESCOPE_ROOT:-/autograder}}"
-GRADER=/opt/grader/bin/grader
+GRADER="${{GRADER_PREFIX:-/opt/grader}}"/bin/grader
 if [ ! -x "$GRADER" ]; then GRADER="$(command -v grader)"; fi
 mkdir -p "$ROOT/results"
 cd "$ROOT/submission"

@@ -15,6 +15,7 @@ import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.assignment import Assignment, load_assignment, self_check
 from grader.custom import test_files
@@ -22,9 +23,11 @@ from grader.expected_data import FILE_NAME, OWN_FIELDS, render
 from grader.files import write_atomic
 from grader.messages import text
 from grader.toml_text import dumps
+from grader.visibility import PARTS
 
 # Copied as they are when present: what the starters and the feedback pages need.
-SHIPPED = ("reference_curves.json", "starter_ja.ipynb", "starter_en.ipynb")
+CURVES = "reference_curves.json"
+SHIPPED = (CURVES, "starter_ja.ipynb", "starter_en.ipynb")
 DESCRIPTION = "assignment.toml"
 README = "README.md"
 
@@ -56,7 +59,14 @@ def students_description(assignment: Assignment) -> str:
     seen = self_check(assignment)
     data["points"] = dict(seen.points)
     data.pop("visibility", None)
-    data["graded_after_submission"] = {"checks": seen.withheld.checks, "points": seen.withheld.points}
+    later: dict[str, Any] = {"checks": seen.withheld.checks, "points": seen.withheld.points}
+    # What the page leaves out, not the hidden checks' names: the page's part that would give them away.
+    if seen.undisclosed:
+        later["withheld"] = sorted(seen.undisclosed)
+    # The threshold is what the accuracy check expects.
+    if "results.accuracy" in assignment.points and "results.accuracy" not in seen.points:
+        data["measure"] = {**data["measure"], "threshold": 0.0, "reference_accuracy": 0.0}
+    data["graded_after_submission"] = later
     return dumps(data, f"{assignment.name}, as students receive it (grader pack {assignment.name} --student): "
                        "its hidden checks are graded after submission.")
 
@@ -68,7 +78,15 @@ def students_expected(assignment: Assignment) -> str:
     for check_id, field in OWN_FIELDS.items():
         if check_id not in visible:
             data.pop(field, None)
+    if not any(check in visible for check in PARTS["model"]):  # no check the pack holds reads the expected model
+        data["architecture"] = {**data["architecture"], "input_shape": None, "layers": []}
+        data["built"] = {"total_params": 0, "layers": []}
     return render(data)
+
+
+def students_see(assignment: Assignment, part: str) -> bool:
+    """Whether a self-check's page may show ``part`` of the expectation (``visibility.PARTS``)."""
+    return part not in self_check(assignment).undisclosed
 
 
 def _readme(assignment: Assignment) -> str:
@@ -87,7 +105,8 @@ def pack_for_students(assignment: Assignment, directory: Path) -> Pack:
     tests = visible_test_files(assignment)
     written = [write_atomic(folder / DESCRIPTION, students_description(assignment)),
                write_atomic(folder / FILE_NAME, students_expected(assignment))]
-    for path in [*(assignment.folder / name for name in SHIPPED), *tests]:
+    shipped = [name for name in SHIPPED if name != CURVES or students_see(assignment, "curves")]
+    for path in [*(assignment.folder / name for name in shipped), *tests]:
         if path.is_file():
             written.append(Path(shutil.copy2(path, folder / path.name)))
     written.append(write_atomic(directory / README, _readme(assignment)))

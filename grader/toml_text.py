@@ -1,7 +1,7 @@
 """TOML text for the flat descriptions the grader writes (``assignment.toml`` of a pack).
 
 The standard library reads TOML but does not write it; an assignment's description is only
-top-level scalars and tables of scalars, which this writes, every key quoted.
+top-level scalars and tables of scalars (or lists of scalars), which this writes, every key quoted.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 
-
 def _value(value: Any, where: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -19,7 +18,9 @@ def _value(value: Any, where: str) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-    raise TypeError(f"{where}: only strings, numbers and booleans are written, not {type(value).__name__}")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v, where) for v in value) + "]"
+    raise TypeError(f"{where}: only strings, numbers, booleans and lists of them are written, not {type(value).__name__}")
 
 
 def dumps(data: Mapping[str, Any], header: str = "") -> str:

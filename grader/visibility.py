@@ -47,3 +47,32 @@ def parse(table: Mapping[str, object], checks: Iterable[str], where: str) -> dic
 def shown_to_student(visibility: Visibility, released: bool) -> bool:
     """Whether a student may read a check's result: visible ones always, ``after_due_date`` once released."""
     return visibility == "visible" or (visibility == "after_due_date" and released)
+
+
+# What the student's feedback page shows beside their own work, and the checks whose expected
+# values each part gives away: the expected model (its layers, output shapes and parameters),
+# the reference curves (the budget's batch size and epochs, the history keys, the accuracy a
+# correct model reaches, what the plots should show) and the grader's measured accuracy.
+PARTS: dict[str, tuple[str, ...]] = {
+    "model": ("model.layers", "model.output_shapes", "model.params"),
+    "curves": ("plots.loss", "plots.accuracy", "fit.batch_size", "fit.epochs", "fit.history", "fit.validation",
+               "results.accuracy"),
+    "measured": ("results.accuracy",),
+}
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The parts of ``PARTS`` a student may not see: each gives away a check they may not read."""
+
+    withheld: frozenset[str] = frozenset()
+
+    def shows(self, part: str) -> bool:
+        return part not in self.withheld
+
+
+def disclosure(visibility: Mapping[str, Visibility], released: bool, withheld: Iterable[str] = ()) -> Disclosure:
+    """What the student may see of the expectation: not the parts that give away a check they may
+    not read, nor the parts ``withheld`` already (those of the checks a self-check left out)."""
+    unseen = {check for check, seen in visibility.items() if not shown_to_student(seen, released)}
+    return Disclosure(frozenset(part for part, checks in PARTS.items() if unseen & set(checks)) | frozenset(withheld))

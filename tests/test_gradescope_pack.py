@@ -62,6 +62,66 @@ def test_the_scripts_are_valid_bash(autograder: Path, tmp_path: Path) -> None:
         assert checked.returncode == 0, checked.stderr
 
 
+FAKE_PYTHON = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$CALLS"
+if [ "$1" = "-c" ]; then exit "${PYTHON_IS_OLD:-0}"; fi
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    mkdir -p "$3/bin"
+    for tool in pip grader; do
+        printf '#!/bin/sh\\necho "%s $*" >> "$CALLS"\\n' "$tool" > "$3/bin/$tool"
+        chmod +x "$3/bin/$tool"
+    done
+fi
+"""
+FAKE_RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> "$CALLS"\n'
+
+
+def run_with_stand_ins(script: Path, tmp_path: Path, **env: str) -> list[str]:
+    """Run ``script`` with stand-ins for ``apt-get`` and ``python3``/``python3.11`` first on ``PATH``
+    (the environment they make holds stand-ins for ``pip`` and ``grader``): what it asked of each, in order."""
+    bin_folder = tmp_path / "stand-ins"
+    bin_folder.mkdir(exist_ok=True)
+    for name, body in (("apt-get", FAKE_RECORDER), ("python3", FAKE_PYTHON), ("python3.11", FAKE_PYTHON)):
+        (bin_folder / name).write_text(body)
+        (bin_folder / name).chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    calls.write_text("")
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": f"{bin_folder}{os.pathsep}/usr/bin{os.pathsep}/bin", "CALLS": str(calls),
+                               "GRADER_PREFIX": str(tmp_path / "opt-grader"), **env})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return calls.read_text().splitlines()
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["python3.11+", "older python3"])
+def test_setup_sh_makes_the_environment_installs_the_wheel_and_provisions_the_data(autograder: Path, tmp_path: Path,
+                                                                                    old: bool) -> None:
+    """What docs/gradescope.md promises of setup.sh: a Python 3.11+ environment (python3.11 from apt
+    where the image's python3 is older), the wheel installed into it, the dataset provisioned."""
+    source = tmp_path / "source"
+    zipfile.ZipFile(autograder).extractall(source)
+    calls = run_with_stand_ins(source / "setup.sh", tmp_path, PYTHON_IS_OLD="1" if old else "0")
+    python, packages = ("python3.11", "python3.11 python3.11-venv") if old else ("python3", "python3-venv")
+    assert calls == ["python3 -c import sys; sys.exit(sys.version_info < (3, 11))", "apt-get update",
+                     f"apt-get install -y {packages}", f"{python} -m venv {tmp_path / 'opt-grader'}",
+                     f"pip install {source}/grader-0.1.0-py3-none-any.whl", "grader data mnist"]
+    # run_autograder then uses the grader setup.sh installed, on Gradescope's layout.
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    calls = run_with_stand_ins(source / "run_autograder", tmp_path, GRADER_GRADESCOPE_ROOT=str(root))
+    assert calls == [f"grader grade --instructor --assignment week8 --assignments {root}/source/assignments --lang en "
+                     f"--format gradescope --out {root}/grading {root}/submission"]
+
+
+def test_setup_sh_provisions_a_dataset_from_the_archive_in_the_zip(tmp_path: Path) -> None:
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    archive.write_bytes(b"data")
+    made = pack_for_gradescope(load_assignment("cifar10"), tmp_path / "c.zip", fake_wheel(tmp_path), "en", archive)
+    zipfile.ZipFile(made).extractall(tmp_path / "source")
+    calls = run_with_stand_ins(tmp_path / "source" / "setup.sh", tmp_path)
+    assert calls[-1] == f"grader data cifar10 --from {tmp_path / 'source'}/data/cifar-10-python.tar.gz"
+
+
 def test_a_wheel_holding_the_solution_is_refused(tmp_path: Path) -> None:
     wheel = fake_wheel(tmp_path, "grader/assignments/week8/solution.ipynb")
     with pytest.raises(PackError, match="holds solution files"):
@@ -98,7 +158,8 @@ def test_run_autograder_grades_in_a_simulated_gradescope_root(autograder: Path, 
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
     assert results["output"].startswith("graded:"), results["output"]
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    # Tests are hidden: no top-level score, so Gradescope totals the tests (and hides the total from students).
+    assert "score" not in results and "more check(s)" in results["output"]
     visibility = {t["name"]: t["visibility"] for t in results["tests"]}
     assert visibility["a hidden custom check"] == "hidden"
     assert sorted(visibility.values()).count("hidden") == 2 and list(visibility.values()).count("after_due_date") == 1

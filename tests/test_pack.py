@@ -50,7 +50,8 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_pack_holds_what_a_self_check_needs(pack: Path) -> None:
     names = sorted(str(p.relative_to(pack)) for p in pack.rglob("*") if p.is_file())
-    assert names == ["README.md", "week8/assignment.toml", "week8/expected.json", "week8/reference_curves.json",
+    # No reference curves: they would give away the hidden accuracy check and the after-due-date loss plot.
+    assert names == ["README.md", "week8/assignment.toml", "week8/expected.json",
                      "week8/starter_en.ipynb", "week8/starter_ja.ipynb", "week8/test_open.py"]
     readme = (pack / "README.md").read_text(encoding="utf-8")
     assert "pytest --assignment=week8 --assignments" in readme and "自分で確認する" in readme

@@ -20,6 +20,7 @@ from grader.report import json_record
 from grader.report.feedback_html import ADJUSTMENTS_END, ADJUSTMENTS_START
 from grader.report.html_page import esc
 from grader.submitted import read_submitted
+from grader.visibility import shown_to_student
 
 ADDED = ("final_score", "adjustments", "submitted")
 
@@ -50,15 +51,24 @@ def with_final(record: dict[str, Any], final: Final) -> dict[str, Any]:
 
 
 def section(record: dict[str, Any]) -> str:
-    """The feedback page's section on the changes to the score ('' when there are none)."""
+    """The feedback page's section on the changes to the score ('' when there are none).
+
+    The page is the student's: while a check's result is not theirs to read, neither is a change
+    to that check, nor the graded and final totals (they hold its points); the page says why
+    the final score is not shown."""
     if not record.get("adjustments"):
         return ""
     lang = str(record.get("language", "en"))
-    items = "".join(f"<li>{esc(str(a.get('reason', '')))}</li>" for a in record["adjustments"])
-    return (f'<section id="adjustments"><h2>{esc(text(lang, "adjust", "heading"))}</h2><ul>{items}</ul>'
-            f'<p>{esc(text(lang, "adjust", "graded"))}: {record["score"]:g} → '
-            f'<strong id="final-score">{esc(text(lang, "adjust", "final"))}: {record["final_score"]:g} / {record["max_score"]:g}</strong></p>'
-            "</section>")
+    released = bool(record.get("released"))
+    unseen = {str(c.get("id")) for c in record.get("checks", [])
+              if not shown_to_student(c.get("visibility", "visible"), released)}
+    shown = [a for a in record["adjustments"] if a.get("kind") != "check" or str(a.get("check")) not in unseen]
+    items = "".join(f"<li>{esc(str(a.get('reason', '')))}</li>" for a in shown)
+    totals = (f'<p class="muted" id="final-later">{esc(text(lang, "adjust", "final_later"))}</p>' if unseen else
+              f'<p>{esc(text(lang, "adjust", "graded"))}: {record["score"]:g} → '
+              f'<strong id="final-score">{esc(text(lang, "adjust", "final"))}: {record["final_score"]:g} / {record["max_score"]:g}</strong></p>')
+    return f'<section id="adjustments"><h2>{esc(text(lang, "adjust", "heading"))}</h2><ul>{items}</ul>{totals}</section>'
+
 
 
 def splice(page: str, content: str) -> str:

@@ -15,13 +15,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from grader.visibility import shown_to_student
+
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
 RESULT_NAME = "result"
 
 
 def classroom_result(record: dict[str, Any]) -> dict[str, Any]:
-    """The reporter's document (version 1): a test per judged check, its points as ``score``."""
-    judged = [c for c in record.get("checks", []) if c.get("status") != "skipped"]
+    """The reporter's document (version 1): a test per judged check the student may read, its points as
+    ``score``.  The reporter has no hidden tests and the workflow's log is the student's, so a check
+    the student may not read yet (an instructor's grading) is left out, its points and message too."""
+    released = bool(record.get("released"))
+    judged = [c for c in record.get("checks", []) if c.get("status") != "skipped"
+              and shown_to_student(c.get("visibility", "visible"), released)]
     tests = [{
         "name": str(check.get("title") or check.get("id")),
         "status": "pass" if check.get("passed") else "fail",

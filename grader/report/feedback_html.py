@@ -5,8 +5,9 @@ how to fix, the cells that raised with their hints) and what only a page can: th
 student's own figures beside the reference curves trained under the same budget, and
 their layer table beside the expected one with the differing rows coloured.  Everything
 the student wrote (layer names, labels, tracebacks, file names) is escaped.  The page is the
-student's: a check they may not see yet (``CheckView.shown``) shows its title only, and the
-score counts only what they may see.
+student's: a check they may not see yet (``CheckView.shown``) shows its title only, the
+score counts only what they may see, and the expected model and the reference curves are
+left out where they would give such a check away (``View.disclosure``).
 """
 
 from __future__ import annotations
@@ -130,7 +131,9 @@ def _curves(view: View) -> str:
     t = _t(view.lang)
     mine = _student_figures(view)
     reference = view.curves
-    if reference is not None:
+    if not view.disclosure.shows("curves"):
+        theirs = f'<p class="muted" id="reference-withheld">{esc(t("reference_withheld"))}</p>'
+    elif reference is not None:
         budget = t("reference_budget", fit_samples=reference.budget.get("fit_samples", "?"),
                    validation_samples=reference.budget.get("validation_samples", "?"),
                    batch_size=reference.batch_size, epochs=reference.epochs)
@@ -170,7 +173,9 @@ def _layer_row(row: LayerRow) -> str:
 
 
 def _layers(view: View) -> str:
-    lang, expected = view.lang, view.expected
+    lang = view.lang
+    # The expected model gives away what the model checks expect: shown only when the student may read them.
+    expected = view.expected if view.disclosure.shows("model") else None
     t = _t(lang)
     facts = view.record.facts
     if facts is None:  # nothing ran: the error panel says why
@@ -180,7 +185,8 @@ def _layers(view: View) -> str:
         return heading + f'<p class="muted">{esc(t("no_model"))}</p></section>'
     rows = layer_rows(facts.architecture, facts.built, expected.architecture if expected else None,
                       expected.built if expected else None)
-    note = t("no_expected") if expected is None else t("layers_differ") if any(r.differs for r in rows) else t("layers_same")
+    withheld = view.expected is not None and expected is None
+    note = t("expected_withheld") if withheld else t("no_expected") if expected is None else t("layers_differ") if any(r.differs for r in rows) else t("layers_same")
     total_found = f"{facts.built.total_params:,}" if facts.built else ""
     total_expected = f"{expected.built.total_params:,}" if expected else ""
     totals_differ = ' class="differs"' if expected and facts.built and facts.built.total_params != expected.built.total_params else ""

@@ -17,6 +17,7 @@ from grader.report.feedback_html import feedback_page
 from grader.report.json_record import to_data
 from grader.report.view import View, build_view
 from grader.submissions import Job, fingerprint
+from grader.visibility import disclosure
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,14 @@ class Graded:
 
 def view_of(job: Job, record: Record, assignment: Assignment, lang: str, assignment_sha256: str, *,
             instructor: bool = False, released: bool = False) -> View:
-    """The view of a graded ``record`` of ``job``, with the expected model and reference curves."""
+    """The view of a graded ``record`` of ``job``, with the expected model and reference curves (what of
+    them the student may see: ``visibility.disclosure``)."""
     # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
     expected = assignment.expected if record.facts is not None else None
     curves = reference_curves(assignment.folder, assignment.budget, expected)
     return build_view(record, lang, job.id, fingerprint(job.path), assignment_sha256, expected, curves,
-                      instructor=instructor, released=released)
+                      instructor=instructor, released=released, 
+                      disclosure=disclosure(assignment.visibility, released, assignment.undisclosed))
 
 
 def package(view: View, job: Job) -> Graded:

@@ -72,7 +72,9 @@ def to_data(view: View) -> dict[str, Any]:
             {"cell": c.number, "outcome": c.outcome, "duration_s": round(c.duration_s, 2), "error": c.error, "hint": c.hint}
             for c in view.cells
         ]
-        if facts.training is not None:
+        # The grader's measurement is what the accuracy check judges: a self-check that left that check
+        # out does not give it away (an instructor's grading keeps it).
+        if facts.training is not None and (view.instructor or view.disclosure.shows("measured")):
             data["measured"] = {
                 "accuracy": facts.training.accuracy,
                 "samples": facts.training.samples,

@@ -18,7 +18,7 @@ from grader.outcome import Message, Term
 from grader.record import CheckResult, Record
 from grader.report.curves import ReferenceCurves
 from grader.report.isolation_line import record_line
-from grader.visibility import shown_to_student
+from grader.visibility import Disclosure, shown_to_student
 
 # A check's result at a glance, in every writer.
 MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
@@ -83,6 +83,8 @@ class View:
     # An instructor's grading (every check ran); ``released``: after-due-date results may be shown.
     instructor: bool = False
     released: bool = False
+    # What the student's page may show of the expectation (``visibility.disclosure``).
+    disclosure: Disclosure = Disclosure()
 
     @property
     def unpassed(self) -> tuple[CheckView, ...]:
@@ -126,9 +128,10 @@ def _notes(record: Record, lang: str) -> tuple[str, ...]:
 
 def build_view(record: Record, lang: str, student: str, submission_sha256: str | None, assignment_sha256: str,
                expected: Expected | None = None, curves: ReferenceCurves | None = None, *,
-               instructor: bool = False, released: bool = False) -> View:
+               instructor: bool = False, released: bool = False, disclosure: Disclosure = Disclosure()) -> View:
     """The view of ``record`` in ``lang``; ``expected`` and ``curves`` for the feedback page; ``instructor``:
-    every check ran, ``released``: after-due-date results may be shown to the student."""
+    every check ran, ``released``: after-due-date results may be shown to the student; ``disclosure``:
+    what of the expectation the student may see."""
     return View(
         record=record, lang=lang, id=student, submission_sha256=submission_sha256, assignment_sha256=assignment_sha256,
         status=text(lang, "status", record.status),
@@ -137,5 +140,5 @@ def build_view(record: Record, lang: str, student: str, submission_sha256: str |
         cells=_cells(record, lang),
         notes=_notes(record, lang),
         isolation=record_line(record.isolation.to_data() if record.isolation else None, lang),
-        expected=expected, curves=curves, instructor=instructor, released=released,
+        expected=expected, curves=curves, instructor=instructor, released=released, disclosure=disclosure,
     )
