@@ -1,11 +1,11 @@
-"""A student who follows an assignment's seed article faithfully gets full marks.
+"""A student who follows an assignment's seed article faithfully gets full marks; a
+subclassed model gets every check that needs no rebuild.
 
-``tests/articles/<assignment>.ipynb`` transcribes each article's cells with only the Keras 3
-changes (week 8's article is its lecture notebook, ``examples/lecture.ipynb``). Each is graded
-by ``grader grade`` with the assignment as shipped: every check that is not an extra passes,
-and the report names the extras that were not graded. A subclassed model (``class
-Net(keras.Model)``) rides along in week 8's batch: every check that needs no rebuild runs, the
-others are skipped with a message, and a note says why.
+Each article (``tests/articles/<assignment>.ipynb``: its cells with only the Keras 3 changes)
+is graded in the batch its assignment's test module grades anyway (``test_assignments``,
+``test_save_load``); week 8's article, its lecture notebook, is graded here beside a subclassed
+model (``class Net(keras.Model)`` with ``call``): the checks that need the model rebuilt are
+skipped with a message, the others graded as usual, and a note says why.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
+from tests.article_marks import EXTRAS, article, assert_full_marks
 from tests.conftest import LECTURE, ROOT, finished, grade_many
 
-ARTICLES = ROOT / "tests" / "articles"
-ASSIGNMENTS = ("week8", "mlp", "mnist-cnn", "cifar10", "save-load")
-# What each assignment asks beyond its article, not graded by default.
-EXTRAS = {"mlp": {"plots.loss", "plots.accuracy"}, "mnist-cnn": {"plots.accuracy", "plots.feature_maps_layers"}}
 SUBCLASSED_MODEL = '''import keras
 from keras import layers
 
@@ -44,10 +41,6 @@ model = Net()'''
 NEEDS_REBUILD = {"model.layers", "model.output_shapes", "model.params", "results.accuracy"}
 
 
-def article(name: str) -> Path:
-    return LECTURE if name == "week8" else ARTICLES / f"{name}.ipynb"
-
-
 def subclassed(folder: Path) -> Path:
     """The lecture with its Sequential model replaced by a subclass of keras.Model."""
     notebook = json.loads(LECTURE.read_text(encoding="utf-8"))
@@ -59,45 +52,20 @@ def subclassed(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """Each article graded by its assignment, one ``grader grade`` process each, all at once."""
-    outs = {name: tmp_path_factory.mktemp(name) for name in ASSIGNMENTS}
-    extra = {"week8": [subclassed(tmp_path_factory.mktemp("notebooks"))]}
-    batches = {name: grade_many(name, [article(name), *extra.get(name, [])], outs[name], jobs=1) for name in ASSIGNMENTS}
-    return {name: finished(batch, outs[name]) for name, batch in batches.items()}
+def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Week 8's article and the subclassed model, graded in one ``grader grade`` batch."""
+    out = tmp_path_factory.mktemp("week8")
+    return finished(grade_many("week8", [article("week8"), subclassed(tmp_path_factory.mktemp("notebooks"))], out), out)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_the_article_earns_full_marks(name: str, records: dict) -> None:
-    record = records[name][article(name).stem]
-    assert record["status"] == "graded", record.get("error")
-    checks = {c["id"]: c for c in record["checks"]}
-    failed = {i: c["message"] for i, c in checks.items() if c["status"] not in ("passed", "skipped")}
-    assert not failed
-    assert record["score"] == record["max_score"] > 0
-    # Only the accuracy on generated data is not judged (CIFAR-10 is not provisioned here).
-    assert {i for i, c in checks.items() if c["status"] == "skipped"} <= ({"results.accuracy"} if record["synthetic_data"] else set())
-    assert not set(checks) & EXTRAS.get(name, set())
-    notes = "\n".join(record["notes"])
-    if name in EXTRAS:
-        assert "Not graded in this course: " in notes
-    else:
-        assert "Not graded in this course" not in notes
-
-
-@pytest.mark.slow
-def test_the_articles_filters_and_maps_count_in_their_own_units(records: dict) -> None:
-    """mnist_cnn draws its second layer's filters as the input channels of filter 0, and its
-    feature maps as channel 0 of 16 images; both are whole drawings in their unit."""
-    checks = {c["id"]: c for c in records["mnist-cnn"]["mnist-cnn"]["checks"]}
-    assert checks["plots.filters"]["passed"] and checks["plots.feature_maps"]["passed"]
-    assert checks["plots.filters"]["max_points"] == 2 and checks["plots.feature_maps"]["max_points"] == 2
+def test_the_week8_article_earns_full_marks(records: dict) -> None:
+    assert_full_marks("week8", records[LECTURE.stem])
 
 
 @pytest.mark.slow
 def test_a_subclassed_model_gets_every_check_that_needs_no_rebuild(records: dict) -> None:
-    record = records["week8"]["subclassed"]
+    record = records["subclassed"]
     assert record["status"] == "graded", record.get("error")
     checks = {c["id"]: c for c in record["checks"]}
     for check_id in NEEDS_REBUILD:
