@@ -40,6 +40,19 @@ class ArchitectureError(Exception):
     """The config is not a model we can read; the message says why."""
 
 
+class SubclassedModel(ArchitectureError):
+    """A subclass of ``keras.Model`` with its own ``call``: its layers and wiring are only in
+    the student's code, which the grader never runs."""
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(f"{class_name} is a subclassed model: its layers are wired in its call(), not in its config")
+        self.class_name = class_name
+
+
+# Models whose config lists their layers; any other class without layers is a subclass.
+CONFIGURED_MODELS = ("Sequential", "Functional", "Model")
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     class_name: str
@@ -136,6 +149,9 @@ def parse_architecture(config_json: str) -> Architecture:
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise ArchitectureError("the model config has no 'config' section")
     entries = data["config"].get("layers")
+    class_name = data.get("class_name")
+    if entries is None and isinstance(class_name, str) and class_name not in CONFIGURED_MODELS:
+        raise SubclassedModel(class_name[:80])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ArchitectureError("the model config lists no layers (a subclassed model cannot be graded)")
     try:

@@ -24,6 +24,10 @@ from grader.execution import Limits
 from grader.locations import Located, LocationError, catalogue, private_folders, sources
 from grader.visibility import PARTS, Visibility, VisibilityError, Withheld, disclosure, parse
 
+# The key of ``[extras]`` that grades the extras (every other key names a check).
+GRADED = "graded"
+
+
 class AssignmentError(Exception):
     """The assignment is unknown or its description is wrong; the message says which."""
 
@@ -34,6 +38,13 @@ def available(explicit: Sequence[Path] = (), cwd: Path | None = None) -> dict[st
         return catalogue(sources(explicit, cwd))
     except LocationError as exc:
         raise AssignmentError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Switches:
+    """``[compat]``: what the kernel serves for notebooks written for Keras 2 or on Colab."""
+    keras2_paths: bool = True
+    colab: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ class Assignment:
     # The parts of the expectation (``visibility.PARTS``) the student's page leaves out because they
     # give away a check this copy left out (``self_check``, or a student pack's ``withheld``).
     undisclosed: frozenset[str] = frozenset()
+    # ``[extras]``: checks asked beyond the seed article that are not graded (``graded = false``,
+    # the default), with their points; they are not in ``points``, and the report names them.
+    extras: dict[str, float] = dataclasses.field(default_factory=dict)
+    # ``[compat]``: whether the kernel serves the Keras 2 paths and the Colab stand-in.
+    compat: Switches = Switches()
 
     def visibility_of(self, check_id: str) -> Visibility:
         return self.visibility.get(check_id, "visible")
@@ -77,6 +93,32 @@ class Assignment:
             return expected_data.read(self.folder, self.measure)
         except expected_data.ExpectedDataError as exc:
             raise AssignmentError(str(exc)) from None
+
+
+def _switches(table: Any, names: tuple[str, ...], where: str) -> dict[str, bool]:
+    """A table of on/off switches, every name and value checked."""
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{where}: must be a table")
+    wrong = {str(k): v for k, v in table.items() if k not in names or not isinstance(v, bool)}
+    if wrong:
+        raise AssignmentError(f"{where}: expected true or false for {list(names)}, not {wrong}")
+    return {str(k): bool(v) for k, v in table.items()}
+
+
+def _extras(table: Any, points: dict[str, float], where: str) -> tuple[dict[str, float], dict[str, float]]:
+    """``points`` split by ``[extras]`` into the graded checks and the extras left ungraded."""
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{where}: must be a table")
+    declared = {str(k): v for k, v in table.items() if k != GRADED}
+    unknown = sorted(k for k in declared if k not in points)
+    wrong = {k: v for k, v in [*declared.items(), (GRADED, table.get(GRADED, False))] if not isinstance(v, bool)}
+    if unknown or wrong:
+        raise AssignmentError(f"{where}: names checks of [points] with true (an extra) or false, and '{GRADED}' "
+                              f"with true or false; not {unknown or wrong}")
+    if table.get(GRADED, False):
+        return points, {}
+    left = {k for k, extra in declared.items() if extra}
+    return {k: v for k, v in points.items() if k not in left}, {k: v for k, v in points.items() if k in left}
 
 
 def _require(table: dict[str, Any], key: str, where: str) -> Any:
@@ -121,6 +163,8 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
     undisclosed = frozenset(str(k) for k in later.get("withheld", []))
     if undisclosed - set(PARTS):
         raise AssignmentError(f"{path}: [graded_after_submission] withheld must name parts of {sorted(PARTS)}")
+    points, extras = _extras(data.get("extras", {}), points, f"{path} [extras]")
+    compat = Switches(**_switches(data.get("compat", {}), ("keras2_paths", "colab"), f"{path} [compat]"))
     return Assignment(
         name=name,
         folder=folder,
@@ -136,6 +180,8 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         visibility=visibility,
         withheld=Withheld(int(later.get("checks", 0)), float(later.get("points", 0.0))),
         undisclosed=undisclosed,
+        extras=extras,
+        compat=compat,
     )
 
 

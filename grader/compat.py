@@ -47,7 +47,9 @@ def missing_module_notes(cells: tuple[CellRun, ...]) -> list[Message]:
     notes = []
     for cell in cells:
         found = MISSING_MODULE.match(cell.error.value) if cell.error and cell.error.name == "ModuleNotFoundError" else None
-        if found:
+        if found and found.group(1) in LEGACY:
+            notes.append(Message("note.legacy_refused", {"cell": cell.number, "old": found.group(1), "new": LEGACY[found.group(1)]}))
+        elif found:
             notes.append(Message("note.missing_module", {"cell": cell.number, "module": found.group(1)}))
     return notes
 

@@ -32,6 +32,8 @@ from grader.execution import Execution, ExecutionStatus, Progress
 from grader.expected import Expected
 from grader.facts import Facts, gather
 from grader.fixtures import StudentRun, read_only
+from grader.legacy_paths import SWITCHES
+from grader.messages import LANGUAGES, text
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult, Record, Status
 from grader.reloading import saving_facts
@@ -114,9 +116,14 @@ def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[
         notes.append(Message("note.measured", {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}))
     if facts.synthetic_data:
         notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
+    if facts.subclassed is not None:
+        notes.append(Message("note.subclassed", {"name": facts.subclassed}))
     if execution.output_truncated:
         notes.append(Message("note.output_truncated", {"kb": assignment.limits.output_bytes // 1024}))
     notes.extend(compat_notes(facts.compat) + missing_module_notes(execution.cells))
+    if assignment.extras:
+        titles = {lang: ", ".join(text(lang, "check", check_id) for check_id in assignment.extras) for lang in LANGUAGES}
+        notes.append(Message("note.extras", {"checks": titles}))
     if execution.status != "completed":
         notes.append(Message(f"note.{execution.status}", {"detail": execution.detail, "seconds": assignment.limits.total_timeout_s,
                                                           "memory_mb": assignment.limits.memory_mb}))
@@ -165,8 +172,9 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         warm_up.start()
         with tempfile.TemporaryDirectory(prefix="grader-artifacts-") as scratch:
             artifacts = Path(scratch)
-            execution = run_submission(submission, artifacts, assignment.limits, assignment.budget, progress,
-                                       assignment.private)
+            # The kernel's budget, with the assignment's [compat] switches beside it.
+            budget = {**assignment.budget, **{name: int(getattr(assignment.compat, name)) for name in SWITCHES}}
+            execution = run_submission(submission, artifacts, assignment.limits, budget, progress, assignment.private)
             warm_up.join()
             expected = assignment.expected
             clock = time.monotonic()

@@ -24,7 +24,8 @@ FORMAT = 1
 MEASURED = ("threshold", "reference_accuracy", "measure_samples", "measure_epochs", "measure_test_samples")
 # Fields that one check alone reads: a student pack leaves a field out where its check is not
 # one of the visible ones (``student_pack.py``), and it then reads as empty.
-OWN_FIELDS = {"plots.filters": "kernel_shapes", "plots.feature_maps": "feature_map_shapes", "results.predictions": "class_names"}
+OWN_FIELDS = {"plots.filters": "kernel_shapes", "plots.feature_maps": "feature_map_shapes",
+              "plots.feature_maps_layers": "feature_map_shapes", "results.predictions": "class_names"}
 
 
 class ExpectedDataError(Exception):

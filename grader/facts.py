@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from grader.alignment import match_images
-from grader.architecture import Architecture, ArchitectureError, parse_architecture
+from grader.architecture import Architecture, ArchitectureError, SubclassedModel, parse_architecture
 from grader.compat import Compat, compat_facts
 from grader.datasets import Dataset
 from grader.evidence import Evidence
@@ -111,6 +111,8 @@ class Facts:
     y_test: LabelFacts | None = None
     architecture: Architecture | None = None
     architecture_error: str | None = None
+    # The class of a subclassed model (``class Net(keras.Model)``): no check can judge its layers.
+    subclassed: str | None = None
     built: Built | None = None
     build_error: str | None = None
     compile: CompileFacts | None = None
@@ -170,18 +172,17 @@ def compile_facts(event: dict[str, Any]) -> CompileFacts:
     return CompileFacts(loss_name(event.get("loss")), optimizer_name(optimizer), optimizer_settings(optimizer), tuple(names))
 
 
-def architecture_of(evidence: Evidence, model: str | None) -> tuple[Architecture | None, str | None]:
+def architecture_of(evidence: Evidence, model: str | None) -> tuple[Architecture | None, str | None, str | None]:
     """The student's model: the one their last ``fit`` trained, else the variable ``model``."""
     configs: list[Any] = [e.get("config") for e in evidence.of_kind("fit_end") if e.get("model") == model and e.get("config")]
     variable = evidence.variables.get("model", {})
-    if isinstance(variable, dict) and variable.get("config"):
-        configs.append(variable["config"])
+    configs += [variable["config"]] if isinstance(variable, dict) and variable.get("config") else []
     if not configs:
-        return None, "no model was found: train a keras model with model.fit(...) (or name it `model`)"
+        return None, "no model was found: train a keras model with model.fit(...) (or name it `model`)", None
     try:
-        return parse_architecture(configs[0]), None
+        return parse_architecture(configs[0]), None, None
     except ArchitectureError as exc:
-        return None, str(exc)
+        return None, str(exc), exc.class_name if isinstance(exc, SubclassedModel) else None
 
 
 def plot_facts(evidence: Evidence) -> tuple[FigureFacts, ...]:
@@ -250,8 +251,7 @@ def test_arrays(evidence: Evidence, model: str | None) -> tuple[np.ndarray | Non
 
 
 def train_arrays(evidence: Evidence) -> tuple[dict[str, Any] | None, np.ndarray | None, np.ndarray | None]:
-    start = evidence.last("fit_start")
-    if start is not None:
+    if (start := evidence.last("fit_start")) is not None:
         return start, evidence.array(start.get("x")), evidence.array(start.get("y"))
     variables = evidence.variables
     pick = lambda n: evidence.array(variables[n].get("array")) if isinstance(variables.get(n), dict) else None  # noqa: E731
@@ -274,7 +274,7 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         validation_truth = test_matches[id(vx)] if id(vx) in test_matches else true_labels_for(vx, dataset.x_test, dataset.y_test)
         validation_is_test = validation_truth is not None and bool(np.mean(validation_truth >= 0) > 0.99)
     compile_event = next((e for e in reversed(evidence.of_kind("compile")) if e.get("model") == model), None) or evidence.last("compile")
-    architecture, architecture_error = architecture_of(evidence, model)
+    architecture, architecture_error, subclassed = architecture_of(evidence, model)
     facts = Facts(
         execution=execution,
         dataset=dataset.name,
@@ -285,6 +285,7 @@ def gather(evidence: Evidence, execution: Execution, dataset: Dataset) -> tuple[
         y_test=label_facts("y_test", y_test, test_truth) if y_test is not None else None,
         architecture=architecture,
         architecture_error=architecture_error,
+        subclassed=subclassed,
         compile=compile_facts(compile_event) if compile_event else None,
         fit=fit_facts(start, end, validation_is_test) if start else None,
         figures=plot_facts(evidence),

@@ -2,10 +2,11 @@
 
 A filter plot is judged by the pixels it shows: each image drawn with ``imshow`` is
 compared, after scaling to [0, 1] (as ``imshow`` itself does), with every 2-D slice of the
-kernels of the trained model (recorded when ``fit`` ended), and with every channel of the
-feature maps an intermediate model's ``predict`` returned.  The result is plain counts
-(how many distinct filters or channels of each array were drawn), so the checks never
-see an array.  Predictions are reduced to the classes they pick (``argmax``).
+kernels of the trained model (recorded when ``fit`` ended), and with every channel of every
+image of the feature maps an intermediate model's ``predict`` returned.  The result is
+plain counts in each unit a plot may use (filters, or the input channels of one filter;
+the channels of one image, or the images of one channel), so the checks never see an
+array.  Predictions are reduced to the classes they pick (``argmax``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from grader.artifacts import MAX_IMAGE_ELEMENTS, MAX_RECORDED_ELEMENTS
 # Two images are the same picture when, scaled to [0, 1], no pixel differs by more.
 TOLERANCE = 1e-3
 # Feature maps of at most this many images per predict call are compared.
-MAPS_PER_CALL = 4
+MAPS_PER_CALL = 32
 # Predicted classes kept per predict call (what the output is searched for).
 PREDICTIONS_KEPT = 50
 
@@ -33,13 +34,20 @@ class KernelShown:
     shape: tuple[int, ...]
     # Distinct filters drawn (any input channel, or their mean).
     filters_shown: int
+    # The most input channels drawn of one filter (``kernel[:, :, c, filter]``), and that filter.
+    channels_shown: int = 0
+    channels_filter: int = 0
 
 
 @dataclass(frozen=True)
 class MapsShown:
-    # (height, width, channels) of one image's maps from a ``predict`` call
+    # (height, width, channels) of the maps of one output of a ``predict`` call
     shape: tuple[int, ...]
+    # The most channels drawn of one image.
     channels_shown: int
+    # Images compared (the call's first ``MAPS_PER_CALL``) and the most drawn in one channel.
+    images: int = 0
+    images_shown: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,40 +97,79 @@ def _plane(array: np.ndarray) -> np.ndarray | None:
     return array if array.ndim == 2 and array.dtype.kind in "biuf" else None
 
 
-def count_matches(images: list[np.ndarray], candidates: np.ndarray, owner: np.ndarray) -> int:
-    """How many distinct owners (filters, channels) have a candidate among ``images``.
+def matched(images: list[np.ndarray], candidates: np.ndarray, owner: np.ndarray) -> set[int]:
+    """The indices of the ``candidates`` (2-D pictures, shape ``(n, h, w)``) drawn among ``images``.
 
-    ``candidates`` holds one 2-D picture per row of ``owner`` (shape ``(n, h, w)``); a
-    constant image counts for a constant candidate, at most once per constant owner.
+    A constant image stands for one constant candidate, at most one per owner (filter,
+    channel) all of whose candidates are constant: a blank square says nothing more.
     """
     if not images or len(candidates) == 0:
-        return 0
+        return set()
     flat = candidates.reshape(len(candidates), -1)
-    scaled = [(_scaled(c), o) for c, o in zip(flat, owner)]
-    live = [(c, o) for c, o in scaled if c is not None]
-    constant_owners = {int(o) for c, o in scaled if c is None} - {int(o) for _, o in live}
-    matched: set[int] = set()
+    scaled = [_scaled(c) for c in flat]
+    live = {i: c for i, c in enumerate(scaled) if c is not None}
+    live_owners = {int(owner[i]) for i in live}
+    constant: dict[int, int] = {}
+    for i, c in enumerate(scaled):
+        if c is None and int(owner[i]) not in live_owners:
+            constant.setdefault(int(owner[i]), i)
+    matrix = np.stack(list(live.values())) if live else np.empty((0, flat.shape[1]))
+    indices = np.array(list(live), dtype=int)
+    found: set[int] = set()
     constant_images = 0
-    matrix = np.stack([c for c, _ in live]) if live else np.empty((0, flat.shape[1]))
-    owners = np.array([o for _, o in live], dtype=int)
     for image in images:
         picture = _scaled(image.reshape(-1))
         if picture is None:
             constant_images += 1
-            continue
-        if len(matrix):
-            distance = np.abs(matrix - picture).max(axis=1)
-            matched.update(int(o) for o in owners[distance < TOLERANCE])
-    return len(matched) + min(constant_images, len(constant_owners))
+        elif len(matrix):
+            found.update(int(i) for i in indices[np.abs(matrix - picture).max(axis=1) < TOLERANCE])
+    found.update(list(constant.values())[:constant_images])
+    return found
+
+
+def count_matches(images: list[np.ndarray], candidates: np.ndarray, owner: np.ndarray) -> int:
+    """How many distinct owners (filters, channels) have a candidate among ``images``."""
+    return len({int(owner[i]) for i in matched(images, candidates, owner)})
 
 
 def kernel_candidates(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every ``kernel[:, :, c, f]`` and every ``kernel[:, :, :, f].mean(-1)``, with their filter ``f``."""
+    """Every ``kernel[:, :, c, f]`` (at index ``c * filters + f``), then every
+    ``kernel[:, :, :, f].mean(-1)``, with their filter ``f``."""
     height, width, inputs, filters = kernel.shape
     slices = np.moveaxis(kernel, (2, 3), (0, 1)).reshape(inputs * filters, height, width)
     means = np.moveaxis(kernel.mean(axis=2), -1, 0)
     owner = np.concatenate([np.tile(np.arange(filters), inputs), np.arange(filters)])
     return np.concatenate([slices, means]), owner
+
+
+def kernel_units(kernel: np.ndarray, images: list[np.ndarray]) -> tuple[int, int, int]:
+    """What a drawing shows of ``kernel`` in each unit a filter plot may use: the distinct
+    filters drawn (any input channel, or their mean); the most input channels drawn of one
+    filter; and that filter."""
+    inputs, filters = kernel.shape[2:]
+    candidates, owner = kernel_candidates(kernel)
+    found = matched(images, candidates, owner)
+    channels: dict[int, set[int]] = {}
+    for i in found:
+        if i < inputs * filters:
+            channels.setdefault(i % filters, set()).add(i // filters)
+    best = max(channels, key=lambda f: (len(channels[f]), -f), default=0)
+    return len({int(owner[i]) for i in found}), len(channels.get(best, ())), best
+
+
+def map_units(maps: np.ndarray, images: list[np.ndarray]) -> tuple[int, int]:
+    """What a drawing shows of ``maps`` (images, height, width, channels) in each unit a
+    feature-map plot may use: the most channels drawn of one image, the most images drawn
+    in one channel (a grid of images by channels counts in both)."""
+    count, channels = maps.shape[0], maps.shape[-1]
+    planes = np.moveaxis(maps, -1, 1).reshape(count * channels, *maps.shape[1:3])
+    found = matched(images, planes, np.arange(count * channels))
+    per_image: dict[int, int] = {}
+    per_channel: dict[int, int] = {}
+    for i in found:
+        per_image[i // channels] = per_image.get(i // channels, 0) + 1
+        per_channel[i % channels] = per_channel.get(i % channels, 0) + 1
+    return max(per_image.values(), default=0), max(per_channel.values(), default=0)
 
 
 def drawn_images(evidence: Evidence) -> list[np.ndarray]:
@@ -153,11 +200,10 @@ def _kernels(evidence: Evidence, model: str | None, images: dict[tuple[int, ...]
         if shape is None or len(shape) != 4:
             continue
         kernel = _numeric(evidence.array(entry.get("array")), MAX_RECORDED_ELEMENTS)
-        shown = 0
+        units = (0, 0, 0)
         if kernel is not None and kernel.shape == shape:
-            candidates, owner = kernel_candidates(np.asarray(kernel, dtype=np.float64))
-            shown = count_matches(images.get(shape[:2], []), candidates, owner)
-        found.append(KernelShown(str(entry.get("layer", "?")), shape, shown))
+            units = kernel_units(np.asarray(kernel, dtype=np.float64), images.get(shape[:2], []))
+        found.append(KernelShown(str(entry.get("layer", "?")), shape, *units))
     return tuple(found)
 
 
@@ -180,13 +226,12 @@ def _maps(evidence: Evidence, images: dict[tuple[int, ...], list[np.ndarray]]) -
         if len(shape) != 4:
             continue
         maps = _numeric(evidence.array(output.get("array")), MAX_RECORDED_ELEMENTS)
-        batch = np.asarray(maps[:MAPS_PER_CALL], dtype=np.float64) if maps is not None and maps.shape == shape else None
-        for index in range(len(batch) if batch is not None else 1):
-            shown = 0
-            if batch is not None:
-                channels = np.moveaxis(batch[index], -1, 0)
-                shown = count_matches(images.get(shape[1:3], []), channels, np.arange(len(channels)))
-            found.append(MapsShown(shape[1:], shown))
+        if maps is None or maps.shape != shape or not shape[0]:
+            found.append(MapsShown(shape[1:], 0))
+            continue
+        batch = np.asarray(maps[:MAPS_PER_CALL], dtype=np.float64)
+        channels, images_shown = map_units(batch, images.get(shape[1:3], []))
+        found.append(MapsShown(shape[1:], channels, len(batch), images_shown))
     return tuple(found)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from grader.execution import CellRun
+from grader.legacy_paths import LEGACY
 from grader.refusals import NETWORK_MESSAGE, PROCESS_MESSAGE, PROTECTED_MESSAGE, SIGNAL_MESSAGE, WRITE_MESSAGE
 from grader.sandbox.submission import normalised
 
@@ -36,6 +37,8 @@ IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("file_too_large", r"File too large", None),
     # Landlock's refusal of a file outside what the kernel may use (a shell's too).
     ("sandbox_denied", r"\[Errno 13\] Permission denied", None),
+    # A Keras 2 path the assignment does not serve ([compat] keras2_paths = false).
+    ("keras2_path", "^No module named '(" + "|".join(re.escape(name) for name in LEGACY) + ")'", None),
     ("missing_module", r"^No module named ", None),
 )
 # Exceptions whose name says it all.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import Assignment, load_assignment, self_check
+from grader.assignment import GRADED, Assignment, load_assignment, self_check
 from grader.custom import test_files
 from grader.expected_data import FILE_NAME, OWN_FIELDS, render
 from grader.files import write_atomic
@@ -57,7 +57,10 @@ def students_description(assignment: Assignment) -> str:
     """``assignment.toml`` as a self-check reads it: the visible checks, the others counted."""
     data = tomllib.loads((assignment.folder / DESCRIPTION).read_text(encoding="utf-8"))
     seen = self_check(assignment)
-    data["points"] = dict(seen.points)
+    # The extras left ungraded stay declared, so the pack's report names them too.
+    data["points"] = {**seen.points, **{k: v for k, v in assignment.extras.items() if assignment.visibility_of(k) == "visible"}}
+    if "extras" in data:
+        data["extras"] = {k: v for k, v in data["extras"].items() if k == GRADED or k in data["points"]}
     data.pop("visibility", None)
     later: dict[str, Any] = {"checks": seen.withheld.checks, "points": seen.withheld.points}
     # What the page leaves out, not the hidden checks' names: the page's part that would give them away.
@@ -75,9 +78,9 @@ def students_expected(assignment: Assignment) -> str:
     """``expected.json`` for the visible checks: without a field that only a check the pack does not hold reads."""
     data = json.loads((assignment.folder / FILE_NAME).read_text(encoding="utf-8"))
     visible = self_check(assignment).points
-    for check_id, field in OWN_FIELDS.items():
-        if check_id not in visible:
-            data.pop(field, None)
+    needed = {field for check_id, field in OWN_FIELDS.items() if check_id in visible}
+    for field in set(OWN_FIELDS.values()) - needed:
+        data.pop(field, None)
     if not any(check in visible for check in PARTS["model"]):  # no check the pack holds reads the expected model
         data["architecture"] = {**data["architecture"], "input_shape": None, "layers": []}
         data["built"] = {"total_params": 0, "layers": []}

@@ -97,3 +97,49 @@ def test_a_missing_module_is_named_in_a_note_with_its_cell() -> None:
     from grader.messages import text
 
     assert text("en", "note", "missing_module", **notes[0].params).startswith("Cell 2 stopped at `import torch`")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("served", [True, False], ids=["keras2_paths", "plain_keras3"])
+def test_an_assignment_can_turn_off_the_keras2_paths_and_the_hint_says_why(tmp_path: Path, served: bool) -> None:
+    """``[compat] keras2_paths = false``: the old import fails as in plain Keras 3 (Colab too, with
+    ``colab = false``), and the hint and the note name the Keras 2 path and where to import from."""
+    from grader.compat import missing_module_notes
+    from grader.execution import Limits
+    from grader.messages import text
+    from grader.sandbox.runner import run_submission
+    from grader.sandbox.submission import Cell, Submission
+
+    cells = (Cell(1, "from keras.layers.core import Dense\nprint(Dense(3).units)"), Cell(2, "from google.colab import drive"))
+    budget = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 1,
+              "keras2_paths": int(served), "colab": int(served)}
+    runs = run_submission(Submission(tmp_path / "old.py", cells), tmp_path, Limits(120, 180, 4000, 65536), budget).cells
+    if served:
+        assert [run.outcome for run in runs] == ["ok", "ok"], [run.error for run in runs]
+        return
+    keras2, colab = runs
+    assert keras2.error is not None and keras2.error.name == "ModuleNotFoundError", keras2.error
+    assert hint_for(keras2) == "keras2_path"
+    assert "Keras 2 module path that Keras 3 removed" in text("en", "hint", "keras2_path")
+    assert [(n.key, n.params) for n in missing_module_notes(tuple(runs))] == [
+        ("note.legacy_refused", {"cell": 1, "old": "keras.layers.core", "new": "keras.layers"}),
+        ("note.missing_module", {"cell": 2, "module": "google.colab"})]
+    assert colab.error is not None and colab.error.name == "ModuleNotFoundError"
+
+
+def test_the_compat_switches_are_read_from_the_assignment(tmp_path: Path) -> None:
+    from grader.assignment import AssignmentError, Switches, load_assignment
+
+    assert load_assignment("week8").compat == Switches(True, True)
+    folder = tmp_path / "week8"
+    folder.mkdir()
+    for path in (ROOT / "grader" / "assignments" / "week8").iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    toml = folder / "assignment.toml"
+    original = toml.read_text(encoding="utf-8")
+    toml.write_text(original + "\n[compat]\nkeras2_paths = false\n", encoding="utf-8")
+    assert load_assignment("week8", tmp_path).compat == Switches(keras2_paths=False, colab=True)
+    toml.write_text(original + "\n[compat]\nkeras2_path = false\n", encoding="utf-8")
+    with pytest.raises(AssignmentError, match=r"\[compat\]"):
+        load_assignment("week8", tmp_path)

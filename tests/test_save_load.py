@@ -26,6 +26,7 @@ from grader.model_files import MAX_FILE_BYTES, ModelFileError, read_keras_archiv
 from grader.reloading import saving_facts
 from grader.sandbox.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
 from grader.sandbox.runner import Execution
+from tests.article_marks import article, assert_full_marks
 from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
 
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
@@ -44,7 +45,7 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
     """The save-load solution, English starter and planted examples, graded once in one batch."""
     out = tmp_path_factory.mktemp("save-load-records")
     submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
-                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED)]
+                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED), article("save-load")]
     return finished(grade_many("save-load", submissions, out), out)
 
 
@@ -64,6 +65,12 @@ def test_solution_earns_full_marks(save_load_records: dict[str, dict]) -> None:
     assert record["status"] == "graded"
     assert record["score"] == record["max_score"] == 20
     assert SAVING_CHECKS | {"custom.file_names"} <= set(checks_of(record))
+
+
+@pytest.mark.slow
+def test_the_article_earns_full_marks(save_load_records: dict[str, dict]) -> None:
+    """The save-and-load article's cells, with only the Keras 3 changes, earn full marks."""
+    assert_full_marks("save-load", save_load_records["save-load"])
 
 
 @pytest.mark.slow

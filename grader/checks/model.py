@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.architecture import LayerSpec, describe_layer
 from grader.checks.registry import check
-from grader.outcome import PASSED, Outcome, failed, not_run
+from grader.outcome import PASSED, Outcome, failed, not_run, skipped
 from grader.expected import Expected
 from grader.facts import Facts
 
@@ -19,6 +19,8 @@ def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object,
 
 @check("model.layers")
 def layers(facts: Facts, expected: Expected) -> Outcome:
+    if facts.subclassed is not None:
+        return skipped("model.subclassed", name=facts.subclassed)
     if facts.architecture is None:
         return failed("model.missing", reason=facts.architecture_error or "")
     found, wanted = facts.architecture.layers, expected.architecture.layers
@@ -68,6 +70,8 @@ def params(facts: Facts, expected: Expected) -> Outcome:
 
 
 def _unbuilt(facts: Facts) -> Outcome:
+    if facts.subclassed is not None:
+        return skipped("model.subclassed", name=facts.subclassed)
     if facts.architecture is None:
         return not_run("model.no_model")
     return failed("model.build_error", reason=facts.build_error or "")

@@ -15,6 +15,8 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
         # accuracy is judged on real data only, and here is worth no points.
         return skipped("results.synthetic", dataset=facts.dataset)
     training = facts.training
+    if training is None and facts.subclassed is not None:
+        return skipped("results.subclassed", name=facts.subclassed)
     if training is None:
         return not_run("results.not_measured", reason=facts.build_error or facts.architecture_error or "")
     budget = {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}

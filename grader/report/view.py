@@ -117,7 +117,7 @@ def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
 
 
 def _note(note: Message, lang: str) -> str:
-    return text(lang, "note", note.key.split(".", 1)[1], **note.params)
+    return text(lang, "note", note.key.split(".", 1)[1], **{k: in_language(v, lang) for k, v in note.params.items()})
 
 
 def _notes(record: Record, lang: str) -> tuple[str, ...]:

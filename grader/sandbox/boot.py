@@ -118,7 +118,7 @@ def main() -> None:
     _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
     shell_commands.install(_recorder.event)
-    legacy.install(_recorder.event)
+    legacy.install(_recorder.event, **config.get("compat", {}))
 
     from ipykernel.kernelapp import IPKernelApp
 

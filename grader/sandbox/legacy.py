@@ -6,7 +6,8 @@
 - ``google.colab`` is a stand-in where Colab is absent: ``drive.mount``,
   ``files.upload``/``download`` and the like print a note and do nothing.
 
-Both are served only when the real import fails (the finder is the last on
+An assignment may turn either off (``[compat]``): its import then fails as in plain
+Keras 3, or outside Colab.  Both are served only when the real import fails (the finder is the last on
 ``sys.meta_path``), so an environment that has the real module keeps it.
 """
 
@@ -67,18 +68,20 @@ class _ColabStandIn(importlib.abc.Loader):
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-    def __init__(self, record: Record) -> None:
+    def __init__(self, record: Record, keras2_paths: bool, colab: bool) -> None:
         self.record = record
-        self.colab = {"google", "google.colab"} | {f"google.colab.{c.split('.')[0]}" for c in COLAB_CALLS}
+        self.legacy = LEGACY if keras2_paths else {}
+        self.colab = {"google", "google.colab"} | {f"google.colab.{c.split('.')[0]}" for c in COLAB_CALLS} if colab else set()
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname in LEGACY:
-            return importlib.machinery.ModuleSpec(fullname, _Alias(LEGACY[fullname], self.record))
+        if fullname in self.legacy:
+            return importlib.machinery.ModuleSpec(fullname, _Alias(self.legacy[fullname], self.record))
         if fullname in self.colab:
             return importlib.machinery.ModuleSpec(fullname, _ColabStandIn(self.record), is_package=fullname in ("google", "google.colab"))
         return None
 
 
-def install(record: Record) -> None:
-    """Serve the Keras 2 paths and the Colab stand-in, recording each use with ``record``."""
-    sys.meta_path.append(_Finder(record))
+def install(record: Record, keras2_paths: bool = True, colab: bool = True) -> None:
+    """Serve the Keras 2 paths and the Colab stand-in (each unless the assignment's ``[compat]``
+    turned it off), recording each use with ``record``."""
+    sys.meta_path.append(_Finder(record, keras2_paths, colab))

@@ -23,6 +23,7 @@ from typing import Any
 import grader
 from grader.datasets import NAMES, cache_dir
 from grader.execution import Limits
+from grader.legacy_paths import SWITCHES
 from grader.datasets.cache import cached_path
 from grader.sandbox import isolation
 from grader.sandbox.boot import CONFIG_ENV
@@ -113,7 +114,9 @@ def _link(link: Path, target: Path) -> None:
 
 def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = ()) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
-    ``private`` are folders (the course's assignments) hidden from it besides the usual ones."""
+    ``private`` are folders (the course's assignments) hidden from it besides the usual ones.
+    ``budget`` may carry the assignment's ``[compat]`` switches (``legacy_paths.SWITCHES``),
+    which the kernel's configuration holds apart from the budget."""
     scratch = Scratch(root)
     for folder in scratch.writable:
         folder.mkdir()
@@ -124,7 +127,9 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
         # Only what the kernel imports: the package's own folder is never listed or read there.
         _link(pythonpath / "grader" / part, package / part)
     home = root / "home"
-    config = {"artifacts": str(artifacts), "budget": budget, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
+    switches = {name: bool(budget[name]) for name in SWITCHES if name in budget}
+    budget = {name: value for name, value in budget.items() if name not in SWITCHES}
+    config = {"artifacts": str(artifacts), "budget": budget, "compat": switches, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
     env = {
         CONFIG_ENV: json.dumps(config),
         "MPLBACKEND": "Agg",
