@@ -31,6 +31,7 @@ from grader.execution import Execution, ExecutionStatus, Progress
 from grader.expected import Expected
 from grader.facts import Facts, gather
 from grader.fixtures import StudentRun, read_only
+from grader.keras_prefetch import KerasPrefetch
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult, Record, Status
 from grader.reloading import saving_facts
@@ -70,7 +71,7 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
         return models[0]
 
     try:
-        built = measurements.remembered_built(measurements.key("built", signature(architecture), seed), lambda: measure(model()))
+        built = measurements.remembered_built(measurements.built_key(architecture, seed), lambda: measure(model()))
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
     facts = dataclasses.replace(facts, built=built)
@@ -180,12 +181,16 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
     try:
         # Reading the compiled solution overlaps with the student's kernel; Keras is imported here
-        # only when a measurement is not remembered (``_measure``).
+        # only for an architecture not remembered: as soon as its fit ends (``KerasPrefetch``), else
+        # when measured (``_measure``).
         reading = threading.Thread(target=lambda: assignment.expected, daemon=True)
         reading.start()
         kernel = kernels.take(kernel_settings(assignment))
+        prefetch = KerasPrefetch(kernel.artifacts, int(assignment.measure.get("seed", 0)))
         try:
+            prefetch.start()
             execution = run_in(kernel, submission, progress)
+            prefetch.stop()
             reading.join()
             expected = assignment.expected
             clock = time.monotonic()

@@ -144,6 +144,16 @@ def _read_built(path: Path) -> Built | None:
     return built if valid else None
 
 
+def built_key(layers: architecture.Architecture, seed: int) -> str:
+    """The key of an architecture's rebuilt layers: its layer stack without names, and the seed."""
+    return key("built", architecture.signature(layers), seed)
+
+
+def built_known(layers: architecture.Architecture, seed: int) -> bool:
+    """Whether the rebuilt layers of ``layers`` are remembered (then no Keras is needed for them)."""
+    return _read_built(_path(built_key(layers, seed))) is not None
+
+
 def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
     """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
     what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
