@@ -3,9 +3,9 @@ be needed.
 
 The grader imports TensorFlow (seconds, and hundreds of MB) only to rebuild and train the
 student's architecture, and ``measurements`` remembers both for an architecture it has seen.
-So this thread watches the events the kernel writes; at the first ``fit_end`` with a model
-config it asks the cache whether that architecture's rebuilt layers are remembered, and if not
-imports Keras at once, overlapping the cells still to run.  A remembered one, a notebook that
+So this thread watches the events the kernel writes; at the first ``fit_start`` (or ``fit_end``)
+with a model config it asks the cache whether that architecture's rebuilt layers are remembered, and if not
+imports Keras at once, overlapping the student's training and the cells still to run.  A remembered one, a notebook that
 never fits, or an unreadable config import nothing here (``engine._measure`` still imports
 Keras if it needs it).  The events are read as data, bounded, never followed through a link.
 """
@@ -25,6 +25,7 @@ from grader.evidence import MAX_EVENTS_BYTES
 from grader.training import import_keras
 
 POLL_S = 0.25
+FITS = ("fit_start", "fit_end")
 
 
 class KerasPrefetch(threading.Thread):
@@ -68,15 +69,17 @@ class KerasPrefetch(threading.Thread):
         lines = (self.pending + self._read_new()).split(b"\n")
         self.pending = lines.pop()  # a line not yet finished
         for line in lines:
-            if b'"fit_end"' not in line:
+            if b'"fit_' not in line:
                 continue
             event = json.loads(line)
-            if not isinstance(event, dict) or event.get("kind") != "fit_end" or not isinstance(event.get("config"), str):
+            if not isinstance(event, dict) or event.get("kind") not in FITS or not isinstance(event.get("config"), str):
                 continue
             try:
                 architecture = parse_architecture(event["config"])
             except ArchitectureError:
                 return True
+            if architecture.input_shape is None:
+                continue  # a model built by its first fit: its fit_end tells
             if not measurements.built_known(architecture, self.seed):
                 import_keras()
                 self.imported = True

@@ -5,6 +5,10 @@ for it; one that dies while waiting is replaced, never a grading lost."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from grader.sandbox.processes import living, process_tree
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
 from grader.sandbox.watchdog import kill_tree
+from tests.conftest import ROOT
 
 LIMITS = Limits(cell_timeout_s=30, total_timeout_s=90, memory_mb=3000, output_bytes=64 * 1024)
 BUDGET = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 2}
@@ -52,11 +57,12 @@ def _submission(tmp_path: Path, *sources: str) -> Submission:
 def test_two_submissions_in_one_worker_share_no_folder_environment_or_process(tmp_path: Path) -> None:
     kernels.keep_one_ahead()
     first = kernels.take(SETTINGS)
-    ahead = kernels.waiting()
-    assert ahead is not None and ahead.pid != first.pid  # started for the next submission while this one runs
+    assert kernels.waiting() is None
     try:
         one = run_in(first, _submission(tmp_path, LOOK, LEAVE))
         first_folders = [first.place.root, first.artifacts]
+        ahead = kernels.waiting()
+        assert ahead is not None and ahead.pid != first.pid  # started for the next submission once this one's cells ran
     finally:
         first.close()
     assert not living(process_tree(first.pid))  # the kernel, and the daemon it left, are gone
@@ -92,6 +98,23 @@ def test_a_kernel_killed_while_waiting_is_replaced(tmp_path: Path) -> None:
         kernel.close()
     assert execution.status == "completed" and execution.cells[0].output.strip() == "42"
     assert not killed.folders  # the dead one's folders were removed
+
+
+@pytest.mark.slow
+def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
+    started = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        from grader.sandbox import kernels
+        from tests.test_kernels import SETTINGS
+        kernels.prepare(SETTINGS)
+        print(kernels.waiting().pid, flush=True)
+        os._exit(9)  # no atexit, no cleanup: as kill -9 would
+    """)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    root = int(started.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while living(process_tree(root)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not living(process_tree(root))
 
 
 def test_a_waiting_kernel_started_for_other_settings_is_not_used() -> None:

@@ -8,16 +8,19 @@ the assignment is loaded (``prepare``) and the grading takes it (``take``), read
 
 Every kernel has a scratch folder and an artifacts folder of its own, made when it starts and
 removed when it is closed; it runs one submission and is then killed with its whole tree.  At
-most one kernel waits per process; a batch worker keeps one waiting for its next submission
-while it grades the current one (``keep_one_ahead``).  A waiting kernel that died, answers
+most one kernel waits per process; a batch worker starts the one for its next submission as
+soon as the current one's cells have run, while it measures and checks them (``keep_one_ahead``).  A waiting kernel that died, answers
 nothing, or was started for other settings or another environment is closed and a fresh one
-started: never a grading lost for it.
+started: never a grading lost for it.  A kernel's tree dies with the grader's thread that
+started it (its parent-death signal), so a grader killed with ``kill -9`` leaves none running.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -41,6 +44,7 @@ from grader.sandbox.watchdog import kill_tree
 STARTUP_TIMEOUT_S = 60
 # The kernel's IPython keeps no history file (nbclient's own default for IPython kernels).
 HISTORY = "--HistoryManager.hist_file=:memory:"
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,16 @@ class Kernel:
         self.folders.clear()
 
 
+def _die_with_the_grader() -> None:
+    """Run in the kernel's root process before its exec (Linux): killed when the grader's thread that
+    started it ends, the grader killed by ``kill -9`` included; ``unshare --kill-child`` and the
+    launcher's own parent-death signal then end the rest of its tree."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
     """Launch a kernel for ``settings`` in fresh folders; returns at once (it boots meanwhile).
     ``artifacts``: the folder its evidence goes to (default: a fresh one of its own)."""
@@ -147,7 +161,8 @@ def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
         kernel = Kernel(settings, _environment(), place, artifacts, support, km, time.monotonic(), folders)
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
         run_sync(km.start_kernel)(extra_arguments=[HISTORY] if km.ipykernel else [], cwd=str(place.work),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env())
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env(),
+                                  **({"preexec_fn": _die_with_the_grader} if support.linux else {}))
     except BaseException:
         for folder in folders:
             folder.cleanup()
@@ -199,8 +214,8 @@ def prepare(settings: KernelSettings) -> None:
 
 
 def keep_one_ahead(enabled: bool = True) -> None:
-    """From now on, each ``take`` starts the kernel of the next submission once its own answered
-    (a batch worker: one kernel grading, one waiting)."""
+    """From now on, the kernel of the next submission starts as soon as the current one's cells
+    have run (``ran``; a batch worker: one kernel waiting while the grader grades)."""
     _WAITING.ahead = enabled
 
 
@@ -239,9 +254,15 @@ def take(settings: KernelSettings) -> Kernel:
             raise
     assert kernel is not None
     kernel.waited_s = time.monotonic() - clock
+    return kernel
+
+
+def ran(kernel: Kernel) -> None:
+    """``kernel``'s submission has run and its tree is killed: when this process keeps one ahead,
+    start the next submission's kernel now, while the grader measures and checks this one (at
+    most one kernel alive per worker, and the next one boots beside the grader's own work)."""
     if _WAITING.ahead:
         try:
-            prepare(settings)
+            prepare(kernel.settings)
         except Exception:  # noqa: BLE001 - the next take starts its own (and says what failed); this grading goes on
             pass
-    return kernel

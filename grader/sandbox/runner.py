@@ -189,6 +189,7 @@ def run_in(kernel: kernels.Kernel, submission: Submission, progress: Progress | 
         # What is on disk or still running at the end counts too (it may be newer than the last scan).
         watchdog.check(running=False)
         kill_tree(kernel.pid)
+    kernels.ran(kernel)
     status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
     ran = {r.number for r in runs}
     runs.extend(CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran)
