@@ -22,6 +22,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -45,6 +46,17 @@ STARTUP_TIMEOUT_S = 60
 # The kernel's IPython keeps no history file (nbclient's own default for IPython kernels).
 HISTORY = "--HistoryManager.hist_file=:memory:"
 _PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Any:
+    """``prctl``, looked up here: the forked child must not ``dlopen`` (another thread may hold the loader's lock)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl() if sys.platform.startswith("linux") else None
 
 
 @dataclass(frozen=True)
@@ -134,10 +146,8 @@ def _die_with_the_grader() -> None:
     """Run in the kernel's root process before its exec (Linux): killed when the grader's thread that
     started it ends, the grader killed by ``kill -9`` included; ``unshare --kill-child`` and the
     launcher's own parent-death signal then end the rest of its tree."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
