@@ -24,11 +24,12 @@ from typing import Any
 
 import grader
 from grader.assignment import Assignment, load_assignment, self_check, with_limits
-from grader.engine import grade, grader_failure, refused
+from grader.engine import grade, grader_failure, prepare_kernel, refused
 from grader.execution import Progress
 from grader.record import Record
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
+from grader.sandbox import kernels
 from grader.sandbox.submission import InvalidSubmission
 from grader.submissions import Job, fingerprint
 
@@ -62,6 +63,25 @@ def share_cores(workers: int) -> None:
     ``workers`` pools on the same cores slow each other down.  A value the user set stays.
     """
     os.environ.setdefault(THREADS_VARIABLE, str(max(1, (os.cpu_count() or 1) // workers)))
+
+
+def start_kernel_for(job: Job, assignment: Assignment) -> None:
+    """A front end about to grade ``job`` in its own process: start its kernel now, so that the kernel
+    imports TensorFlow while this process reads the notebook and the dataset."""
+    if job.problem is None:
+        prepare_kernel(assignment)
+
+
+def start_worker(workers: int, settings: Settings | None = None) -> None:
+    """Run first in each local worker: share the cores, then start the kernel of its first
+    submission at once and, from then on, keep one kernel waiting for the next while it grades."""
+    share_cores(workers)
+    kernels.keep_one_ahead()
+    if settings is not None:
+        try:
+            prepare_kernel(_assignment(settings))
+        except Exception:  # noqa: BLE001 - the first grading starts its own kernel, and says what failed
+            pass
 
 
 @functools.lru_cache(maxsize=2)

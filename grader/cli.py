@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
-from grader.batch import Settings, for_audience, grade_one, is_done, run_batch, share_cores
+from grader.batch import Settings, for_audience, grade_one, is_done, run_batch, start_kernel_for, start_worker
 from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
@@ -94,6 +94,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
 def _grade_here(job: Job, assignment: Assignment, settings: Settings, console: Console,
                 outputs: RecordFolder | None) -> dict[str, Any]:
     """One submission, in this process, with a live status line and the full report."""
+    start_kernel_for(job, assignment)
     with console.status("") as status:
         def progress(number: int, total: int, seconds: float) -> None:
             status.update(text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds))
@@ -131,7 +132,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
             bar.update(task, advance=1, counts=text(settings.lang, "ui", "batch_counts", left=len(todo) - sum(counts.values()), **counts))
 
         try:
-            run_batch(todo, settings, _executor(args), on_result, workers)
+            run_batch(todo, settings, _executor(args, settings), on_result, workers)
         except KeyboardInterrupt:
             console.print(text(settings.lang, "ui", "interrupted", done=len(done)), highlight=False)
             if outputs is not None:
@@ -141,7 +142,7 @@ def _grade_batch(jobs: list[Job], settings: Settings, args: argparse.Namespace, 
     return done
 
 
-def _executor(args: argparse.Namespace) -> Callable[[int], Executor]:
+def _executor(args: argparse.Namespace, settings: Settings) -> Callable[[int], Executor]:
     if args.scheduler:
         from distributed import Client
 
@@ -149,7 +150,7 @@ def _executor(args: argparse.Namespace) -> Callable[[int], Executor]:
         return lambda workers: client.get_executor()
     # Fresh interpreters: TensorFlow does not survive a fork.
     return lambda workers: ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=share_cores, initargs=(workers,))
+                                               initializer=start_worker, initargs=(workers, settings))
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import tempfile
 import threading
 import time
 import traceback
@@ -32,14 +31,16 @@ from grader.execution import Execution, ExecutionStatus, Progress
 from grader.expected import Expected
 from grader.facts import Facts, gather
 from grader.fixtures import StudentRun, read_only
+from grader.keras_prefetch import KerasPrefetch
 from grader.legacy_paths import SWITCHES
 from grader.messages import LANGUAGES, text
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult, Record, Status
 from grader.reloading import saving_facts
-from grader.sandbox.runner import run_submission
+from grader.sandbox import kernels
+from grader.sandbox.runner import run_in
 from grader.sandbox.submission import InvalidSubmission, read_submission
-from grader.training import BuildError, build, import_keras, measure, train_and_evaluate
+from grader.training import BuildError, build, measure, train_and_evaluate
 
 EXECUTION_STATUS: dict[ExecutionStatus, Status] = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout",
                                                    "resource_limit": "resource_limit"}
@@ -63,11 +64,19 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     architecture = facts.architecture
     if architecture is None:
         return facts
+    models: list[Any] = []
+
+    def model() -> Any:
+        """The rebuilt model, built (and Keras imported) only when a measurement is not remembered."""
+        if not models:
+            models.append(build(architecture, seed))
+        return models[0]
+
     try:
-        model = build(architecture, seed)
+        built = measurements.remembered_built(measurements.built_key(architecture, seed), lambda: measure(model()))
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
-    facts = dataclasses.replace(facts, built=measure(model))
+    facts = dataclasses.replace(facts, built=built)
     if facts.synthetic_data:
         return facts  # accuracy on generated stand-in data says nothing: not measured
     x_train, y_train, x_test, truth = arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["test_truth"]
@@ -86,7 +95,7 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     # this machine) is reused.
     key = measurements.key(signature(architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
                            samples, epochs, batch_size, seed, x_train, y_train, x_test, truth)
-    training = measurements.remembered(key, lambda: train_and_evaluate(model, arrays["compile"], x_train, y_train, x_test, truth,
+    training = measurements.remembered(key, lambda: train_and_evaluate(model(), arrays["compile"], x_train, y_train, x_test, truth,
                                                                        samples=samples, epochs=epochs, batch_size=batch_size, seed=seed))
     return dataclasses.replace(facts, training=training)
 
@@ -143,6 +152,19 @@ def grader_failure(assignment: str, path: Path, max_score: float, detail: str, t
                   error=Message("grader.internal", {"detail": detail[:500]}), grader_traceback=trace)
 
 
+def kernel_settings(assignment: Assignment) -> kernels.KernelSettings:
+    """What the kernels of ``assignment``'s submissions are started with."""
+    # The kernel's budget, with the assignment's [compat] switches beside it.
+    budget = {**assignment.budget, **{name: int(getattr(assignment.compat, name)) for name in SWITCHES}}
+    return kernels.KernelSettings.of(assignment.limits, budget, assignment.private)
+
+
+def prepare_kernel(assignment: Assignment) -> None:
+    """Start the kernel of the next submission of ``assignment`` now (a front end, as soon as the
+    assignment is loaded): it imports TensorFlow while this process does its own work."""
+    kernels.prepare(kernel_settings(assignment))
+
+
 def grade(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
     """Grade ``path`` against ``assignment``; always returns a record."""
     started = time.monotonic()
@@ -167,18 +189,21 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                   "dataset": assignment.dataset}
         return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
     try:
-        # Importing Keras and reading the compiled solution overlap with the student's kernel.
-        warm_up = threading.Thread(target=lambda: (import_keras(), assignment.expected), daemon=True)
-        warm_up.start()
-        with tempfile.TemporaryDirectory(prefix="grader-artifacts-") as scratch:
-            artifacts = Path(scratch)
-            # The kernel's budget, with the assignment's [compat] switches beside it.
-            budget = {**assignment.budget, **{name: int(getattr(assignment.compat, name)) for name in SWITCHES}}
-            execution = run_submission(submission, artifacts, assignment.limits, budget, progress, assignment.private)
-            warm_up.join()
+        # Reading the compiled solution overlaps with the student's kernel; Keras is imported here
+        # only for an architecture not remembered: as soon as its fit ends (``KerasPrefetch``), else
+        # when measured (``_measure``).
+        reading = threading.Thread(target=lambda: assignment.expected, daemon=True)
+        reading.start()
+        kernel = kernels.take(kernel_settings(assignment))
+        prefetch = KerasPrefetch(kernel.artifacts, int(assignment.measure.get("seed", 0)))
+        try:
+            prefetch.start()
+            execution = run_in(kernel, submission, progress)
+            prefetch.stop()
+            reading.join()
             expected = assignment.expected
             clock = time.monotonic()
-            evidence = read_evidence(artifacts)
+            evidence = read_evidence(kernel.artifacts)
             facts, arrays = gather(evidence, execution, dataset)
             gathered = time.monotonic()
             facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
@@ -188,6 +213,8 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             student = StudentRun(facts, expected, read_only(arrays))
             del arrays
             checks = _score(assignment, facts, student)
+        finally:
+            kernel.close()
         cells = sum(c.duration_s for c in execution.cells)
         timings = {"kernel": execution.duration_s - cells, "student_cells": cells, "evidence": gathered - clock,
                    "grader_training": measured - gathered}

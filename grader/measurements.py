@@ -4,7 +4,9 @@ The grader's training is deterministic: the same layer stack, compile settings, 
 seed and data give the same accuracy.  A class of two hundred mostly shares one
 architecture, and a student re-runs the grader after every fix, so each measurement is
 kept in ``<cache>/measurements/<key>.json`` and reused by every later grading on this
-machine (batch workers included).  The key covers every input of the training and what
+machine (batch workers included), with the rebuilt model's layers (output shapes, parameter
+counts: ``remembered_built``), so that a grading whose measurement is remembered never imports
+TensorFlow in the grader's process.  The key covers every input of the training and what
 could change its numbers: the grader's training code and the Keras and TensorFlow
 versions.  Only successful measurements are kept (a failure may be the machine's).
 
@@ -37,7 +39,7 @@ import numpy as np
 from grader import architecture, training
 from grader.datasets import cache_dir
 from grader.files import write_atomic
-from grader.training import Training
+from grader.training import Built, LayerMeasure, Training
 
 FOLDER = "measurements"
 KEY_FILE = "measurements.key"
@@ -98,19 +100,70 @@ def _signature(body: str) -> str:
     return hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()
 
 
-def _read(path: Path) -> Training | None:
+def _signed(path: Path) -> Any:
+    """The body stored at ``path`` when its HMAC verifies, else ``None``."""
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
         body = stored["measurement"]
         if not hmac.compare_digest(_signature(body), stored["hmac"]):
             return None
-        found = Training(**json.loads(body))
+        return json.loads(body)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _store(path: Path, data: dict[str, Any]) -> None:
+    try:
+        body = json.dumps(data)
+        write_atomic(path, json.dumps({"measurement": body, "hmac": _signature(body)}))
+    except OSError:
+        pass  # a read-only cache only costs the next grading the time again
+
+
+def _read(path: Path) -> Training | None:
+    try:
+        found = Training(**_signed(path))
+    except TypeError:
         return None
     valid = (isinstance(found.accuracy, float) and 0.0 <= found.accuracy <= 1.0 and found.error is None
              and all(isinstance(n, int) and n > 0 for n in (found.samples, found.epochs, found.batch_size, found.test_samples))
              and isinstance(found.seconds, float) and math.isfinite(found.seconds))
     return found if valid else None
+
+
+def _read_built(path: Path) -> Built | None:
+    data = _signed(path)
+    try:
+        layers = tuple(LayerMeasure(str(entry["class_name"]), tuple(entry["output_shape"]), entry["params"]) for entry in data["layers"])
+        built = Built(layers, data["total_params"])
+    except (TypeError, KeyError, AttributeError):
+        return None
+    valid = (all(isinstance(layer.params, int) and layer.params >= 0
+                 and all(d is None or isinstance(d, int) for d in layer.output_shape) for layer in layers)
+             and isinstance(built.total_params, int) and built.total_params == sum(layer.params for layer in layers))
+    return built if valid else None
+
+
+def built_key(layers: architecture.Architecture, seed: int) -> str:
+    """The key of an architecture's rebuilt layers: its layer stack without names, and the seed."""
+    return key("built", architecture.signature(layers), seed)
+
+
+def built_known(layers: architecture.Architecture, seed: int) -> bool:
+    """Whether the rebuilt layers of ``layers`` are remembered (then no Keras is needed for them)."""
+    return _read_built(_path(built_key(layers, seed))) is not None
+
+
+def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
+    """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
+    what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
+    path = _path(built_key)
+    found = _read_built(path)
+    if found is not None:
+        return found
+    result = build()
+    _store(path, dataclasses.asdict(result))
+    return result
 
 
 def remembered(measurement_key: str, measure: Callable[[], Training]) -> Training:
@@ -121,9 +174,5 @@ def remembered(measurement_key: str, measure: Callable[[], Training]) -> Trainin
         return found
     result = measure()
     if result.error is None and result.accuracy is not None:
-        try:
-            body = json.dumps(dataclasses.asdict(result))
-            write_atomic(path, json.dumps({"measurement": body, "hmac": _signature(body)}))
-        except OSError:
-            pass  # a read-only cache only costs the next grading the training time
+        _store(path, dataclasses.asdict(result))
     return result

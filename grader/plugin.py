@@ -21,11 +21,13 @@ from grader.assignment import Assignment, AssignmentError, digest, load_assignme
 from grader.batch import Settings, grade_one
 from grader.checks.catalog import load_all
 from grader.custom import AREA as CUSTOM_AREA
+from grader.engine import prepare_kernel
 from grader.messages import LANGUAGES, default_language, text
 from grader.report.folder import RecordFolder
 from grader.report.graded import package
 from grader.report.terminal import report
 from grader.report.view import CheckView, View
+from grader.sandbox.kernels import discard as discard_kernel
 from grader.submissions import one_submission
 
 ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
@@ -88,6 +90,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[folder_key] = RecordFolder(Path(out))
     # Grade exactly the submission, whatever folder pytest was started in.
     config.args[:] = [str(submission)]
+    # Its kernel starts now (it imports TensorFlow while pytest collects); not in an xdist controller, which grades nothing.
+    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        prepare_kernel(config.stash[assignment_key])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    discard_kernel()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

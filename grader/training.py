@@ -11,6 +11,7 @@ anything the student's process reported.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -79,24 +80,29 @@ class Training:
     error: str | None = None
 
 
+_KERAS_LOCK = threading.Lock()
+
+
 def import_keras() -> Any:
-    """Import Keras with TensorFlow's start-up chatter on stderr silenced."""
+    """Import Keras with TensorFlow's start-up chatter on stderr silenced.  One thread at a time:
+    another (``keras_prefetch``) may be importing it, and a half-imported module is in ``sys.modules``."""
     import os
     import sys
 
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    return keras
+    with _KERAS_LOCK:
+        if "keras" in sys.modules:
+            return sys.modules["keras"]
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                import keras
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        return keras
 
 
 def optimizer_name(optimizer: Any) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from grader import measurements
 from grader.datasets.cache import CACHE_ENV
-from grader.training import Training
+from grader.training import BuildError, Built, LayerMeasure, Training
 
 MEASURED = Training(0.93, 4000, 1, 128, 10_000, 6.5)
 
@@ -80,3 +81,46 @@ def test_an_entry_forged_without_the_key_is_measured_again(cache: Path) -> None:
         assert measurements.remembered("k", measure) == MEASURED
     assert measure.calls == 3
     assert oct((cache.parent / measurements.KEY_FILE).stat().st_mode & 0o777) == "0o600"
+
+
+BUILT = Built((LayerMeasure("Conv2D", (28, 28, 16), 160), LayerMeasure("Flatten", (12544,), 0),
+               LayerMeasure("Dense", (10,), 125_450)), 125_610)
+
+
+def _built_once(result: Built) -> Callable[[], Built]:
+    calls: list[int] = []
+
+    def build() -> Built:
+        calls.append(1)
+        assert len(calls) == 1, "built twice"
+        return result
+    return build
+
+
+def test_the_rebuilt_models_layers_are_remembered_so_a_repeat_needs_no_keras() -> None:
+    key = measurements.key("built", "stack", 0)
+    build = _built_once(BUILT)
+    assert measurements.remembered_built(key, build) == BUILT
+    assert measurements.remembered_built(key, build) == BUILT
+
+
+@pytest.mark.parametrize("forge", [
+    lambda stored: {**stored, "measurement": stored["measurement"].replace("125450", "9")},  # edited, HMAC of the old
+    # signed, but not a valid measurement: the total is not the layers' sum
+    lambda stored: {"measurement": (body := json.dumps({"layers": [], "total_params": 5})), "hmac": measurements._signature(body)},
+])
+def test_a_forged_or_invalid_built_entry_is_built_again(cache: Path, forge: Callable[[dict], dict]) -> None:
+    key = measurements.key("built", "stack", 0)
+    measurements.remembered_built(key, _built_once(BUILT))
+    path = cache / f"{key}.json"
+    path.write_text(json.dumps(forge(json.loads(path.read_text()))))
+    assert measurements.remembered_built(key, _built_once(BUILT)) == BUILT
+
+
+def test_an_architecture_that_cannot_be_rebuilt_is_not_remembered(cache: Path) -> None:
+    def fails() -> Built:
+        raise BuildError("the layers do not fit together")
+    for _ in range(2):
+        with pytest.raises(BuildError):
+            measurements.remembered_built("k", fails)
+    assert not list(cache.glob("*.json"))

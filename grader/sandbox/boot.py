@@ -1,13 +1,16 @@
 """Kernel side: the student's kernel process starts here.
 
-The kernelspec runs ``main()`` of this module (see ``runner.KERNEL_ARGV``); it installs the network guard, the
-offline datasets and the Keras hooks, then starts an ordinary IPython kernel.  The
+The kernelspec runs ``main()`` of this module (see ``scratch.KERNEL_ARGV``); it installs the network guard, the
+offline datasets and the Keras hooks, imports what every notebook imports (``WARM_MODULES``: the
+kernel is often started before its submission is known, so this is not the student's time), then
+starts an ordinary IPython kernel.  The
 configuration arrives as JSON in ``$GRADER_SANDBOX``.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import sys
@@ -23,6 +26,9 @@ from grader.sandbox.saving import SavingHooks
 CONFIG_ENV = "GRADER_SANDBOX"
 # Names the lecture uses; their final types and shapes are recorded as evidence.
 WATCHED_NAMES = ("x_train", "y_train", "x_test", "y_test", "model", "history")
+# Imported before the kernel answers, after every hook is installed (each applies on import). Importing
+# runs no TensorFlow op: the student can still set TensorFlow's threads, devices and seeds.
+WARM_MODULES = ("numpy", "matplotlib.pyplot", "tensorflow", "keras")
 
 _recorder: Recorder | None = None
 _saving: SavingHooks | None = None
@@ -104,6 +110,14 @@ def final_dump(namespace: dict[str, Any]) -> None:
         _saving.final(namespace)
 
 
+def _warm_up() -> None:
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module missing here fails in the student's cell, as it would
+            pass
+
+
 def main() -> None:
     global _recorder, _saving
     config = json.loads(os.environ[CONFIG_ENV])
@@ -119,6 +133,7 @@ def main() -> None:
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
     shell_commands.install(_recorder.event)
     legacy.install(_recorder.event, **config.get("compat", {}))
+    _warm_up()
 
     from ipykernel.kernelapp import IPKernelApp
 

@@ -168,6 +168,8 @@ class KerasHooks:
                 "validation_x": None,
                 "validation_y": None,
                 "x_type": type(x).__name__,
+                # The architecture before training: the grader may start importing Keras for it now.
+                "config": _model_json(self),
             }
             if isinstance(validation, (list, tuple)) and len(validation) >= 2:
                 record["validation_x"] = hooks.recorder.array(validation[0])

@@ -2,34 +2,31 @@
 
 The kernel is an ordinary IPython kernel started through ``boot.main`` in a scratch
 folder (``scratch``), behind the launcher that confines it (``confine``, planned by
-``isolation``).  Each cell runs with a timeout; a cell that raises is recorded with the
+``isolation``), by ``kernels`` (often before the submission is known); it runs one
+submission and is killed with its tree.  Each cell runs with a timeout; a cell that raises is recorded with the
 student's own traceback and the next cells still run.  The ``watchdog`` enforces, from
 outside, the time for the whole submission and the memory, process count and disk use
 of the kernel's process tree; output beyond a cap is dropped.  ``guard`` adds fast
 refusals inside the kernel.  The result is plain data (``Execution``, with the isolation
-that held); the artifacts the kernel wrote stay in ``artifacts`` for the grader.
+that held); the artifacts the kernel wrote stay in its artifacts folder for the grader.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from grader.execution import CellError, CellOutcome, CellRun, Execution, ExecutionStatus, Limits, Progress
 from grader.refusals import PROCESS_MESSAGE
-from grader.sandbox import isolation, scratch
+from grader.sandbox import isolation, kernels, scratch
 from grader.sandbox.submission import Submission
 from grader.sandbox.watchdog import Watchdog, kill_tree
 
@@ -148,48 +145,55 @@ def run_submission(
     progress: Progress | None = None,
     private: Sequence[Path] = (),
 ) -> Execution:
-    """Execute every cell of ``submission``; never raises for anything the student did.
-    ``private``: folders hidden from the kernel besides the usual ones (``scratch.prepare``)."""
+    """Execute every cell of ``submission`` in a kernel started now, its evidence in ``artifacts``;
+    never raises for anything the student did.  ``private``: folders hidden from the kernel
+    besides the usual ones (``scratch.prepare``)."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as folder:
-        place = scratch.prepare(Path(folder), artifacts, budget, limits, private)
-        support = isolation.probe()
-        km = AsyncKernelManager(
-            kernel_name=scratch.KERNEL_NAME,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),
-            # Unix sockets where the system has them; else TCP on the loopback (no network namespace then).
-            transport="ipc" if support.ipc else "tcp",
-            ip=str(place.ipc) if support.ipc else "127.0.0.1",
-            connection_file=str(place.connection_file),
-        )
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(c.source) for c in submission.cells]
-        client = _CappedClient(
-            notebook,
-            km=km,
-            timeout=int(limits.cell_timeout_s),
-            interrupt_on_timeout=True,
-            error_on_timeout={"ename": "CellTimeout", "evalue": f"the cell ran longer than {limits.cell_timeout_s:g} s", "traceback": []},
-            allow_errors=True,
-            startup_timeout=60,
-            resources={"metadata": {"path": str(place.work)}},
-        )
-        client.output_cap = limits.output_bytes
-        # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
-        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env()):
-            # The launcher wrote its report before the kernel existed; the kernel answered, so it is complete.
-            held = isolation.assess(scratch.read_report(place), support)
-            watchdog = Watchdog(km.provisioner.process.pid, limits, [place.root, artifacts])  # type: ignore[union-attr]
-            watchdog.start()
-            status, detail, runs, limit_hits = _run_cells(client, notebook, submission, watchdog, limits, progress, started)
-            watchdog.stop()
-            # What is on disk or still running at the end counts too (it may be newer than the last scan).
-            watchdog.check(running=False)
-            kill_tree(km.provisioner.process.pid)  # type: ignore[union-attr]
-        status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
-        ran = {r.number for r in runs}
-        runs.extend(CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran)
-        return Execution(status, tuple(runs), time.monotonic() - started, client.truncated, detail, held)
+    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private), artifacts)
+    try:
+        kernel.answer()
+        kernel.waited_s = time.monotonic() - started
+        return run_in(kernel, submission, progress)
+    finally:
+        kernel.close()
+
+
+def run_in(kernel: kernels.Kernel, submission: Submission, progress: Progress | None = None) -> Execution:
+    """Execute every cell of ``submission`` in ``kernel`` (one that answered: ``kernels.take``),
+    then kill it with its whole tree; never raises for anything the student did.  The kernel's
+    folders stay until ``kernel.close()``: the evidence is read from ``kernel.artifacts``."""
+    started = time.monotonic()
+    limits = kernel.settings.limits
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c.source) for c in submission.cells]
+    client = _CappedClient(
+        notebook,
+        km=kernel.km,
+        timeout=int(limits.cell_timeout_s),
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeout", "evalue": f"the cell ran longer than {limits.cell_timeout_s:g} s", "traceback": []},
+        allow_errors=True,
+        startup_timeout=kernels.STARTUP_TIMEOUT_S,
+        resources={"metadata": {"path": str(kernel.place.work)}},
+    )
+    client.output_cap = limits.output_bytes
+    client.kc = kernel.kc
+    # The launcher wrote its report before the kernel existed; the kernel answered, so it is complete.
+    held = isolation.assess(scratch.read_report(kernel.place), kernel.support)
+    watchdog = Watchdog(kernel.pid, limits, [kernel.place.root, kernel.artifacts])
+    watchdog.start()
+    try:
+        status, detail, runs, limit_hits = _run_cells(client, notebook, submission, watchdog, limits, progress, started)
+    finally:
+        watchdog.stop()
+        # What is on disk or still running at the end counts too (it may be newer than the last scan).
+        watchdog.check(running=False)
+        kill_tree(kernel.pid)
+    kernels.ran(kernel)
+    status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
+    ran = {r.number for r in runs}
+    runs.extend(CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran)
+    return Execution(status, tuple(runs), kernel.waited_s + time.monotonic() - started, client.truncated, detail, held)
 
 
 def _responsive(client: NotebookClient, notebook: Any) -> bool:

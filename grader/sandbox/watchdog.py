@@ -60,11 +60,11 @@ class Watchdog(threading.Thread):
         self.breach: ExecutionStatus | None = None
         self.detail = ""
         self.peak_mb = 0.0
-        self._stop = threading.Event()
+        self._finished = threading.Event()
 
     def run(self) -> None:
         ticks = 0
-        while not self._stop.wait(0.2):
+        while not self._finished.wait(0.2):
             ticks += 1
             self.check(slow=ticks % DISK_SCAN_EVERY == 0)
             if self.breach:
@@ -87,7 +87,7 @@ class Watchdog(threading.Thread):
                 self.breach, self.detail = "timeout", f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s"
 
     def stop(self) -> None:
-        self._stop.set()
+        self._finished.set()
 
 
 def kill_tree(pid: int) -> None:

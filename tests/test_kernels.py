@@ -1,0 +1,129 @@
+"""Kernels started before their submission is known: each serves exactly one submission, in
+folders, an environment and processes of its own, with the same isolation as a kernel started
+for it; one that dies while waiting is replaced, never a grading lost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.execution import Execution, Limits
+from grader.sandbox import kernels
+from grader.sandbox.processes import living, process_tree
+from grader.sandbox.runner import run_in, run_submission
+from grader.sandbox.submission import Cell, Submission
+from grader.sandbox.watchdog import kill_tree
+from tests.conftest import ROOT
+
+LIMITS = Limits(cell_timeout_s=30, total_timeout_s=90, memory_mb=3000, output_bytes=64 * 1024)
+BUDGET = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 2}
+SETTINGS = kernels.KernelSettings.of(LIMITS, BUDGET)
+# What a submission can see of its place, and what it tries to leave for the next one.
+LOOK = """import json, os, sys
+config = json.loads(os.environ["GRADER_SANDBOX"])
+print(json.dumps({"cwd": os.getcwd(), "home": os.environ["HOME"], "tmp": os.environ["TMPDIR"],
+                  "artifacts": config["artifacts"], "left": sorted(os.listdir(".")) + sorted(os.listdir(os.environ["HOME"])),
+                  "variable": os.environ.get("LEFT_BEHIND"), "warm": "tensorflow" in sys.modules and "keras" in sys.modules}))"""
+LEAVE = """open("left.txt", "w").write("x"); open(os.path.join(os.environ["HOME"], "left_home.txt"), "w").write("x")
+os.environ["LEFT_BEHIND"] = "1"
+import subprocess; subprocess.Popen(["sleep", "300"], start_new_session=True)"""
+
+
+@pytest.fixture(autouse=True)
+def nothing_waits() -> Iterator[None]:
+    kernels.discard()
+    yield
+    kernels.keep_one_ahead(False)
+    kernels.discard()
+
+
+def _seen(execution: Execution) -> dict:
+    assert execution.status == "completed", execution
+    return json.loads(execution.cells[0].output.strip().splitlines()[-1])
+
+
+def _submission(tmp_path: Path, *sources: str) -> Submission:
+    return Submission(tmp_path / "x.py", tuple(Cell(i + 1, s) for i, s in enumerate(sources)))
+
+
+@pytest.mark.slow
+def test_two_submissions_in_one_worker_share_no_folder_environment_or_process(tmp_path: Path) -> None:
+    kernels.keep_one_ahead()
+    first = kernels.take(SETTINGS)
+    assert kernels.waiting() is None
+    try:
+        one = run_in(first, _submission(tmp_path, LOOK, LEAVE))
+        first_folders = [first.place.root, first.artifacts]
+        ahead = kernels.waiting()
+        assert ahead is not None and ahead.pid != first.pid  # started for the next submission once this one's cells ran
+    finally:
+        first.close()
+    assert not living(process_tree(first.pid))  # the kernel, and the daemon it left, are gone
+    assert not any(folder.exists() for folder in first_folders)
+    second = kernels.take(SETTINGS)
+    try:
+        assert second is ahead
+        two = run_in(second, _submission(tmp_path, LOOK))
+    finally:
+        second.close()
+    seen_one, seen_two = _seen(one), _seen(two)
+    assert seen_one["warm"] and seen_two["warm"]  # TensorFlow and Keras were imported before the first cell
+    for place in ("cwd", "home", "tmp", "artifacts"):
+        assert seen_one[place] != seen_two[place], place
+    assert seen_two["left"] == seen_one["left"] and seen_two["variable"] is None
+    # The same layers held as for a kernel started when its submission was known.
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    assert run_submission(_submission(tmp_path, "pass"), artifacts, LIMITS, BUDGET).isolation == one.isolation == two.isolation
+
+
+@pytest.mark.slow
+def test_a_kernel_killed_while_waiting_is_replaced(tmp_path: Path) -> None:
+    kernels.prepare(SETTINGS)
+    killed = kernels.waiting()
+    assert killed is not None
+    kill_tree(killed.pid)
+    kernel = kernels.take(SETTINGS)
+    try:
+        assert kernel is not killed and kernel.pid != killed.pid
+        execution = run_in(kernel, _submission(tmp_path, "print(6 * 7)"))
+    finally:
+        kernel.close()
+    assert execution.status == "completed" and execution.cells[0].output.strip() == "42"
+    assert not killed.folders  # the dead one's folders were removed
+
+
+@pytest.mark.slow
+def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
+    started = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        from grader.sandbox import kernels
+        from tests.test_kernels import SETTINGS
+        kernels.prepare(SETTINGS)
+        print(kernels.waiting().pid, flush=True)
+        os._exit(9)  # no atexit, no cleanup: as kill -9 would
+    """)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    root = int(started.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while living(process_tree(root)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not living(process_tree(root))
+
+
+def test_a_waiting_kernel_started_for_other_settings_is_not_used() -> None:
+    kernels.prepare(kernels.KernelSettings.of(LIMITS, {**BUDGET, "max_epochs": 3}))
+    other = kernels.waiting()
+    assert other is not None
+    kernel = kernels.take(SETTINGS)
+    try:
+        assert kernel is not other and kernel.settings == SETTINGS
+        assert not living(process_tree(other.pid)) and not other.folders
+    finally:
+        kernel.close()
