@@ -72,9 +72,15 @@ def start_kernel_for(job: Job, assignment: Assignment) -> None:
         prepare_kernel(assignment)
 
 
+# Whether this process is a local batch worker (``start_worker`` ran): it keeps a kernel ahead.
+_local_worker = False
+
+
 def start_worker(workers: int, settings: Settings | None = None) -> None:
     """Run first in each local worker: share the cores, then start the kernel of its first
     submission at once and, from then on, keep one kernel waiting for the next while it grades."""
+    global _local_worker
+    _local_worker = True
     share_cores(workers)
     kernels.keep_one_ahead()
     if settings is not None:
@@ -105,8 +111,11 @@ def grade_one(job: Job, assignment: Assignment, settings: Settings, progress: Pr
                    released=settings.released)
 
 
-def grade_job(job: Job, settings: Settings) -> Graded:
-    """Worker side: grade one job into its record and feedback page; never raises."""
+def grade_job(job: Job, settings: Settings, more_follow: bool = True) -> Graded:
+    """Worker side: grade one job into its record and feedback page; never raises.
+    ``more_follow``: a local worker starts the next kernel ahead only when another job will come."""
+    if _local_worker:
+        kernels.keep_one_ahead(more_follow)
     try:
         return package(grade_one(job, _assignment(settings), settings), job)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a record
@@ -132,7 +141,8 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
     )
 
 
-Work = Callable[[Job, Settings], Graded]
+# A job, the batch's settings, and whether more jobs follow for every worker (``grade_job``).
+Work = Callable[[Job, Settings, bool], Graded]
 
 
 def run_batch(
@@ -173,7 +183,9 @@ def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Exe
             while (pending or running) and not broken:
                 while pending and len(running) < workers:
                     job = pending.pop()
-                    running[pool.submit(work, job, settings)] = job
+                    # Every worker gets another job after this one only while as many wait: then this
+                    # job's worker starts the next kernel ahead, else it would boot one for nothing.
+                    running[pool.submit(work, job, settings, len(pending) >= workers)] = job
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = running.pop(future)

@@ -242,7 +242,7 @@ def test_gradebook_cells_cannot_run_as_formulas() -> None:
     assert row[0].startswith("'=") and row[1].startswith("'+")
 
 
-def work_that_kills_its_worker(job: Job, settings: Settings) -> Graded:
+def work_that_kills_its_worker(job: Job, settings: Settings, more_follow: bool) -> Graded:
     """Stands in for grading: the job named ``culprit`` kills the process it runs in."""
     if job.id == "culprit":
         os._exit(9)

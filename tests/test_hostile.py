@@ -51,7 +51,8 @@ def test_hostile_submission_gets_the_right_status_and_message(case: hostile.Case
         pytest.xfail("this machine cannot give the kernel a network namespace: shell commands keep the network")
     record = result.records.get(Path(case.file).stem)
     assert not hostile.problems(case, record), (hostile.problems(case, record), record)
-    assert record["duration_s"] <= hostile.TOTAL_S + hostile.GRACE_S
+    # The kernel boots (TensorFlow imported) before any of the student's code runs: not their time.
+    assert record["duration_s"] - record.get("timings", {}).get("kernel", 0.0) <= hostile.TOTAL_S + hostile.GRACE_S
 
 
 @pytest.mark.slow
@@ -82,7 +83,8 @@ def test_student_code_cannot_reach_a_loopback_server(graded, listener: socket.so
     if "network" in expected_isolation().missing:
         pytest.xfail("this machine cannot give the kernel a network namespace: shell commands keep the network")
     record = graded[0].records["n_network"]
-    assert all(c["duration_s"] < 2 for c in record["cells"]), record["cells"]
+    # Refused at once: a connection left waiting would run into the cell's limit (hostile.CELL_S).
+    assert all(c["duration_s"] < hostile.CELL_S - 1 for c in record["cells"]), record["cells"]
     with pytest.raises(TimeoutError):
         listener.accept()
 
