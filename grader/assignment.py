@@ -73,6 +73,9 @@ class Assignment:
     extras: dict[str, float] = dataclasses.field(default_factory=dict)
     # ``[compat]``: whether the kernel serves the Keras 2 paths and the Colab stand-in.
     compat: Switches = Switches()
+    # ``[kernel] preload``: whether kernels import TensorFlow, Keras, numpy and pyplot before their
+    # submission is known (off for an assignment whose notebooks never import them).
+    preload: bool = True
 
     def visibility_of(self, check_id: str) -> Visibility:
         return self.visibility.get(check_id, "visible")
@@ -165,6 +168,7 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         raise AssignmentError(f"{path}: [graded_after_submission] withheld must name parts of {sorted(PARTS)}")
     points, extras = _extras(data.get("extras", {}), points, f"{path} [extras]")
     compat = Switches(**_switches(data.get("compat", {}), ("keras2_paths", "colab"), f"{path} [compat]"))
+    preload = _switches(data.get("kernel", {}), ("preload",), f"{path} [kernel]").get("preload", True)
     return Assignment(
         name=name,
         folder=folder,
@@ -182,6 +186,7 @@ def load_assignment(name: str, root: Path | None = None, *, explicit: Sequence[P
         undisclosed=undisclosed,
         extras=extras,
         compat=compat,
+        preload=preload,
     )
 
 

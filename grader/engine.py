@@ -156,7 +156,7 @@ def kernel_settings(assignment: Assignment) -> kernels.KernelSettings:
     """What the kernels of ``assignment``'s submissions are started with."""
     # The kernel's budget, with the assignment's [compat] switches beside it.
     budget = {**assignment.budget, **{name: int(getattr(assignment.compat, name)) for name in SWITCHES}}
-    return kernels.KernelSettings.of(assignment.limits, budget, assignment.private)
+    return kernels.KernelSettings.of(assignment.limits, budget, assignment.private, assignment.preload)
 
 
 def prepare_kernel(assignment: Assignment) -> None:

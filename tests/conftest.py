@@ -78,6 +78,16 @@ def mutate(source: Path, target: Path, edits: list[tuple[str, str]], extra_cells
     return target
 
 
+def copied_assignment(name: str, root: Path) -> Path:
+    """A copy of the built-in assignment ``name``'s files in ``root / name``; returns its assignment.toml."""
+    folder = root / name
+    folder.mkdir()
+    for path in (ROOT / "grader" / "assignments" / name).iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    return folder / "assignment.toml"
+
+
 def read_records(out: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
 

@@ -17,7 +17,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from tests.article_marks import EXTRAS, article, assert_full_marks
-from tests.conftest import LECTURE, ROOT, finished, grade_many
+from tests.conftest import LECTURE, copied_assignment, finished, grade_many
 
 SUBCLASSED_MODEL = '''import keras
 from keras import layers
@@ -80,12 +80,7 @@ def test_a_subclassed_model_gets_every_check_that_needs_no_rebuild(records: dict
 def test_extras_are_graded_only_when_the_instructor_turns_them_on(tmp_path: Path) -> None:
     shipped = load_assignment("mnist-cnn")
     assert set(shipped.extras) == EXTRAS["mnist-cnn"] and not EXTRAS["mnist-cnn"] & set(shipped.points)
-    folder = tmp_path / "mnist-cnn"
-    folder.mkdir()
-    for path in (ROOT / "grader" / "assignments" / "mnist-cnn").iterdir():
-        if path.is_file():
-            (folder / path.name).write_bytes(path.read_bytes())
-    toml = folder / "assignment.toml"
+    toml = copied_assignment("mnist-cnn", tmp_path)
     toml.write_text(toml.read_text(encoding="utf-8").replace("graded = false", "graded = true"), encoding="utf-8")
     graded = load_assignment("mnist-cnn", tmp_path)
     assert not graded.extras and EXTRAS["mnist-cnn"] <= set(graded.points)

@@ -14,6 +14,7 @@ import pytest
 
 from grader.execution import CellError, CellRun
 from grader.hints import hint_for
+from tests.conftest import copied_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 COLAB_CELLS = [
@@ -131,12 +132,7 @@ def test_the_compat_switches_are_read_from_the_assignment(tmp_path: Path) -> Non
     from grader.assignment import AssignmentError, Switches, load_assignment
 
     assert load_assignment("week8").compat == Switches(True, True)
-    folder = tmp_path / "week8"
-    folder.mkdir()
-    for path in (ROOT / "grader" / "assignments" / "week8").iterdir():
-        if path.is_file():
-            (folder / path.name).write_bytes(path.read_bytes())
-    toml = folder / "assignment.toml"
+    toml = copied_assignment("week8", tmp_path)
     original = toml.read_text(encoding="utf-8")
     toml.write_text(original + "\n[compat]\nkeras2_paths = false\n", encoding="utf-8")
     assert load_assignment("week8", tmp_path).compat == Switches(keras2_paths=False, colab=True)

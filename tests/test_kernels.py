@@ -85,6 +85,24 @@ def test_two_submissions_in_one_worker_share_no_folder_environment_or_process(tm
 
 
 @pytest.mark.slow
+def test_an_assignment_without_preload_gets_a_kernel_that_imported_nothing_ahead(tmp_path: Path) -> None:
+    from tests.conftest import copied_assignment
+    from grader.assignment import load_assignment
+    from grader.engine import kernel_settings
+
+    toml = copied_assignment("week8", tmp_path)
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[kernel]\npreload = false\n", encoding="utf-8")
+    settings = kernel_settings(load_assignment("week8", tmp_path))
+    assert not settings.preload and kernel_settings(load_assignment("week8")).preload
+    kernel = kernels.take(settings)
+    try:
+        execution = run_in(kernel, _submission(tmp_path, LOOK))
+    finally:
+        kernel.close()
+    assert _seen(execution)["warm"] is False
+
+
+@pytest.mark.slow
 def test_a_kernel_killed_while_waiting_is_replaced(tmp_path: Path) -> None:
     kernels.prepare(SETTINGS)
     killed = kernels.waiting()

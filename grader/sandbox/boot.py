@@ -133,7 +133,8 @@ def main() -> None:
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
     shell_commands.install(_recorder.event)
     legacy.install(_recorder.event, **config.get("compat", {}))
-    _warm_up()
+    if config.get("preload", True):
+        _warm_up()
 
     from ipykernel.kernelapp import IPKernelApp
 

@@ -66,10 +66,12 @@ class KernelSettings:
     limits: Limits
     budget: tuple[tuple[str, int], ...]
     private: tuple[Path, ...] = ()
+    # Whether it imports TensorFlow, Keras, numpy and pyplot before it answers (``[kernel] preload``).
+    preload: bool = True
 
     @staticmethod
-    def of(limits: Limits, budget: dict[str, int], private: Sequence[Path] = ()) -> KernelSettings:
-        return KernelSettings(limits, tuple(sorted(budget.items())), tuple(private))
+    def of(limits: Limits, budget: dict[str, int], private: Sequence[Path] = (), preload: bool = True) -> KernelSettings:
+        return KernelSettings(limits, tuple(sorted(budget.items())), tuple(private), preload)
 
 
 def _environment() -> tuple[Any, ...]:
@@ -158,7 +160,8 @@ def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
         folders.append(tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True))
         artifacts = Path(folders[-1].name)
     try:
-        place = scratch.prepare(Path(folders[0].name), artifacts, dict(settings.budget), settings.limits, settings.private)
+        place = scratch.prepare(Path(folders[0].name), artifacts, dict(settings.budget), settings.limits, settings.private,
+                                settings.preload)
         support = isolation.probe()
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,

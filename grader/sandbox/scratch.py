@@ -112,11 +112,13 @@ def _link(link: Path, target: Path) -> None:
             shutil.copyfile(target, link)
 
 
-def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = ()) -> Scratch:
+def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = (),
+            preload: bool = True) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
     ``private`` are folders (the course's assignments) hidden from it besides the usual ones.
     ``budget`` may carry the assignment's ``[compat]`` switches (``legacy_paths.SWITCHES``),
-    which the kernel's configuration holds apart from the budget."""
+    which the kernel's configuration holds apart from the budget; ``preload``: whether the kernel
+    imports TensorFlow and the rest before it answers (``boot.WARM_MODULES``)."""
     scratch = Scratch(root)
     for folder in scratch.writable:
         folder.mkdir()
@@ -129,7 +131,7 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
     home = root / "home"
     switches = {name: bool(budget[name]) for name in SWITCHES if name in budget}
     budget = {name: value for name, value in budget.items() if name not in SWITCHES}
-    config = {"artifacts": str(artifacts), "budget": budget, "compat": switches, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
+    config = {"artifacts": str(artifacts), "budget": budget, "compat": switches, "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
     env = {
         CONFIG_ENV: json.dumps(config),
         "MPLBACKEND": "Agg",
