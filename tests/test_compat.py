@@ -71,6 +71,7 @@ def test_the_hint_follows_the_error_actually_raised(name: str, value: str, sourc
     assert hint_for(CellRun(1, source, "error", 0.1, CellError(name, value, ""))) == hint
 
 
+@pytest.mark.slow
 def test_the_kernel_has_the_scientific_stack_students_import(tmp_path: Path) -> None:
     from grader.execution import Limits
     from grader.sandbox.runner import run_submission

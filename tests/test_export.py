@@ -8,6 +8,8 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
 from grader.report.lms_gradebook import canvas_csv, moodle_csv
 from tests.conftest import grader_cli
 from tests.records import canvas, record, write_records
@@ -27,6 +29,7 @@ def rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+@pytest.mark.slow
 def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
     """Canvas download -> grader grade -> overrides -> grader export -> the same gradebook, filled."""
     out = tmp_path / "out"

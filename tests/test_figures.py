@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from grader.checks.predictions import named_in_order
 from grader.evidence import Evidence, Figure, read_evidence
@@ -78,6 +79,7 @@ def test_malformed_evidence_gives_empty_facts_not_an_error(tmp_path) -> None:
     assert result.maps == (MapsShown((2, 2, 3), 0),) and result.images == ()
 
 
+@pytest.mark.slow
 def test_the_kernel_records_saved_files_and_the_arrays_imshow_drew(tmp_path) -> None:
     """Without Keras: matplotlib in a real sandbox kernel, read back as evidence and facts."""
     cells = (

@@ -37,7 +37,8 @@ def run(tmp_path: Path, *sources: str, limits: Limits = LIMITS) -> Execution:
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     cells = tuple(Cell(i + 1, s) for i, s in enumerate(sources))
-    return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET)
+    return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET,
+                          preload=False)  # these cells never import TensorFlow
 
 
 def _three_generations() -> subprocess.Popen:
@@ -173,6 +174,7 @@ def test_the_doctor_names_each_missing_piece_on_a_laptop_and_does_not_crash(tmp_
     assert "(simulated: not-linux" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_students_self_check_on_a_laptop_grades_and_its_record_names_every_missing_layer(tmp_path: Path) -> None:
     """The front end a student runs (``pytest --assignment``), with every piece a Windows
     laptop lacks simulated away: it grades, and the record and the report say what was missing."""

@@ -135,6 +135,7 @@ def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
     assert not living(process_tree(root))
 
 
+@pytest.mark.slow
 def test_a_waiting_kernel_started_for_other_settings_is_not_used() -> None:
     kernels.prepare(kernels.KernelSettings.of(LIMITS, {**BUDGET, "max_epochs": 3}))
     other = kernels.waiting()

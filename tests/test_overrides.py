@@ -110,6 +110,7 @@ def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_fin
     assert "final_score" not in read(out, "smithjane_1001_5001_week8")
 
 
+@pytest.mark.slow
 def test_grader_grade_applies_the_assignments_late_policy_and_overrides(tmp_path: Path) -> None:
     """A Canvas download graded with an assignment that has [late], submitted.csv and overrides.csv in OUT."""
     course = tmp_path / "course"

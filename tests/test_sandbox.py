@@ -22,7 +22,8 @@ def run(tmp_path: Path, *sources: str, limits: Limits = LIMITS):
     cells = tuple(Cell(i + 1, s) for i, s in enumerate(sources))
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET)
+    return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET,
+                          preload=False)  # these cells never import TensorFlow
 
 
 @pytest.mark.slow

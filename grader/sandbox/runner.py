@@ -144,12 +144,13 @@ def run_submission(
     budget: dict[str, int],
     progress: Progress | None = None,
     private: Sequence[Path] = (),
+    preload: bool = True,
 ) -> Execution:
     """Execute every cell of ``submission`` in a kernel started now, its evidence in ``artifacts``;
     never raises for anything the student did.  ``private``: folders hidden from the kernel
-    besides the usual ones (``scratch.prepare``)."""
+    besides the usual ones (``scratch.prepare``); ``preload``: as ``[kernel] preload``."""
     started = time.monotonic()
-    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private), artifacts)
+    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private, preload), artifacts)
     try:
         kernel.answer()
         kernel.waited_s = time.monotonic() - started
