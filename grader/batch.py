@@ -82,7 +82,6 @@ def start_worker(workers: int, settings: Settings | None = None) -> None:
     global _local_worker
     _local_worker = True
     share_cores(workers)
-    kernels.keep_one_ahead()
     if settings is not None:
         try:
             prepare_kernel(_assignment(settings))

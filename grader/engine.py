@@ -154,9 +154,8 @@ def grader_failure(assignment: str, path: Path, max_score: float, detail: str, t
 
 def kernel_settings(assignment: Assignment) -> kernels.KernelSettings:
     """What the kernels of ``assignment``'s submissions are started with."""
-    # The kernel's budget, with the assignment's [compat] switches beside it.
-    budget = {**assignment.budget, **{name: int(getattr(assignment.compat, name)) for name in SWITCHES}}
-    return kernels.KernelSettings.of(assignment.limits, budget, assignment.private, assignment.preload)
+    compat = {name: bool(getattr(assignment.compat, name)) for name in SWITCHES}
+    return kernels.KernelSettings.of(assignment.limits, assignment.budget, assignment.private, assignment.preload, compat)
 
 
 def prepare_kernel(assignment: Assignment) -> None:

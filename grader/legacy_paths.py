@@ -27,7 +27,7 @@ LEGACY = {f"{root}.{old}": f"{root}.{new}" for root in KERAS_ROOTS for old, new 
 # What a package name in ``pip install`` may look like to be recorded, and named in a note.
 PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 # An assignment's ``[compat]`` switches, each on unless it says otherwise: the kernel then
-# serves the Keras 2 paths, and the Colab stand-in.  They reach the kernel beside its budget.
+# serves the Keras 2 paths, and the Colab stand-in (``KernelSettings.compat``).
 SWITCHES = ("keras2_paths", "colab")
 # Colab's own calls, which do nothing while grading.
 COLAB_CALLS = ("drive.mount", "drive.flush_and_unmount", "files.upload", "files.download", "output.clear", "auth.authenticate_user")

@@ -113,9 +113,9 @@ def test_an_assignment_can_turn_off_the_keras2_paths_and_the_hint_says_why(tmp_p
     from grader.sandbox.submission import Cell, Submission
 
     cells = (Cell(1, "from keras.layers.core import Dense\nprint(Dense(3).units)"), Cell(2, "from google.colab import drive"))
-    budget = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 1,
-              "keras2_paths": int(served), "colab": int(served)}
-    runs = run_submission(Submission(tmp_path / "old.py", cells), tmp_path, Limits(120, 180, 4000, 65536), budget).cells
+    budget = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 1}
+    runs = run_submission(Submission(tmp_path / "old.py", cells), tmp_path, Limits(120, 180, 4000, 65536), budget,
+                          compat={"keras2_paths": served, "colab": served}).cells
     if served:
         assert [run.outcome for run in runs] == ["ok", "ok"], [run.error for run in runs]
         return

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,13 @@ class KernelSettings:
     private: tuple[Path, ...] = ()
     # Whether it imports TensorFlow, Keras, numpy and pyplot before it answers (``[kernel] preload``).
     preload: bool = True
+    # The assignment's ``[compat]`` switches (``legacy_paths.SWITCHES``; one not given is on).
+    compat: tuple[tuple[str, bool], ...] = ()
 
     @staticmethod
-    def of(limits: Limits, budget: dict[str, int], private: Sequence[Path] = (), preload: bool = True) -> KernelSettings:
-        return KernelSettings(limits, tuple(sorted(budget.items())), tuple(private), preload)
+    def of(limits: Limits, budget: dict[str, int], private: Sequence[Path] = (), preload: bool = True,
+           compat: Mapping[str, bool] | None = None) -> KernelSettings:
+        return KernelSettings(limits, tuple(sorted(budget.items())), tuple(private), preload, tuple(sorted((compat or {}).items())))
 
 
 def _environment() -> tuple[Any, ...]:
@@ -161,7 +164,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
         artifacts = Path(folders[-1].name)
     try:
         place = scratch.prepare(Path(folders[0].name), artifacts, dict(settings.budget), settings.limits, settings.private,
-                                settings.preload)
+                                settings.preload, dict(settings.compat))
         support = isolation.probe()
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,

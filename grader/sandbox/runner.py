@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +145,13 @@ def run_submission(
     progress: Progress | None = None,
     private: Sequence[Path] = (),
     preload: bool = True,
+    compat: Mapping[str, bool] | None = None,
 ) -> Execution:
     """Execute every cell of ``submission`` in a kernel started now, its evidence in ``artifacts``;
     never raises for anything the student did.  ``private``: folders hidden from the kernel
-    besides the usual ones (``scratch.prepare``); ``preload``: as ``[kernel] preload``."""
+    besides the usual ones (``scratch.prepare``); ``preload`` and ``compat``: as ``[kernel]`` and ``[compat]``."""
     started = time.monotonic()
-    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private, preload), artifacts)
+    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private, preload, compat), artifacts)
     try:
         kernel.answer()
         kernel.waited_s = time.monotonic() - started

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from typing import Any
 import grader
 from grader.datasets import NAMES, cache_dir
 from grader.execution import Limits
-from grader.legacy_paths import SWITCHES
 from grader.datasets.cache import cached_path
 from grader.sandbox import isolation
 from grader.sandbox.boot import CONFIG_ENV
@@ -113,12 +112,12 @@ def _link(link: Path, target: Path) -> None:
 
 
 def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = (),
-            preload: bool = True) -> Scratch:
+            preload: bool = True, compat: Mapping[str, bool] | None = None) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
-    ``private`` are folders (the course's assignments) hidden from it besides the usual ones.
-    ``budget`` may carry the assignment's ``[compat]`` switches (``legacy_paths.SWITCHES``),
-    which the kernel's configuration holds apart from the budget; ``preload``: whether the kernel
-    imports TensorFlow and the rest before it answers (``boot.WARM_MODULES``)."""
+    ``private`` are folders (the course's assignments) hidden from it besides the usual ones;
+    ``preload``: whether the kernel imports TensorFlow and the rest before it answers
+    (``boot.WARM_MODULES``); ``compat``: the assignment's ``[compat]`` switches
+    (``legacy_paths.SWITCHES``; one not given is on)."""
     scratch = Scratch(root)
     for folder in scratch.writable:
         folder.mkdir()
@@ -129,9 +128,7 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
         # Only what the kernel imports: the package's own folder is never listed or read there.
         _link(pythonpath / "grader" / part, package / part)
     home = root / "home"
-    switches = {name: bool(budget[name]) for name in SWITCHES if name in budget}
-    budget = {name: value for name, value in budget.items() if name not in SWITCHES}
-    config = {"artifacts": str(artifacts), "budget": budget, "compat": switches, "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
+    config = {"artifacts": str(artifacts), "budget": budget, "compat": dict(compat or {}), "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
     env = {
         CONFIG_ENV: json.dumps(config),
         "MPLBACKEND": "Agg",
