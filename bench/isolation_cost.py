@@ -2,10 +2,10 @@
 
 Starts the sandbox kernel on a one-cell submission (``import numpy``) ROUNDS times in each
 mode, alternating so a noisy machine weighs on both alike, and prints the median wall
-time of each, their difference, and the launcher's own cost (``confine`` around
-``/bin/true``, with and without namespaces).  "unconfined" is the same launcher with every
-mechanism simulated away (``GRADER_SIMULATE``), so the difference is the namespaces,
-Landlock's rules and the seccomp filter.
+time of each and their difference.  "unconfined" is the same fork server and launcher with
+every mechanism simulated away (``GRADER_SIMULATE``), so the difference is the namespaces,
+Landlock's rules and the seccomp filter.  Each mode has a fork server of its own, started
+before the first round (not timed).
 
     .venv/bin/python bench/isolation_cost.py [ROUNDS]
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,37 +40,20 @@ def _kernel_seconds(simulate: str) -> float:
         return time.monotonic() - started
 
 
-def _launcher_seconds(simulate: str) -> float:
-    os.environ[isolation.SIMULATE_ENV] = simulate
-    support = isolation.probe()
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        isolation.write_plan(root / "plan.json", support, read_write=[root], read_only=[], readable=[], report=root / "r.json",
-                             hidden=isolation.hidden_paths([]))
-        started = time.monotonic()
-        subprocess.run([*isolation.kernel_prefix(root / "plan.json", support), "/bin/true"], check=True)
-        return time.monotonic() - started
-
-
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     kernels: dict[str, list[float]] = {mode: [] for mode in MODES}
-    launchers: dict[str, list[float]] = {mode: [] for mode in MODES}
+    for simulate in MODES.values():
+        _kernel_seconds(simulate)
     for _ in range(rounds):
         for mode, simulate in MODES.items():
             kernels[mode].append(_kernel_seconds(simulate))
-            launchers[mode].append(_launcher_seconds(simulate))
     median = {mode: statistics.median(times) for mode, times in kernels.items()}
     print(f"rounds: {rounds} of each mode, alternating")
     for mode in MODES:
         print(f"kernel start + one cell, {mode + ':':<11} median {median[mode]:.3f} s "
               f"(min {min(kernels[mode]):.3f}, max {max(kernels[mode]):.3f})")
     print(f"isolation cost per grading:  {1000 * (median['confined'] - median['unconfined']):+.0f} ms")
-    for mode in MODES:
-        print(f"launcher around /bin/true, {mode + ':':<11} median {1000 * statistics.median(launchers[mode]):.0f} ms")
-    started = time.monotonic()
-    subprocess.run(["/bin/true"], check=True)
-    print(f"/bin/true alone:             {1000 * (time.monotonic() - started):.0f} ms")
     os.environ.pop(isolation.SIMULATE_ENV)
     print("this machine, unsimulated:")
     for layer in isolation.expected().layers:

@@ -62,6 +62,8 @@ def _no_proc_reading(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_without_proc_the_tree_and_its_memory_come_from_psutil_and_agree_with_proc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same tree; its memory is resident pages through psutil, and at most that from ``/proc``
+    (which counts a page shared with another process in proportion)."""
     shell = _three_generations()
     try:
         from_proc, memory_from_proc = processes.process_tree(shell.pid), processes.rss_mb([shell.pid])
@@ -69,7 +71,7 @@ def test_without_proc_the_tree_and_its_memory_come_from_psutil_and_agree_with_pr
         from_psutil, memory_from_psutil = processes.process_tree(shell.pid), processes.rss_mb([shell.pid])
         assert len(from_psutil) == 3 and from_psutil[0] == shell.pid
         assert sorted(from_psutil) == sorted(from_proc)
-        assert memory_from_psutil == pytest.approx(memory_from_proc, rel=0.2) and memory_from_psutil > 0
+        assert 0 < memory_from_proc <= memory_from_psutil
     finally:
         monkeypatch.undo()
         kill_tree(shell.pid)
@@ -108,8 +110,6 @@ def test_off_linux_every_layer_is_reported_missing_with_why_and_there_is_no_laun
     assert list(held.missing) == list(isolation.LAYERS)
     assert all("not Linux" in layer.by for layer in held.layers[:4])
     assert "resource" in held.layers[4].by and "psutil" in held.layers[4].by
-    assert isolation.kernel_prefix(Path("plan.json"), laptop) == []
-    assert isolation.kernel_prefix(Path("plan.json"), FULL)[-3:] == [isolation.LAUNCHER[-1], "plan.json", "--"]
 
 
 def test_the_watchdog_stops_a_memory_hog_through_psutil_without_rlimits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -161,9 +161,11 @@ def test_the_launcher_kills_what_the_kernel_left_behind(tmp_path: Path) -> None:
     isolation.write_plan(tmp_path / "plan.json", support, read_write=[tmp_path], read_only=[], readable=[],
                          report=tmp_path / "report.json", hidden=[])
     mark = "sleep 9182736"
-    command = [*isolation.kernel_prefix(tmp_path / "plan.json", support), "/bin/sh", "-c",
-               f"setsid sh -c '{mark} & exit' < /dev/null > /dev/null 2>&1; sleep 0.5"]
-    subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=30, check=True)
+    shell = f"setsid sh -c '{mark} & exit' < /dev/null > /dev/null 2>&1; sleep 0.5"
+    launcher = (f"import json, os, sys\nfrom grader.sandbox import confine\n"
+                f"plan = json.load(open({str(tmp_path / 'plan.json')!r}))\n"
+                f"sys.exit(confine.launch(plan, lambda: os.execv('/bin/sh', ['sh', '-c', {shell!r}])))")
+    subprocess.run([sys.executable, "-c", launcher], env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=30, check=True)
     time.sleep(0.2)
     survivors = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True).stdout.split()
     assert not survivors

@@ -1,10 +1,14 @@
 """Kernels started before their submission is known: each serves exactly one submission, in
 folders, an environment and processes of its own, with the same isolation as a kernel started
-for it; one that dies while waiting is replaced, never a grading lost."""
+for it; one that dies while waiting is replaced, never a grading lost.  Each is forked by the
+fork server, and holds none of its files; a server that dies takes its kernels with it and is
+replaced."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,7 +20,7 @@ import pytest
 
 from grader.execution import Execution, Limits
 from grader.sandbox import kernels
-from grader.sandbox.processes import living, process_tree
+from grader.sandbox.processes import living, process_tree, rss_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
 from grader.sandbox.watchdog import kill_tree
@@ -146,3 +150,54 @@ def test_a_waiting_kernel_started_for_other_settings_is_not_used() -> None:
         assert not living(process_tree(other.pid)) and not other.folders
     finally:
         kernel.close()
+
+
+def _files_held(pids: list[int]) -> set[str]:
+    held = set()
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                held.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                continue
+    return held
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_holds_no_file_of_its_fork_server_and_counts_only_its_share_of_shared_memory(tmp_path: Path) -> None:
+    kernel = kernels.take(SETTINGS)
+    try:
+        server = kernel.km.provisioner.process.owner  # type: ignore[union-attr]
+        pipes = {f"pipe:[{os.fstat(end.fileno()).st_ino}]" for end in (server.process.stdin, server.process.stdout)}
+        tree = process_tree(kernel.pid)
+        assert len(tree) == 3  # its first process, the launcher (the PID namespace's init), the kernel
+        held = _files_held(tree)
+        assert held and not held & pipes
+        # Each process of the tree maps the TensorFlow the server imported: counted once between them, not three times.
+        resident = sum(int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") for pid in tree) / 2**20
+        assert rss_mb(tree) < resident / 2
+        execution = run_in(kernel, _submission(tmp_path, "print(6 * 7)"))
+    finally:
+        kernel.close()
+    assert execution.status == "completed" and execution.cells[0].output.strip() == "42"
+
+
+@pytest.mark.slow
+def test_the_kernels_of_a_fork_server_die_with_it_and_a_new_server_takes_its_place(tmp_path: Path) -> None:
+    kernels.prepare(SETTINGS)
+    waiting = kernels.waiting()
+    assert waiting is not None
+    server = waiting.km.provisioner.process.owner  # type: ignore[union-attr]
+    tree = process_tree(waiting.pid)
+    os.kill(server.process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while living(tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not living(tree)
+    kernel = kernels.take(SETTINGS)
+    try:
+        assert kernel.km.provisioner.process.owner is not server  # type: ignore[union-attr]
+        execution = run_in(kernel, _submission(tmp_path, "print(6 * 7)"))
+    finally:
+        kernel.close()
+    assert execution.status == "completed" and execution.cells[0].output.strip() == "42"

@@ -118,7 +118,17 @@ def _warm_up() -> None:
             pass
 
 
-def main() -> None:
+def import_ahead(preload: bool) -> None:
+    """What the fork server imports before any submission exists: IPython's kernel and, unless
+    the assignment turned ``preload`` off, ``WARM_MODULES`` (no hook is installed yet: each
+    applies to a module already imported when ``main`` installs it)."""
+    if preload:
+        _warm_up()
+    import ipykernel.kernelapp  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Install every hook, then run IPython's kernel with ``argv`` (default: this process's arguments)."""
     global _recorder, _saving
     config = json.loads(os.environ[CONFIG_ENV])
     sys.addaudithook(_block_network)
@@ -139,7 +149,7 @@ def main() -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:])
+    app.initialize(sys.argv[1:] if argv is None else argv)
     assert app.shell is not None
     # ``%matplotlib inline`` would close figures behind our back; keep the Agg backend.
     app.shell.register_magic_function(lambda line="": None, "line", "matplotlib")

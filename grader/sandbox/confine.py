@@ -1,17 +1,17 @@
 """Kernel side: the launcher between the grader and the student's kernel.
 
-The kernel spec starts ``main()`` (inside ``unshare``'s namespaces where the machine
-allows them) with the path of a plan the grader wrote.  The launcher stays as the parent
-of everything the kernel starts: it is a *child subreaper*, so a process that detaches
-itself (``setsid``, ``nohup``, a double fork) is re-parented to it rather than to the
-machine's init and stays inside the tree the grader's watchdog kills; in a PID namespace
-it is that namespace's init, whose end ends every process in it.
+The fork server (``zygote``) runs ``launch`` in each kernel's first process inside the new
+namespaces, with the plan the grader wrote.  The launcher stays as the parent of everything
+the kernel starts: it is a *child subreaper*, so a process that detaches itself (``setsid``,
+``nohup``, a double fork) is re-parented to it rather than to the machine's init and stays
+inside the tree the grader's watchdog kills; in a PID namespace it is that namespace's init,
+whose end ends every process in it.
 
 Its child confines itself, for good and for everything it will start, before it becomes
 the kernel: ``no_new_privs``, every capability dropped (root in CI included), Landlock
 (files, TCP, signals), the seccomp filter.  It then writes what actually held to the
 report file (opened before the restriction, closed before any student code exists, in a
-folder the kernel cannot write) and ``exec``s the kernel.
+folder the kernel cannot write) and becomes the kernel.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import ctypes
 import json
 import os
 import signal
-import sys
+from collections.abc import Callable
 from typing import Any
 
 from grader.sandbox import landlock, seccomp
@@ -32,9 +32,12 @@ _CAP_VERSION_3 = 0x20080522
 _IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE)
 
 
-def _prctl(*args: int) -> int:
-    libc = ctypes.CDLL(None, use_errno=True)
-    return int(libc.prctl(*(ctypes.c_ulong(a) for a in args)))
+# Loaded before any fork: a forked child must not ``dlopen`` (another thread may hold the loader's lock).
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def prctl(*args: int) -> int:
+    return int(_LIBC.prctl(*(ctypes.c_ulong(a) for a in args)))
 
 
 def _drop_capabilities() -> bool:
@@ -50,11 +53,11 @@ def _drop_capabilities() -> bool:
     except (OSError, ValueError):
         last = 63
     for cap in range(last + 1):
-        _prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
-    _prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
     data = (ctypes.c_uint32 * 6)()
-    ctypes.CDLL(None, use_errno=True).capset(header, data)
+    _LIBC.capset(header, data)
     return _status_field("CapEff") == "0000000000000000"
 
 
@@ -95,7 +98,7 @@ def _protected_targets() -> tuple[int, ...]:
 def confine(plan: dict[str, Any]) -> dict[str, Any]:
     """Apply every layer of ``plan`` to this process; return what held."""
     held: dict[str, Any] = {"namespaces": {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net", "mnt")}}
-    held["no_new_privs"] = _prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+    held["no_new_privs"] = prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
     held["capabilities_dropped"] = _drop_capabilities()
     abi = min(landlock.abi_version(), int(plan["landlock_abi"]))
     if abi >= 1:
@@ -143,39 +146,35 @@ def _kill_descendants() -> None:
             return
 
 
-def main() -> None:
-    plan_path, argv = sys.argv[1], sys.argv[3:]
-    with open(plan_path) as f:
-        plan = json.load(f)
+def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
+    """Be the launcher of one kernel confined by ``plan``: fork the child that confines itself,
+    reports what held and runs ``become_kernel``; reap everything until it ends, then kill what
+    it left.  Returns the kernel's exit code."""
     for signum in _IGNORED:
         signal.signal(signum, signal.SIG_IGN)
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    # Should the grader die, the launcher dies with it, and the kernel with the launcher.
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # Should the process above die (the fork server, and with it the grader), the launcher dies with it.
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     kernel = os.fork()
     if kernel == 0:
-        for signum in _IGNORED:
-            signal.signal(signum, signal.SIG_DFL)
-        os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        code = 127
         try:
-            held = confine(plan)
-        except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means
-            held = {"error": f"{type(exc).__name__}: {exc}"}
-        os.write(report, json.dumps(held).encode())
-        os.close(report)
-        # The kernel's parent is the launcher (pid 1 in a namespace), not the grader it would watch.
-        os.environ.pop("JPY_PARENT_PID", None)
-        try:
-            os.execv(argv[0], argv)
+            for signum in _IGNORED:
+                signal.signal(signum, signal.SIG_DFL)
+            os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            try:
+                held = confine(plan)
+            except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means
+                held = {"error": f"{type(exc).__name__}: {exc}"}
+            os.write(report, json.dumps(held).encode())
+            os.close(report)
+            become_kernel()
+            code = 0
         finally:
-            os._exit(127)
+            os._exit(code)
     os.close(report)
     code = _reap_until(kernel)
     _kill_descendants()
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    main()
+    return code

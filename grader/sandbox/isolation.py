@@ -42,8 +42,8 @@ from grader.execution import Isolation, Layer
 from grader.sandbox import host, landlock, seccomp
 
 SIMULATE_ENV = host.SIMULATE_ENV
-LAUNCHER = [sys.executable, "-c", "import grader.sandbox.confine as c; c.main()"]
-# Tried in order; the first that runs ``true`` is used (over TCP, the first without a network namespace).
+# Tried in order; the first that runs ``true`` is used (over TCP, the first without a network namespace).  The
+# fork server makes the same namespaces for each kernel with ``unshare(2)`` (``namespaces``).
 _NAMESPACES = (
     ("pid+net", ["unshare", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
     ("pid+net", ["unshare", "--map-root-user", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc", "--"]),
@@ -182,12 +182,6 @@ def write_plan(path: Path, support: Support, *, read_write: list[Path], read_onl
             "read_only": folders + [str(p) for p in read_only],
             "read_write": [str(p) for p in read_write], "files": files, "report": str(report)}
     path.write_text(json.dumps(plan))
-
-
-def kernel_prefix(plan: Path, support: Support) -> list[str]:
-    """The command before the kernel's own: the namespaces, then the launcher; nothing off
-    Linux (the launcher's every step is Linux's)."""
-    return [*support.prefix, *LAUNCHER, str(plan), "--"] if support.linux else []
 
 
 def _own_namespaces() -> dict[str, str | None]:

@@ -1,7 +1,9 @@
 """Grader side: kernels started before their submission is known, each used for exactly one.
 
-Starting a kernel takes seconds: the launcher confines it (``confine``), IPython starts, and
-``boot`` imports TensorFlow, Keras, numpy and matplotlib before it answers.  Nothing of that
+Starting a kernel takes a while even when it is forked from a process that has imported
+TensorFlow, Keras, numpy and matplotlib (``forkserver``: on Linux every kernel is): the
+launcher confines it (``confine``), the hooks are installed and IPython starts (``boot``);
+off Linux, the kernel imports everything itself, seconds of it.  Nothing of that
 depends on the submission, only on the assignment's limits, budget and private folders
 (``KernelSettings``) and on the environment it inherits, so a front end starts one as soon as
 the assignment is loaded (``prepare``) and the grading takes it (``take``), ready or nearly.
@@ -11,18 +13,15 @@ removed when it is closed; it runs one submission and is then killed with its wh
 most one kernel waits per process; a batch worker starts the one for its next submission as
 soon as the current one's cells have run, while it measures and checks them (``keep_one_ahead``).  A waiting kernel that died, answers
 nothing, or was started for other settings or another environment is closed and a fresh one
-started: never a grading lost for it.  A kernel's tree dies with the grader's thread that
-started it (its parent-death signal), so a grader killed with ``kill -9`` leaves none running.
+started: never a grading lost for it.  A kernel's tree dies with the fork server, which dies
+with the grader (``forkserver``), so a grader killed with ``kill -9`` leaves none running.
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,25 +37,13 @@ from jupyter_core.utils import run_sync
 
 from grader.datasets import cache_dir
 from grader.execution import Limits
-from grader.sandbox import isolation, scratch
+from grader.sandbox import forkserver, isolation, scratch
 from grader.sandbox.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
 STARTUP_TIMEOUT_S = 60
 # The kernel's IPython keeps no history file (nbclient's own default for IPython kernels).
 HISTORY = "--HistoryManager.hist_file=:memory:"
-_PR_SET_PDEATHSIG = 1
-
-
-def _prctl() -> Any:
-    """``prctl``, looked up here: the forked child must not ``dlopen`` (another thread may hold the loader's lock)."""
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _prctl() if sys.platform.startswith("linux") else None
 
 
 @dataclass(frozen=True)
@@ -129,10 +116,10 @@ class Kernel:
         self.closed = True
         process = getattr(self.km.provisioner, "process", None)
         if process is not None:
-            kill_tree(process.pid)
             try:
+                kill_tree(process.pid)
                 process.wait(timeout=5)  # no zombie left in a long-lived batch worker
-            except (subprocess.TimeoutExpired, OSError):
+            except (subprocess.TimeoutExpired, OSError, RuntimeError):  # RuntimeError: its fork server ended first
                 pass
         try:
             if self.kc is not None:
@@ -145,14 +132,6 @@ class Kernel:
         for folder in self.folders:
             folder.cleanup()
         self.folders.clear()
-
-
-def _die_with_the_grader() -> None:
-    """Run in the kernel's root process before its exec (Linux): killed when the grader's thread that
-    started it ends, the grader killed by ``kill -9`` included; ``unshare --kill-child`` and the
-    launcher's own parent-death signal then end the rest of its tree."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
@@ -174,11 +153,13 @@ def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
             ip=str(place.ipc) if support.ipc else "127.0.0.1",
             connection_file=str(place.connection_file),
         )
-        kernel = Kernel(settings, _environment(), place, artifacts, support, km, time.monotonic(), folders)
+        environment = _environment()
+        kernel = Kernel(settings, environment, place, artifacts, support, km, time.monotonic(), folders)
+        if support.linux:
+            forkserver.provision(km, settings.preload, environment, support, place.plan)
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
         run_sync(km.start_kernel)(extra_arguments=[HISTORY] if km.ipykernel else [], cwd=str(place.work),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env(),
-                                  **({"preexec_fn": _die_with_the_grader} if support.linux else {}))
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env())
     except BaseException:
         for folder in folders:
             folder.cleanup()

@@ -86,8 +86,23 @@ def process_tree(root_pid: int, listed: bool = CHILDREN_LISTED) -> list[int]:
     return tree
 
 
+def _proportional_kb(pid: int) -> int | None:
+    """``pid``'s proportional set size in KiB: its own pages, and its share of the pages it shares
+    (a forked kernel shares TensorFlow's with the fork server); ``None`` where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return 0  # a process that ended (or a zombie) maps nothing
+
+
 def rss_mb(pids: list[int]) -> float:
-    """The resident memory of ``pids`` together, in MiB (a process that ended counts nothing)."""
+    """The memory of ``pids`` together, in MiB: what they use between them, a page shared with
+    another process counted in proportion (PSS; resident pages where the system does not say);
+    a process that ended counts nothing."""
     if not host.has_proc():
         import psutil
 
@@ -100,6 +115,10 @@ def rss_mb(pids: list[int]) -> float:
         return total / 2**20
     total = 0
     for pid in pids:
+        proportional = _proportional_kb(pid)
+        if proportional is not None:
+            total += proportional * 1024
+            continue
         try:
             with open(f"/proc/{pid}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -60,6 +60,10 @@ class Scratch:
         return self.root / "ipc" / "kernel"
 
     @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
     def report(self) -> Path:
         return self.root / "isolation.json"
 
@@ -111,15 +115,11 @@ def _link(link: Path, target: Path) -> None:
             shutil.copyfile(target, link)
 
 
-def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = (),
-            preload: bool = True, compat: Mapping[str, bool] | None = None) -> Scratch:
-    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
-    ``private`` are folders (the course's assignments) hidden from it besides the usual ones;
-    ``preload``: whether the kernel imports TensorFlow and the rest before it answers
-    (``boot.WARM_MODULES``); ``compat``: the assignment's ``[compat]`` switches
-    (``legacy_paths.SWITCHES``; one not given is on)."""
-    scratch = Scratch(root)
-    for folder in scratch.writable:
+def lay_out(root: Path) -> Path:
+    """The folders of a process started with a kernel's environment in ``root`` (a kernel, the
+    fork server): writable ones, HOME with matplotlib's font list, and a ``sys.path`` folder
+    holding only what the kernel imports of the grader.  Returns that folder."""
+    for folder in Scratch(root).writable:
         folder.mkdir()
     pythonpath = root / "pythonpath"
     (pythonpath / "grader").mkdir(parents=True)
@@ -127,10 +127,17 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
     for part in isolation.KERNEL_PACKAGE_PARTS:
         # Only what the kernel imports: the package's own folder is never listed or read there.
         _link(pythonpath / "grader" / part, package / part)
+    (root / "home" / ".matplotlib").mkdir()
+    for fonts in font_cache().glob("fontlist-*.json"):
+        shutil.copyfile(fonts, root / "home" / ".matplotlib" / fonts.name)
+    return pythonpath
+
+
+def kernel_env(root: Path, pythonpath: Path) -> dict[str, str]:
+    """A kernel's environment besides the grader's allowlisted one and its configuration: its
+    HOME, TMPDIR and caches in ``root``, TensorFlow quiet and on the CPU, matplotlib on Agg."""
     home = root / "home"
-    config = {"artifacts": str(artifacts), "budget": budget, "compat": dict(compat or {}), "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
-    env = {
-        CONFIG_ENV: json.dumps(config),
+    return {
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "CUDA_VISIBLE_DEVICES": "-1",
@@ -147,18 +154,29 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
         # What a test simulates away applies to the kernel's side too (the guard's rlimits, its process tree).
         **({SIMULATE_ENV: os.environ[SIMULATE_ENV]} if os.environ.get(SIMULATE_ENV) else {}),
     }
-    (home / ".matplotlib").mkdir()
-    for fonts in font_cache().glob("fontlist-*.json"):
-        shutil.copyfile(fonts, home / ".matplotlib" / fonts.name)
+
+
+def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = (),
+            preload: bool = True, compat: Mapping[str, bool] | None = None) -> Scratch:
+    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
+    ``private`` are folders (the course's assignments) hidden from it besides the usual ones;
+    ``preload``: whether the kernel imports TensorFlow and the rest before it answers
+    (``boot.WARM_MODULES``); ``compat``: the assignment's ``[compat]`` switches
+    (``legacy_paths.SWITCHES``; one not given is on)."""
+    scratch = Scratch(root)
+    pythonpath = lay_out(root)
+    config = {"artifacts": str(artifacts), "budget": budget, "compat": dict(compat or {}), "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
+    env = {CONFIG_ENV: json.dumps(config), **kernel_env(root, pythonpath)}
     support = isolation.probe()
     datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
-    isolation.write_plan(root / "plan.json", support, read_write=[*scratch.writable, artifacts], read_only=[pythonpath],
+    isolation.write_plan(scratch.plan, support, read_write=[*scratch.writable, artifacts], read_only=[pythonpath],
                          readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
                          report=scratch.report, hidden=isolation.hidden_paths([cache_dir(), *private]))
     spec_dir = scratch.kernels / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": isolation.kernel_prefix(root / "plan.json", support) + KERNEL_ARGV, "display_name": "grader sandbox",
-            "language": "python", "env": env, "interrupt_mode": "message"}
+    # Started as it is only off Linux: there, every kernel is forked by the fork server (``forkserver``).
+    spec = {"argv": KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env,
+            "interrupt_mode": "message"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return scratch
 

@@ -122,6 +122,55 @@ def leave_daemons():
         os._exit(0)
 
 
+def servers():
+    """The fork server this kernel was forked from, where it can be seen (no PID namespace): the
+    highest of the processes above that run the server's command line (a kernel and its launcher
+    are forked from it, so they run it too), whose own parent does not."""
+    chain, pid = [], os.getpid()
+    while pid > 1:
+        try:
+            line = cmdline(pid)
+            pid_next = int(open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        chain.append((pid, "zygote" in line, pid_next))
+        pid = pid_next
+    forked = {pid for pid, is_server, _ in chain if is_server}
+    return [pid for pid, is_server, parent in chain if is_server and parent > 1 and parent not in forked
+            and any(p == parent for p, _, _ in chain)]
+
+
+def ask_the_server():
+    """Ask the fork server for a kernel of the attacker's own plan (no Landlock, no seccomp),
+    through any pipe this kernel holds and through the server's standard input; a launcher
+    started from it would write its report into the leak folder.  Then steal its environment
+    and kill it."""
+    plan = os.path.abspath("server-plan.json")
+    json.dump({"report": os.path.join(T["leak"], "server-forked"), "landlock_abi": 0, "seccomp": False, "read_only": [],
+               "read_write": [], "files": [], "deny_tcp": False}, open(plan, "w"))
+    request = (json.dumps({"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}) + "\n").encode()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if int(fd) > 2 and os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                os.write(int(fd), request)
+        except OSError:
+            pass
+    found = servers()
+    if not found:
+        raise LookupError("no fork server in sight")
+    steps = [lambda pid=pid: open(f"/proc/{pid}/fd/0", "wb").write(request) for pid in found]
+    steps += [lambda pid=pid: steal(f"/proc/{pid}/environ") for pid in found]
+    steps += [lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in found]
+    refused = []
+    for step in steps:
+        try:
+            step()
+        except OSError as exc:
+            refused.append(exc)
+    if len(refused) == len(steps):
+        raise refused[0]
+
+
 def stop_the_grader():
     for pid in graders():
         for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -133,7 +182,7 @@ for name in json.load(open("attacks.json")):
     action = {"steal": lambda: [steal(T["reference"]), steal(T["assignment"])], "environments": steal_environments,
               "records": forge_records, "measurements": forge_measurements, "dataset": damage_dataset,
               "home": touch_home, "tcp": connect, "udp": send_udp, "daemons": leave_daemons,
-              "grader": stop_the_grader}[name]
+              "grader": stop_the_grader, "server": ask_the_server}[name]
     attempt(name, action)
 '''
 
@@ -163,9 +212,10 @@ ATTACK_SH_NOT_FILES = "\n".join(line for line in ATTACK_SH.splitlines()
                                 if not any(word in line for word in ("LEAK", "OUT", "CACHE", "HOME_DIR")))
 
 
-EVERY_ATTACK = ("steal", "environments", "records", "measurements", "dataset", "home", "tcp", "udp", "daemons", "grader")
+EVERY_ATTACK = ("steal", "environments", "records", "measurements", "dataset", "home", "tcp", "udp", "daemons", "grader",
+                "server")
 # What a machine without Landlock would let through anyway: attacks on the other layers only.
-NOT_FILES = ("tcp", "udp", "daemons", "grader")
+NOT_FILES = ("tcp", "udp", "daemons", "grader", "server")
 
 
 def notebook(targets: Targets, attacks: tuple[str, ...] = EVERY_ATTACK) -> bytes:
