@@ -69,7 +69,7 @@ def start_kernel_for(job: Job, assignment: Assignment) -> None:
     """A front end about to grade ``job`` in its own process: start its kernel now, so that the kernel
     imports TensorFlow while this process reads the notebook and the dataset."""
     if job.problem is None:
-        prepare_kernel(assignment)
+        prepare_kernel(assignment, only=True)
 
 
 # Whether this process is a local batch worker (``start_worker`` ran): it keeps a kernel ahead.

@@ -158,10 +158,11 @@ def kernel_settings(assignment: Assignment) -> kernels.KernelSettings:
     return kernels.KernelSettings.of(assignment.limits, assignment.budget, assignment.private, assignment.preload, compat)
 
 
-def prepare_kernel(assignment: Assignment) -> None:
+def prepare_kernel(assignment: Assignment, only: bool = False) -> None:
     """Start the kernel of the next submission of ``assignment`` now (a front end, as soon as the
-    assignment is loaded): it imports TensorFlow while this process does its own work."""
-    kernels.prepare(kernel_settings(assignment))
+    assignment is loaded): it imports TensorFlow while this process does its own work.  ``only``:
+    the one submission this process grades."""
+    kernels.prepare(kernel_settings(assignment), only)
 
 
 def grade(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:

@@ -92,7 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.args[:] = [str(submission)]
     # Its kernel starts now (it imports TensorFlow while pytest collects); not in an xdist controller, which grades nothing.
     if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
-        prepare_kernel(config.stash[assignment_key])
+        prepare_kernel(config.stash[assignment_key], only=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

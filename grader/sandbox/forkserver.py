@@ -57,12 +57,15 @@ class Server:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, request: dict[str, Any]) -> int:
-        """Ask for a kernel; returns the request's number (``pid`` waits for its answer)."""
+    def spawn(self, request: dict[str, Any], last: bool = False) -> int:
+        """Ask for a kernel; returns the request's number (``pid`` waits for its answer).  ``last``:
+        this process will ask for no other, so the server itself becomes the kernel's first process."""
         with self.lock:
             self.requests += 1
             number = self.requests
-            self._send({**request, "id": number})
+            self._send({**request, "id": number, "last": last})
+        if last:
+            _retire(self)
         return number
 
     def pid(self, number: int) -> int:
@@ -151,6 +154,14 @@ def server(preload: bool, key: tuple[Any, ...]) -> Server:
         return current
 
 
+def _retire(spent: Server) -> None:
+    """``spent`` serves no other kernel: the next one comes from a fresh server."""
+    with _SERVERS_LOCK:
+        for key, each in list(_SERVERS.items()):
+            if each is spent:
+                del _SERVERS[key]
+
+
 def close_all() -> None:
     """End every fork server of this process (at exit)."""
     with _SERVERS_LOCK:
@@ -179,7 +190,9 @@ class ForkedKernel:
         if self.returncode is None:
             if not self.owner.answered(self.number):
                 return None if self.owner.alive() else -signal.SIGKILL
-            if not living([self.pid]):
+            if self.pid == self.owner.process.pid:  # the server became this kernel: this process reaps it
+                self.returncode = self.owner.process.poll()
+            elif not living([self.pid]):
                 self.returncode = -signal.SIGKILL
                 self.owner.reap(self.pid)
         return self.returncode
@@ -209,22 +222,26 @@ class ForkedProvisioner(LocalProvisioner):
     owner: Server
     plan: Path
     spaces: namespaces.Unshare
+    last: bool
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         request = {"plan": str(self.plan), "unshare": self.spaces.flags, "args": cmd[cmd.index("-f"):],
                    "env": kwargs["env"], "cwd": str(kwargs.get("cwd") or os.getcwd())}
         # Popen's interface, all that the provisioner and the manager use of it.
-        self.process = ForkedKernel(self.owner, self.owner.spawn(request))  # type: ignore[assignment]
+        self.process = ForkedKernel(self.owner, self.owner.spawn(request, self.last))  # type: ignore[assignment]
         self.pgid = None  # its own group: the provisioner signals the process itself
         self.cwd = request["cwd"]
         return self.connection_info
 
 
-def provision(km: AsyncKernelManager, preload: bool, key: tuple[Any, ...], support: isolation.Support, plan: Path) -> None:
-    """Have ``km`` start its kernel through this process's fork server, confined by ``plan``."""
+def provision(km: AsyncKernelManager, preload: bool, key: tuple[Any, ...], support: isolation.Support, plan: Path,
+              only: bool = False) -> None:
+    """Have ``km`` start its kernel through this process's fork server, confined by ``plan``;
+    ``only``: the one kernel this process needs (the server becomes it, no copy kept)."""
     km.kernel_id = km.kernel_id or str(uuid.uuid4())
     provisioner = ForkedProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
     provisioner.owner = server(preload, key)
     provisioner.plan = plan
     provisioner.spaces = namespaces.Unshare.of(support.prefix)
+    provisioner.last = only
     km.provisioner = provisioner

@@ -134,9 +134,11 @@ class Kernel:
         self.folders.clear()
 
 
-def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
+def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
     """Launch a kernel for ``settings`` in fresh folders; returns at once (it boots meanwhile).
-    ``artifacts``: the folder its evidence goes to (default: a fresh one of its own)."""
+    ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
+    one kernel this process will need (a front end grading one submission), so no fork server is
+    kept for others."""
     folders = [tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)]
     if artifacts is None:
         folders.append(tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True))
@@ -156,7 +158,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None) -> Kernel:
         environment = _environment()
         kernel = Kernel(settings, environment, place, artifacts, support, km, time.monotonic(), folders)
         if support.linux:
-            forkserver.provision(km, settings.preload, environment, support, place.plan)
+            forkserver.provision(km, settings.preload, environment, support, place.plan, only)
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
         run_sync(km.start_kernel)(extra_arguments=[HISTORY] if km.ipykernel else [], cwd=str(place.work),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env())
@@ -199,15 +201,16 @@ def _wait(kernel: Kernel) -> None:
         replaced.close()
 
 
-def prepare(settings: KernelSettings) -> None:
-    """Start a kernel for ``settings`` now, for the next ``take``; one waiting already stays."""
+def prepare(settings: KernelSettings, only: bool = False) -> None:
+    """Start a kernel for ``settings`` now, for the next ``take``; one waiting already stays.
+    ``only``: the one kernel this process will need (``start``)."""
     waiting = _WAITING.swap(None)
     if waiting is not None and _fits(waiting, settings) and waiting.alive():
         _wait(waiting)
         return
     if waiting is not None:
         waiting.close()
-    _wait(start(settings))
+    _wait(start(settings, only=only))
 
 
 def keep_one_ahead(enabled: bool = True) -> None:

@@ -5,7 +5,7 @@ milliseconds.  The grader (``forkserver``) starts this process once, with a kern
 environment and nothing secret in it; it imports what every notebook imports
 (``boot.WARM_MODULES``, unless ``bare``) and IPython's kernel, before any submission exists,
 and runs no TensorFlow op.  Then, for each request the grader writes on its standard input,
-it forks one kernel, whose first process:
+it forks one kernel (or, for the last one the grader will ask for, becomes it), whose first process:
 
 1. closes every file the server had open (its requests and replies among them: no kernel can
    ask the server for anything), and is the leader of a process group of its own;
@@ -102,7 +102,8 @@ def _fork(request: dict[str, Any]) -> int:
 
 
 def serve(requests: int, replies: int) -> None:
-    """Fork a kernel for each request line, reply with its first process's pid; reap one when told."""
+    """Fork a kernel for each request line, reply with its first process's pid; reap one when told.
+    A request marked ``last`` is served by this process itself, which becomes the kernel's first process."""
     pending = b""
     while chunk := os.read(requests, 1 << 16):
         pending += chunk
@@ -115,7 +116,16 @@ def serve(requests: int, replies: int) -> None:
                 except ChildProcessError:
                     pass
                 continue
+            if message.get("last"):
+                # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
+                os.write(replies, json.dumps({"id": message["id"], "pid": os.getpid()}).encode() + b"\n")
+                code = 1
+                try:
+                    code = _first_process(message)
+                finally:
+                    os._exit(code)
             os.write(replies, json.dumps({"id": message["id"], "pid": _fork(message)}).encode() + b"\n")
+    os._exit(0)  # the grader ended: its kernels end with this process (their parent-death signal)
 
 
 def main() -> None:
