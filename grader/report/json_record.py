@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.artifacts import as_json
 from grader.files import write_atomic
-from grader.json_values import as_json
 from grader.report.view import View
 
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.artifacts import MAX_RECORDED_ELEMENTS
-from grader.json_values import as_json
+from grader.artifacts import MAX_RECORDED_ELEMENTS, as_json
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.streams import cap
