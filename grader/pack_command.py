@@ -23,8 +23,8 @@ def run_pack(args: argparse.Namespace, console: Console) -> int:
     try:
         assignment = load_assignment(args.name, explicit=args.assignments)
         if args.student is not None:
-            pack = pack_for_students(assignment, args.student)
-            console.print(f"{assignment.name}: the student pack is in {pack.folder} ({len(pack.files)} files)", highlight=False)
+            written = pack_for_students(assignment, args.student)
+            console.print(f"{assignment.name}: the student pack is in {args.student} ({len(written)} files)", highlight=False)
         else:
             if args.wheel is None:
                 raise PackError("--gradescope needs --wheel: the grader's wheel (`pip wheel --no-deps . -w dist`)")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,6 @@ README = "README.md"
 
 class PackError(Exception):
     """The pack cannot be made as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class Pack:
-    folder: Path
-    files: tuple[Path, ...]
 
 
 def visible_test_files(assignment: Assignment) -> list[Path]:
@@ -99,8 +92,8 @@ def _readme(assignment: Assignment) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def pack_for_students(assignment: Assignment, directory: Path) -> Pack:
-    """Write the student pack of ``assignment`` into ``directory`` (new or empty), then check it loads."""
+def pack_for_students(assignment: Assignment, directory: Path) -> tuple[Path, ...]:
+    """Write the student pack of ``assignment`` into ``directory`` (new or empty), then check it loads; the files written."""
     if directory.exists() and any(directory.iterdir()):
         raise PackError(f"{directory} is not empty: choose a new folder for the pack")
     folder = directory / assignment.name
@@ -117,4 +110,4 @@ def pack_for_students(assignment: Assignment, directory: Path) -> Pack:
     expected = self_check(assignment)
     if packed.points != expected.points or [c.id for c in packed.custom] != [c.id for c in expected.custom]:
         raise PackError(f"{directory}: the pack does not hold the assignment's visible checks")
-    return Pack(directory, tuple(written))
+    return tuple(written)

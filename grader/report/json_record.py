@@ -7,19 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.artifacts import as_json
 from grader.files import write_atomic
 from grader.report.view import View
-
-
-def _plain(value: Any) -> Any:
-    """Message parameters as JSON values (tuples become lists, anything else its text)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return str(value)
 
 
 def to_data(view: View) -> dict[str, Any]:
@@ -37,7 +27,7 @@ def to_data(view: View) -> dict[str, Any]:
             "message": c.message.line if c.message else "",
             # The catalog key and its parameters: what the class summary groups mistakes by.
             "key": c.message.message.key if c.message else None,
-            "params": _plain(c.message.params) if c.message else {},
+            "params": as_json(c.message.params, str) if c.message else {},
             "visibility": c.result.visibility,
         }
         for c in view.checks
@@ -65,7 +55,7 @@ def to_data(view: View) -> dict[str, Any]:
     if view.error is not None:
         data["error"] = view.error.line
         data["error_key"] = view.error.message.key
-        data["error_params"] = _plain(view.error.params)
+        data["error_params"] = as_json(view.error.params, str)
     facts = record.facts
     if facts is not None:
         data["cells"] = [

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.artifacts import MAX_RECORDED_ELEMENTS
+from grader.artifacts import MAX_RECORDED_ELEMENTS, as_json
 from grader.sandbox.offline import after_import
 from grader.sandbox.recorder import Recorder
 from grader.sandbox.streams import cap
@@ -30,14 +30,8 @@ class Budget:
     max_epochs: int
 
 
-def _describe_object(value: Any) -> Any:
-    """A compile argument as data: a name, or a class name with its config."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_describe_object(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _describe_object(v) for k, v in value.items()}
+def _describe_object(value: Any) -> dict[str, Any]:
+    """A compile argument that is not a name (an optimizer, a loss function) as data: its class name with its config."""
     described: dict[str, Any] = {"class_name": type(value).__name__}
     if callable(value) and not hasattr(value, "get_config"):
         described["name"] = getattr(value, "__name__", type(value).__name__)
@@ -142,9 +136,9 @@ class KerasHooks:
             hooks.recorder.event(
                 "compile",
                 model=hooks.model_key(self),
-                optimizer=_describe_object(bound.get("optimizer", "rmsprop")),
-                loss=_describe_object(bound.get("loss")),
-                metrics=_describe_object(bound.get("metrics")),
+                optimizer=as_json(bound.get("optimizer", "rmsprop"), _describe_object),
+                loss=as_json(bound.get("loss"), _describe_object),
+                metrics=as_json(bound.get("metrics"), _describe_object),
             )
             return original_compile(self, *args, **kwargs)
 

@@ -88,8 +88,6 @@ class Applied:
     abi: int
     tcp_denied: bool
     scoped: bool
-    # Paths of the policy that did not exist (nothing was granted for them).
-    skipped: tuple[str, ...]
 
 
 def _check(result: int, what: str) -> int:
@@ -113,15 +111,13 @@ def restrict_self(policy: Policy, abi: int) -> Applied:
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     ruleset = _check(libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)),
                      "landlock_create_ruleset")
-    skipped = []
     try:
         grants = [(p, READ_ONLY) for p in policy.read_only] + [(p, handled_fs) for p in policy.read_write]
         grants += list(policy.files)
         for path, rights in grants:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                skipped.append(path)
+            except OSError:  # a path of the policy that does not exist: nothing to grant
                 continue
             try:
                 if not stat.S_ISDIR(os.fstat(fd).st_mode):
@@ -134,4 +130,4 @@ def restrict_self(policy: Policy, abi: int) -> Applied:
         _check(libc.syscall(_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)), "landlock_restrict_self")
     finally:
         os.close(ruleset)
-    return Applied(abi, bool(attr.handled_access_net), bool(attr.scoped), tuple(skipped))
+    return Applied(abi, bool(attr.handled_access_net), bool(attr.scoped))
