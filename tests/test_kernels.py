@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.execution import Execution, Limits
-from grader.sandbox import kernels
+from grader.sandbox import forkserver, kernels
 from grader.sandbox.processes import living, process_tree, rss_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
@@ -201,3 +201,20 @@ def test_the_kernels_of_a_fork_server_die_with_it_and_a_new_server_takes_its_pla
     finally:
         kernel.close()
     assert execution.status == "completed" and execution.cells[0].output.strip() == "42"
+
+
+@pytest.mark.slow
+def test_a_fork_server_that_never_answers_is_a_startup_failure_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    forkserver.close_all()
+    monkeypatch.setattr(forkserver, "SERVER", [sys.executable, "-c", "import time; time.sleep(600)"])
+    kernel = kernels.start(SETTINGS)
+    server = kernel.km.provisioner.process.owner  # type: ignore[union-attr]
+    try:
+        with pytest.raises(RuntimeError):
+            kernel.answer(timeout=3)
+    finally:
+        started = time.monotonic()
+        kernel.close()
+        forkserver.close_all()
+    assert time.monotonic() - started < kernels.CLOSE_WAIT_S + 10
+    assert not server.alive() and not kernel.folders

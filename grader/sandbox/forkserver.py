@@ -19,6 +19,7 @@ import atexit
 import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -36,6 +37,8 @@ from grader.sandbox import isolation, namespaces, scratch
 from grader.sandbox.processes import living
 
 SERVER = [sys.executable, "-c", "import grader.sandbox.zygote as z; z.main()"]
+# The longest a kernel's first process may take to exist (the server imports TensorFlow first).
+STARTUP_TIMEOUT_S = 60
 _PR_SET_PDEATHSIG = 1
 
 
@@ -53,6 +56,7 @@ class Server:
         self.lock = threading.Lock()
         self.replies: dict[int, int] = {}
         self.requests = 0
+        self.unread = b""
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -68,18 +72,28 @@ class Server:
             _retire(self)
         return number
 
-    def pid(self, number: int) -> int:
+    def pid(self, number: int, timeout: float = STARTUP_TIMEOUT_S) -> int:
         """The first process of the kernel asked for by request ``number`` (waits for the server
-        to be ready and to fork it); raises ``RuntimeError`` when the server ended first."""
+        to be ready and to fork it); raises ``RuntimeError`` when the server ended first or did
+        not answer within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
         with self.lock:
             assert self.process.stdout is not None
+            replies = self.process.stdout.fileno()  # read raw: nothing waits unseen in a buffer
             while number not in self.replies:
-                line = self.process.stdout.readline()
-                if not line:
+                if b"\n" in self.unread:
+                    line, self.unread = self.unread.split(b"\n", 1)
+                    reply = json.loads(line)
+                    if "id" in reply:
+                        self.replies[int(reply["id"])] = int(reply["pid"])
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([replies], [], [], left)[0]:
+                    raise RuntimeError(f"the fork server did not start the kernel within {timeout:g} s")
+                chunk = os.read(replies, 1 << 16)
+                if not chunk:
                     raise RuntimeError("the fork server ended before it started the kernel")
-                reply = json.loads(line)
-                if "id" in reply:
-                    self.replies[int(reply["id"])] = int(reply["pid"])
+                self.unread += chunk
             return self.replies[number]
 
     def answered(self, number: int) -> bool:
@@ -186,6 +200,10 @@ class ForkedKernel:
     def pid(self) -> int:
         return self.owner.pid(self.number)
 
+    def pid_within(self, timeout: float) -> int:
+        """``pid``, waiting at most ``timeout`` seconds (``RuntimeError`` then)."""
+        return self.owner.pid(self.number, timeout)
+
     def poll(self) -> int | None:
         if self.returncode is None:
             if not self.owner.answered(self.number):
@@ -204,6 +222,11 @@ class ForkedKernel:
                 raise subprocess.TimeoutExpired("kernel", timeout or 0)
             time.sleep(0.02)
         return code
+
+    def abandon(self) -> None:
+        """The server never said which process this kernel is: end the server, and its kernels with it."""
+        _retire(self.owner)
+        self.owner.close()
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:

@@ -42,6 +42,8 @@ from grader.sandbox.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
 STARTUP_TIMEOUT_S = 60
+# How long closing a kernel waits for its fork server to say which process it is (then the server is ended).
+CLOSE_WAIT_S = 5
 # The kernel's IPython keeps no history file (nbclient's own default for IPython kernels).
 HISTORY = "--HistoryManager.hist_file=:memory:"
 
@@ -117,10 +119,12 @@ class Kernel:
         process = getattr(self.km.provisioner, "process", None)
         if process is not None:
             try:
-                kill_tree(process.pid)
+                kill_tree(process.pid_within(CLOSE_WAIT_S) if isinstance(process, forkserver.ForkedKernel) else process.pid)
                 process.wait(timeout=5)  # no zombie left in a long-lived batch worker
-            except (subprocess.TimeoutExpired, OSError, RuntimeError):  # RuntimeError: its fork server ended first
+            except (subprocess.TimeoutExpired, OSError):
                 pass
+            except RuntimeError:  # its fork server ended, or never said which process the kernel is
+                process.abandon()
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
