@@ -5,8 +5,9 @@ variants), grades it with ``grader grade --jobs N --out DIR`` in a fresh cache f
 holding only MNIST (every run measures anew), and prints submissions per minute, the time to the first result, peak memory of the whole process tree, and
 where the time of a submission goes (kernel start-up with imports, student cells,
 reading evidence, the grader's own training), beside the goals: at least 20 per minute on
-2 cores, the first result within 10 s.  Each local worker keeps one kernel waiting for its
-next submission, so the peak counts up to two kernels per worker.
+2 cores, the first result within 10 s.  Each local worker has a fork server (TensorFlow
+imported once) and keeps one kernel waiting for its next submission, so the peak counts a
+server and up to two kernels per worker (memory shared with the server counted once: PSS).
 
 ``--against DIR`` grades the same class with another checkout of the grader too (``git
 archive main`` unpacked in DIR), alternating, ``--runs N`` times each: on a shared, noisy

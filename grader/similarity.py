@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from copydetect.utils import filter_code, winnow
 
 from grader.sandbox.submission import InvalidSubmission, read_submission
 
@@ -66,8 +65,11 @@ def cell_prints(source: str) -> frozenset[int]:
     """The fingerprints of one cell, its IPython magics and shell lines left out.
 
     The k-grams are hashed with CRC-32, not copydetect's ``hash()`` (salted per process):
-    the same class gives the same report on every run.
+    the same class gives the same report on every run.  copydetect is imported here, not with
+    this module: it imports pyplot, a third of a second of every ``grader`` command and worker.
     """
+    from copydetect.utils import filter_code, winnow
+
     filtered, _ = filter_code(MAGIC.sub("", source[:MAX_CELL_CHARS]), "cell.py", "python")
     if len(filtered) < NOISE:
         return frozenset()
