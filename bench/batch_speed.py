@@ -34,6 +34,7 @@ from grading_speed import fresh_cache
 from process_memory import PeakSampler
 
 from grader.datasets.cache import CACHE_ENV
+from grader.sandbox import resident
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "grader/assignments/week8/solution.ipynb"
@@ -74,7 +75,7 @@ def grade_class(folder: Path, out: Path, jobs: int, grader: Path, cache: Path) -
     batch = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--jobs", str(jobs),
                               "--out", str(out), str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              cwd=grader, env={**os.environ, "PYTHONPATH": str(grader), CACHE_ENV: str(cache)})
-    sampler = PeakSampler(batch)
+    sampler = PeakSampler(batch, cache)
     sampler.start()
     first = None
     while batch.poll() is None:
@@ -124,6 +125,7 @@ def main() -> None:
                 # A cache of its own holding only MNIST: every run measures the same architectures anew.
                 cache = fresh_cache(Path(scratch) / f"cache-{name}-{index}")
                 run = grade_class(folder, Path(scratch) / f"out-{name}-{index}", args.jobs, grader, cache)
+                resident.stop_all(cache)  # the next run starts from nothing
                 runs[name].append(run)
                 print(f"run {index + 1} {name}: {60 * len(run.records) / run.wall:.1f} per minute, first {run.first:.1f} s, "
                       f"peak {run.peak_mb:,.0f} MB", flush=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 from process_memory import PeakSampler
 
 from grader.datasets.cache import CACHE_ENV, cached_path
+from grader.sandbox import resident
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL_EXECUTION_S = 854.0  # jupyter execute of the lecture notebook as written, 2 cores
@@ -60,7 +61,7 @@ def grade(notebook: Path, cache: Path, out: Path, grader: Path = ROOT) -> Graded
     done = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--out", str(out), str(notebook)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=grader,
                             env={**os.environ, CACHE_ENV: str(cache), "PYTHONPATH": str(grader)})
-    sampler = PeakSampler(done)
+    sampler = PeakSampler(done, cache)
     sampler.start()
     done.wait()
     wall = time.monotonic() - started
@@ -110,6 +111,7 @@ def main() -> None:
                 cache = fresh_cache(Path(scratch) / "cache")
                 first = grade(args.notebook, cache, Path(scratch) / "first", grader)
                 again = grade(args.notebook, cache, Path(scratch) / "again", grader)
+                resident.stop_all(Path(scratch))  # the next run starts from nothing
             runs[name].append((first, again))
             print(f"run {index + 1} {name} ({grader}): new {first.wall:.1f} s, again {again.wall:.1f} s, "
                   f"peak {max(first.peak_mb, again.peak_mb):,.0f} MB", flush=True)

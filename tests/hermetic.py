@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.sandbox import resident
 from grader.datasets import DatasetError, provision
 from grader.datasets.cache import CACHE_ENV, cached_path
 
@@ -39,6 +40,8 @@ def enter() -> Path:
     cache = root / "cache"
     cache.mkdir()
     os.environ[CACHE_ENV] = os.environ[SESSION_ENV] = str(cache)
+    # The resident fork servers a test starts under a cache of its own end soon after their last use.
+    os.environ.setdefault(resident.IDLE_ENV, "60")
     if source is not None:
         for path in (source, source.with_suffix(".json")):
             shutil.copyfile(path, cache / path.name)
@@ -51,6 +54,7 @@ def enter() -> Path:
 
 
 def leave(root: Path) -> None:
+    resident.stop_all(root)
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from grader.execution import Execution, Limits
-from grader.sandbox import forkserver, kernels
+from grader.sandbox import forkserver, kernels, resident
 from grader.sandbox.processes import living, process_tree, rss_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
+from grader.sandbox.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 from tests.conftest import ROOT
 
@@ -168,11 +169,12 @@ def test_a_forked_kernel_holds_no_file_of_its_fork_server_and_counts_only_its_sh
     kernel = kernels.take(SETTINGS)
     try:
         server = kernel.km.provisioner.process.owner  # type: ignore[union-attr]
-        pipes = {f"pipe:[{os.fstat(end.fileno()).st_ino}]" for end in (server.process.stdin, server.process.stdout)}
         tree = process_tree(kernel.pid)
         assert len(tree) == 3  # its first process, the launcher (the PID namespace's init), the kernel
+        # The handler's connection to this process, its only socket: none of the kernel's.
+        handlers = {link for link in _files_held([server.handler]) if link.startswith(("socket:", "pipe:"))}
         held = _files_held(tree)
-        assert held and not held & pipes
+        assert handlers and held and not held & handlers
         # Each process of the tree maps the TensorFlow the server imported: counted once between them, not three times.
         resident = sum(int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") for pid in tree) / 2**20
         assert rss_mb(tree) < resident / 2
@@ -189,7 +191,7 @@ def test_the_kernels_of_a_fork_server_die_with_it_and_a_new_server_takes_its_pla
     assert waiting is not None
     server = waiting.km.provisioner.process.owner  # type: ignore[union-attr]
     tree = process_tree(waiting.pid)
-    os.kill(server.process.pid, signal.SIGKILL)
+    os.kill(server.handler, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while living(tree) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -206,7 +208,8 @@ def test_the_kernels_of_a_fork_server_die_with_it_and_a_new_server_takes_its_pla
 @pytest.mark.slow
 def test_a_fork_server_that_never_answers_is_a_startup_failure_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
     forkserver.close_all()
-    monkeypatch.setattr(forkserver, "SERVER", [sys.executable, "-c", "import time; time.sleep(600)"])
+    monkeypatch.setenv("LC_GRADER_TEST", str(time.time()))  # an environment no server runs for yet
+    monkeypatch.setattr(resident, "SERVER", [sys.executable, "-c", "import time; time.sleep(600)"])
     kernel = kernels.start(SETTINGS)
     server = kernel.km.provisioner.process.owner  # type: ignore[union-attr]
     try:
@@ -218,3 +221,55 @@ def test_a_fork_server_that_never_answers_is_a_startup_failure_not_a_hang(monkey
         forkserver.close_all()
     assert time.monotonic() - started < kernels.CLOSE_WAIT_S + 10
     assert not server.alive() and not kernel.folders
+
+
+def _server_of(handler: int) -> int:
+    with open(f"/proc/{handler}/stat", "rb") as f:
+        return int(f.read().rsplit(b")", 1)[1].split()[1])
+
+
+@pytest.mark.slow
+def test_another_grader_process_is_served_by_the_same_resident_server() -> None:
+    kernel = kernels.take(SETTINGS)
+    try:
+        handler = kernel.km.provisioner.process.owner.handler  # type: ignore[union-attr]
+        other = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+            from grader.sandbox import kernels
+            from tests.test_kernels import SETTINGS, _server_of
+            kernel = kernels.take(SETTINGS)
+            handler = kernel.km.provisioner.process.owner.handler
+            print(handler, _server_of(handler), flush=True)
+            kernel.close()
+        """)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        other_handler, other_server = map(int, other.stdout.split()[-2:])
+        assert other_handler != handler and other_server == _server_of(handler)
+    finally:
+        kernel.close()
+
+
+PROBE = """import json, os, socket, sys
+plan = os.path.abspath("plan.json")
+json.dump({"report": sys.argv[2], "landlock_abi": 0, "seccomp": False, "read_only": [], "read_write": [], "files": [],
+           "deny_tcp": False}, open(plan, "w"))
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+client.connect("\\0" + sys.argv[1])
+client.sendall((json.dumps({"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}) + "\\n").encode())
+print("answer", repr(client.recv(200)))
+"""
+
+
+@pytest.mark.slow
+def test_a_process_a_kernel_started_is_refused_by_the_fork_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine where nothing else stops it (no namespaces, no seccomp, Landlock without scoping),
+    a process started by a kernel reaches the server's socket, and the server hangs up on it."""
+    monkeypatch.setenv(SIMULATE_ENV, "no-namespaces,landlock-abi=5,no-seccomp")
+    name = resident.name_for(False, kernels._environment())
+    leak = tmp_path / "served.json"
+    probe = (f"open('probe.py', 'w').write({PROBE!r})\nimport subprocess, sys\n"
+             f"print(subprocess.run([sys.executable, 'probe.py', {name!r}, {str(leak)!r}], capture_output=True, text=True))")
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    execution = run_submission(_submission(tmp_path, probe), artifacts, LIMITS, BUDGET, preload=False)
+    assert execution.status == "completed", execution
+    assert "answer b''" in execution.cells[0].output, execution.cells[0].output
+    assert not leak.exists()

@@ -13,8 +13,9 @@ removed when it is closed; it runs one submission and is then killed with its wh
 most one kernel waits per process; a batch worker starts the one for its next submission as
 soon as the current one's cells have run, while it measures and checks them (``keep_one_ahead``).  A waiting kernel that died, answers
 nothing, or was started for other settings or another environment is closed and a fresh one
-started: never a grading lost for it.  A kernel's tree dies with the fork server, which dies
-with the grader (``forkserver``), so a grader killed with ``kill -9`` leaves none running.
+started: never a grading lost for it.  A kernel's tree dies with its handler in the fork server,
+which ends when this process's connection closes (``forkserver``), so a grader killed with
+``kill -9`` leaves none running.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from jupyter_core.utils import run_sync
 
 from grader.datasets import cache_dir
 from grader.execution import Limits
-from grader.sandbox import forkserver, isolation, scratch
+from grader.sandbox import isolation, provisioner, scratch
 from grader.sandbox.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
@@ -119,7 +120,7 @@ class Kernel:
         process = getattr(self.km.provisioner, "process", None)
         if process is not None:
             try:
-                kill_tree(process.pid_within(CLOSE_WAIT_S) if isinstance(process, forkserver.ForkedKernel) else process.pid)
+                kill_tree(process.pid_within(CLOSE_WAIT_S) if isinstance(process, provisioner.ForkedKernel) else process.pid)
                 process.wait(timeout=5)  # no zombie left in a long-lived batch worker
             except (subprocess.TimeoutExpired, OSError):
                 pass
@@ -162,7 +163,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
         environment = _environment()
         kernel = Kernel(settings, environment, place, artifacts, support, km, time.monotonic(), folders)
         if support.linux:
-            forkserver.provision(km, settings.preload, environment, support, place.plan, only)
+            provisioner.provision(km, settings.preload, environment, support, place.plan, only)
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
         run_sync(km.start_kernel)(extra_arguments=[HISTORY] if km.ipykernel else [], cwd=str(place.work),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=scratch.base_env())

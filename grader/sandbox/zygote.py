@@ -1,41 +1,50 @@
-"""Kernel side: the fork server every kernel of a grader process is forked from (Linux).
+"""Kernel side: the fork server kernels are forked from (Linux).
 
 Importing TensorFlow and Keras takes seconds; forking a process that has done so takes
-milliseconds.  The grader (``forkserver``) starts this process once, with a kernel's
-environment and nothing secret in it; it imports what every notebook imports
-(``boot.WARM_MODULES``, unless ``bare``) and IPython's kernel, before any submission exists,
-and runs no TensorFlow op.  Then, for each request the grader writes on its standard input,
-it forks one kernel (or, for the last one the grader will ask for, becomes it), whose first process:
+milliseconds.  The grader (``resident``) starts this process, with a kernel's environment and
+nothing secret in it; it imports what every notebook imports (``boot.WARM_MODULES``, unless
+``bare``) and IPython's kernel, before any submission exists, and runs no TensorFlow op.  It
+then listens on an abstract Unix socket and, for each grader process of this user that
+connects (never a process it forked, nor one a kernel started), forks a handler.  For each
+request the grader sends, the handler forks one kernel (or, for the last one the grader will
+ask for, becomes it), whose first process:
 
-1. closes every file the server had open (its requests and replies among them: no kernel can
-   ask the server for anything), and is the leader of a process group of its own;
+1. closes every file the handler had open (its connection among them: no kernel can ask the
+   server for anything), and is the leader of a process group of its own;
 2. enters new namespaces, as ``unshare(1)`` would (``namespaces``), forking the PID
    namespace's first process, which mounts its own ``/proc``;
 3. becomes the launcher (``confine.launch``), whose child confines itself (``no_new_privs``,
    no capabilities, Landlock, seccomp), reports what held, takes the kernel's own environment,
    folder and arguments, and runs ``boot.main``: the hooks, the guard, IPython's kernel.
 
-Every kernel dies with the server (its parent-death signal); the server ends when the grader
-closes its standard input (the grader ended, ``kill -9`` included) or with the grader's
-thread that started it.  The server is not dumpable, so no other process of the user can
-read its memory or open its files through ``/proc``.  It reaps a kernel's first process
-only when the grader says so, so that its pid names no other process while the grader
-still watches it.
+Every kernel dies with its handler, and every handler with the server (parent-death signals);
+a handler ends when its grader closes the connection (the grader ended, ``kill -9`` included);
+the server ends when no grader has been connected for a while.  The server is not dumpable,
+so no other process of the user can read its memory or open its files through ``/proc``.  A
+handler reaps a kernel's first process only when the grader says so, so that its pid names no
+other process while the grader still watches it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
+import shutil
 import signal
+import socket
+import struct
 import sys
 import tempfile
+import time
 from typing import Any
 
 from grader.sandbox import boot, confine, namespaces
 
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
 MAX_FD = 65536
+# Where the server writes its pid, in its folder (``resident.PID_FILE``: a test session ends the servers it started).
+PID_FILE = "server.pid"
 # The server's own folder on ``sys.path`` (the grader package's kernel side); each kernel gets its own.
 _SERVER_PATH = os.environ.get("PYTHONPATH", "")
 
@@ -128,13 +137,87 @@ def serve(requests: int, replies: int) -> None:
     os._exit(0)  # the grader ended: its kernels end with this process (their parent-death signal)
 
 
+def _descends_from_here(pid: int) -> bool:
+    """Whether ``pid`` is this process or below it (a kernel, or anything a kernel started);
+    a process whose parents cannot be read counts as one."""
+    me = os.getpid()
+    while pid > 1:
+        if pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return True
+    return False
+
+
+def _trusted(connection: socket.socket) -> bool:
+    """A grader process of this user: not another user, and nothing this server forked or a kernel started."""
+    try:
+        pid, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    except OSError:
+        return False
+    return uid == os.getuid() and pid > 0 and not _descends_from_here(pid)
+
+
+def _handle(connection: socket.socket) -> None:
+    """In a forked handler: serve one grader process until it closes its connection."""
+    confine.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    fd = connection.detach()
+    os.write(fd, json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    serve(fd, fd)
+
+
+def _listen(name: str, folder: str, idle_s: float, replies: int) -> None:
+    """Serve every grader process of this user that connects to the abstract socket ``name``, each
+    by a handler forked for it, until no grader has been connected for ``idle_s`` seconds."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind("\0" + name)
+    except OSError:  # another server started first: the grader connects to that one
+        os.write(replies, json.dumps({"taken": name}).encode() + b"\n")
+        os._exit(0)
+    listener.listen(64)
+    if os.fork():
+        os._exit(0)  # the grader that started this server waits only for this process
+    os.setsid()
+    with open(os.path.join(folder, PID_FILE), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    os.write(replies, json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    os.close(replies)
+    handlers: set[int] = set()
+    idle_since = time.monotonic()
+    while True:
+        waiting = select.select([listener], [], [], 1.0)[0]
+        for handler in list(handlers):
+            if os.waitpid(handler, os.WNOHANG)[0]:
+                handlers.discard(handler)
+        if waiting:
+            connection, _ = listener.accept()
+            if _trusted(connection):
+                handler = os.fork()
+                if handler == 0:
+                    listener.close()
+                    _handle(connection)
+                handlers.add(handler)
+            connection.close()
+        if handlers:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > idle_s:
+            listener.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            os._exit(0)
+
+
 def main() -> None:
+    """``zygote.main preload|bare NAME FOLDER IDLE_S``: import ahead, then listen on ``NAME``."""
     confine.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    requests, replies = os.dup(0), os.dup(1)
+    kind, name, folder, idle_s = sys.argv[1:5]
+    replies = os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(null, fd)  # what a library prints never mixes with the replies
     os.close(null)
-    boot.import_ahead(preload=sys.argv[1:] != ["bare"])
-    os.write(replies, json.dumps({"ready": os.getpid()}).encode() + b"\n")
-    serve(requests, replies)
+    boot.import_ahead(preload=kind != "bare")
+    _listen(name, folder, float(idle_s), replies)

