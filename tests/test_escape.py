@@ -79,9 +79,11 @@ class World:
         return [Run(process.wait(timeout=900), process.stdout.read() if process.stdout else "", out) for process, out in started]
 
     def snapshot(self) -> dict[str, str]:
-        """sha256 of every file the grader keeps in its cache (the matplotlib font list aside)."""
+        """sha256 of every file the grader keeps in its cache (the matplotlib font list, and the folders
+        of the resident fork servers, which come and go with the grader's own processes, aside)."""
         return {str(p.relative_to(self.cache)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(self.cache.rglob("*")) if p.is_file() and "matplotlib" not in p.parts}
+                for p in sorted(self.cache.rglob("*"))
+                if p.is_file() and "matplotlib" not in p.parts and p.relative_to(self.cache).parts[0] != "servers"}
 
 
 def _comparable(record: dict) -> dict:
