@@ -27,6 +27,7 @@ other process while the grader still watches it.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -220,4 +221,7 @@ def main() -> None:
         os.dup2(null, fd)  # what a library prints never mixes with the replies
     os.close(null)
     boot.import_ahead(preload=kind != "bare")
+    # What was imported stays out of the collector's reach: a forked kernel's collections then do not
+    # write to (and so copy) the pages it shares with the server.
+    gc.freeze()
     _listen(name, folder, float(idle_s), replies)
