@@ -255,10 +255,10 @@ json.dump({"report": sys.argv[2], "landlock_abi": 0, "seccomp": False, "read_onl
            "deny_tcp": False}, open(plan, "w"))
 client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 client.connect("\\0" + sys.argv[1])
-client.sendall((json.dumps({"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}) + "\\n").encode())
-try:
+try:  # the server hangs up: before the request is sent (a broken pipe), after it, or with it unread (a reset)
+    client.sendall((json.dumps({"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}) + "\\n").encode())
     print("answer", repr(client.recv(200)))
-except ConnectionResetError:
+except (BrokenPipeError, ConnectionResetError):
     print("answer b''")
 """
 
