@@ -8,7 +8,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from grader.sandbox.processes import process_tree, rss_mb
+from grader.sandbox.processes import process_tree, memory_mb
 from grader.sandbox.resident import PID_FILE
 
 
@@ -35,5 +35,5 @@ class PeakSampler(threading.Thread):
     def run(self) -> None:
         while self.process.poll() is None:
             trees = [process_tree(pid) for pid in [self.process.pid, *_servers(self.cache)]]
-            self.peak_mb = max(self.peak_mb, rss_mb(sorted({pid for tree in trees for pid in tree})))
+            self.peak_mb = max(self.peak_mb, memory_mb(sorted({pid for tree in trees for pid in tree})))
             threading.Event().wait(0.2)

@@ -66,9 +66,9 @@ def test_without_proc_the_tree_and_its_memory_come_from_psutil_and_agree_with_pr
     (which counts a page shared with another process in proportion)."""
     shell = _three_generations()
     try:
-        from_proc, memory_from_proc = processes.process_tree(shell.pid), processes.rss_mb([shell.pid])
+        from_proc, memory_from_proc = processes.process_tree(shell.pid), processes.memory_mb([shell.pid])
         _no_proc_reading(monkeypatch)
-        from_psutil, memory_from_psutil = processes.process_tree(shell.pid), processes.rss_mb([shell.pid])
+        from_psutil, memory_from_psutil = processes.process_tree(shell.pid), processes.memory_mb([shell.pid])
         assert len(from_psutil) == 3 and from_psutil[0] == shell.pid
         assert sorted(from_psutil) == sorted(from_proc)
         assert 0 < memory_from_proc <= memory_from_psutil

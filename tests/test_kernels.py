@@ -20,7 +20,7 @@ import pytest
 
 from grader.execution import Execution, Limits
 from grader.sandbox import forkserver, kernels, resident
-from grader.sandbox.processes import living, process_tree, rss_mb
+from grader.sandbox.processes import living, parent_of, process_tree, memory_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
 from grader.sandbox.host import SIMULATE_ENV
@@ -177,7 +177,7 @@ def test_a_forked_kernel_holds_no_file_of_its_fork_server_and_counts_only_its_sh
         assert handlers and held and not held & handlers
         # Each process of the tree maps the TensorFlow the server imported: counted once between them, not three times.
         resident = sum(int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") for pid in tree) / 2**20
-        assert rss_mb(tree) < resident / 2
+        assert memory_mb(tree) < resident / 2
         execution = run_in(kernel, _submission(tmp_path, "print(6 * 7)"))
     finally:
         kernel.close()
@@ -224,8 +224,9 @@ def test_a_fork_server_that_never_answers_is_a_startup_failure_not_a_hang(monkey
 
 
 def _server_of(handler: int) -> int:
-    with open(f"/proc/{handler}/stat", "rb") as f:
-        return int(f.read().rsplit(b")", 1)[1].split()[1])
+    server = parent_of(handler)
+    assert server is not None
+    return server
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.sandbox import landlock, seccomp
-from grader.sandbox.processes import living, process_tree, stop_then_kill
+from grader.sandbox.processes import living, parent_of, process_tree, stop_then_kill
 
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 36, 38, 24, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -71,14 +71,11 @@ def _status_field(name: str) -> str:
 
 def _ancestors() -> list[int]:
     """This process's ancestors visible from here (up to, not including, pid 1)."""
-    found, pid = [], os.getppid()
-    while pid > 1:
+    found: list[int] = []
+    pid: int | None = os.getppid()
+    while pid is not None and pid > 1:
         found.append(pid)
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            break
+        pid = parent_of(pid)
     return found
 
 

@@ -142,8 +142,8 @@ class Kernel:
 def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
     """Launch a kernel for ``settings`` in fresh folders; returns at once (it boots meanwhile).
     ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
-    one kernel this process will need (a front end grading one submission), so no fork server is
-    kept for others."""
+    one kernel this process will need (a front end grading one submission), so its handler in the
+    fork server becomes the kernel's first process rather than keeping a copy for others."""
     folders = [tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)]
     if artifacts is None:
         folders.append(tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True))

@@ -39,18 +39,21 @@ def _listed_children(pid: int) -> list[int]:
     return found
 
 
+def parent_of(pid: int) -> int | None:
+    """The parent ``/proc/<pid>/stat`` names (Linux); ``None`` when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _scanned_children() -> dict[int, list[int]]:
     """Every process's children, from the parent named in each ``/proc/N/stat``."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
+        if entry.isdigit() and (ppid := parent_of(int(entry))) is not None:
+            parents.setdefault(ppid, []).append(int(entry))
     return parents
 
 
@@ -99,7 +102,7 @@ def _proportional_kb(pid: int) -> int | None:
     return 0  # a process that ended (or a zombie) maps nothing
 
 
-def rss_mb(pids: list[int]) -> float:
+def memory_mb(pids: list[int]) -> float:
     """The memory of ``pids`` together, in MiB: what they use between them, a page shared with
     another process counted in proportion (PSS; resident pages where the system does not say);
     a process that ended counts nothing."""

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from grader.execution import ExecutionStatus, Limits
-from grader.sandbox.processes import living, process_tree, rss_mb, stop_then_kill
+from grader.sandbox.processes import living, process_tree, memory_mb, stop_then_kill
 
 DISK_SCAN_EVERY = 5
 MAX_SCANNED_FILES = 20_000
@@ -74,7 +74,7 @@ class Watchdog(threading.Thread):
     def check(self, slow: bool = True, running: bool = True) -> None:
         """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
         tree = process_tree(self.pid)
-        self.peak_mb = max(self.peak_mb, rss_mb(tree))
+        self.peak_mb = max(self.peak_mb, memory_mb(tree))
         disk = _disk_mb(self.folders) if slow else 0.0
         if not self.breach:
             if self.peak_mb > self.limits.memory_mb:

@@ -38,9 +38,10 @@ import struct
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from grader.sandbox import boot, confine, namespaces
+from grader.sandbox.processes import parent_of
 
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
 MAX_FD = 65536
@@ -100,15 +101,20 @@ def _first_process(request: dict[str, Any]) -> int:
     return confine.launch(plan, lambda: _kernel(request))
 
 
-def _fork(request: dict[str, Any]) -> int:
-    pid = os.fork()
-    if pid:
-        return pid
+def _become_first_process(request: dict[str, Any]) -> NoReturn:
+    """This process (a fresh fork, or the handler itself) is the kernel's first process, until it ends."""
     code = 1
     try:
         code = _first_process(request)
     finally:
         os._exit(code)
+
+
+def _fork(request: dict[str, Any]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        _become_first_process(request)
+    return pid
 
 
 def serve(requests: int, replies: int) -> None:
@@ -129,11 +135,7 @@ def serve(requests: int, replies: int) -> None:
             if message.get("last"):
                 # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
                 os.write(replies, json.dumps({"id": message["id"], "pid": os.getpid()}).encode() + b"\n")
-                code = 1
-                try:
-                    code = _first_process(message)
-                finally:
-                    os._exit(code)
+                _become_first_process(message)
             os.write(replies, json.dumps({"id": message["id"], "pid": _fork(message)}).encode() + b"\n")
     os._exit(0)  # the grader ended: its kernels end with this process (their parent-death signal)
 
@@ -145,11 +147,10 @@ def _descends_from_here(pid: int) -> bool:
     while pid > 1:
         if pid == me:
             return True
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
+        parent = parent_of(pid)
+        if parent is None:
             return True
+        pid = parent
     return False
 
 
