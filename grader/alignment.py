@@ -15,12 +15,16 @@ def to_pixels(x: np.ndarray, pixels_per_image: int) -> np.ndarray | None:
     if x.ndim < 1 or x.shape[0] == 0 or x.size // x.shape[0] != pixels_per_image:
         return None
     rows = np.asarray(x).reshape(x.shape[0], pixels_per_image)
-    if rows.dtype.kind == "f":
-        if not np.isfinite(rows).all():
-            return None
-        scale = np.float32(255.0 if rows.max() <= 1.0 + 1e-6 else 1.0)
-        rows = np.rint(rows.astype(np.float32) * scale)
-    return np.clip(rows, 0, 255).astype(np.uint8)
+    if rows.dtype.kind != "f":
+        return np.clip(rows, 0, 255).astype(np.uint8)
+    # A training set is 60,000 images: each pass over it counts, so the passes work in place.
+    low, high = rows.min(), rows.max()
+    if not (np.isfinite(low) and np.isfinite(high)):  # a NaN or an infinity anywhere
+        return None
+    scaled = np.multiply(rows, np.float32(255.0 if high <= 1.0 + 1e-6 else 1.0), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def _row_hashes(rows: np.ndarray) -> np.ndarray:

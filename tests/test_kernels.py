@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from grader.datasets.cache import CACHE_ENV
 from grader.execution import Execution, Limits
 from grader.sandbox import forkserver, kernels, resident
 from grader.sandbox.processes import living, parent_of, process_tree, memory_mb
@@ -279,3 +281,31 @@ def test_a_process_a_kernel_started_is_refused_by_the_fork_server(tmp_path: Path
     assert execution.status == "completed", execution
     assert "answer b''" in execution.cells[0].output, execution.cells[0].output
     assert not leak.exists()
+
+
+def _bound(name: str) -> bool:
+    with open("/proc/net/unix") as table:
+        return any(line.rstrip().endswith("@" + name) for line in table)
+
+
+@pytest.mark.slow
+def test_a_server_started_while_another_imports_finds_the_name_taken_and_imports_nothing(tmp_path: Path,
+                                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two batch workers (or test sessions) starting the same server at once: the first claims the
+    name before it imports TensorFlow, so the second is told at once and costs no second import."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    name = resident.name_for(True, kernels._environment())
+    first = threading.Thread(target=resident.start, args=(True, name, 120))
+    try:
+        first.start()
+        deadline = time.monotonic() + 60
+        while not _bound(name):
+            assert time.monotonic() < deadline, "the first server never bound its name"
+            time.sleep(0.01)
+        resident.start(True, name, 120)  # returns when told the name is taken
+        assert first.is_alive(), "the second server was told only after the first had imported TensorFlow"
+        first.join()
+        assert resident.connect(name) is not None
+    finally:
+        first.join()
+        resident.stop_all(tmp_path)

@@ -171,9 +171,10 @@ def _handle(connection: socket.socket) -> None:
     serve(fd, fd)
 
 
-def _listen(name: str, folder: str, idle_s: float, replies: int) -> None:
-    """Serve every grader process of this user that connects to the abstract socket ``name``, each
-    by a handler forked for it, until no grader has been connected for ``idle_s`` seconds."""
+def _claim(name: str, replies: int) -> socket.socket:
+    """The abstract socket ``name``, bound and listening before anything is imported: a grader
+    that connects meanwhile waits in its backlog, and a second server started at the same time
+    (two batch workers, two test sessions) finds the name taken at once and imports nothing."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind("\0" + name)
@@ -181,6 +182,12 @@ def _listen(name: str, folder: str, idle_s: float, replies: int) -> None:
         os.write(replies, json.dumps({"taken": name}).encode() + b"\n")
         os._exit(0)
     listener.listen(64)
+    return listener
+
+
+def _listen(listener: socket.socket, folder: str, idle_s: float, replies: int) -> None:
+    """Serve every grader process of this user that connects to ``listener``, each by a handler
+    forked for it, until no grader has been connected for ``idle_s`` seconds."""
     if os.fork():
         os._exit(0)  # the grader that started this server waits only for this process
     os.setsid()
@@ -213,7 +220,7 @@ def _listen(name: str, folder: str, idle_s: float, replies: int) -> None:
 
 
 def main() -> None:
-    """``zygote.main preload|bare NAME FOLDER IDLE_S``: import ahead, then listen on ``NAME``."""
+    """``zygote.main preload|bare NAME FOLDER IDLE_S``: claim ``NAME``, import ahead, then serve on it."""
     confine.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     kind, name, folder, idle_s = sys.argv[1:5]
     replies = os.dup(1)
@@ -221,8 +228,9 @@ def main() -> None:
     for fd in (0, 1):
         os.dup2(null, fd)  # what a library prints never mixes with the replies
     os.close(null)
+    listener = _claim(name, replies)
     boot.import_ahead(preload=kind != "bare")
     # What was imported stays out of the collector's reach: a forked kernel's collections then do not
     # write to (and so copy) the pages it shares with the server.
     gc.freeze()
-    _listen(name, folder, float(idle_s), replies)
+    _listen(listener, folder, float(idle_s), replies)
