@@ -9,6 +9,7 @@ folds into the layer before it), so Keras 2 habits and the functional API compar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,23 @@ class Architecture:
     layers: tuple[LayerSpec, ...]
     # How the layers are wired, when they do not form one chain (branches, several inputs or outputs).
     graph: Graph | None = None
+
+
+def to_plain(architecture: Architecture) -> dict[str, Any]:
+    """``architecture`` as JSON data (what a measurer forked from the fork server is sent)."""
+    return dataclasses.asdict(architecture)
+
+
+def from_plain(data: dict[str, Any]) -> Architecture:
+    """The ``Architecture`` that ``to_plain`` gave ``data`` for (the grader's own, never the student's)."""
+    shape = lambda value: None if value is None else tuple(value)  # noqa: E731
+    graph = data["graph"]
+    return Architecture(
+        data["model_class"], shape(data["input_shape"]),
+        tuple(LayerSpec(layer["class_name"], layer["name"], layer["config"]) for layer in data["layers"]),
+        None if graph is None else Graph(tuple(tuple(s) for s in graph["inputs"]), tuple(tuple(s) for s in graph["sources"]),
+                                         tuple(graph["outputs"])),
+    )
 
 
 def signature(architecture: Architecture) -> tuple[Any, ...]:

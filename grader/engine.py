@@ -17,10 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from grader.architecture import signature
-from grader import custom, measurements
+from grader import custom
 from grader.assignment import Assignment
 from grader.checks.catalog import load_all
 from grader.compat import compat_notes, missing_module_notes
@@ -30,9 +27,10 @@ from grader.evidence import read_evidence
 from grader.execution import Execution, ExecutionStatus, Progress
 from grader.expected import Expected
 from grader.facts import Facts, gather
+from grader.early_measurement import EarlyMeasurement
 from grader.fixtures import StudentRun, read_only
-from grader.keras_prefetch import KerasPrefetch
 from grader.legacy_paths import SWITCHES
+from grader.measuring import Measurer, TrainingData, training_data
 from grader.messages import LANGUAGES, text
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult, Record, Status
@@ -40,11 +38,10 @@ from grader.reloading import saving_facts
 from grader.sandbox import kernels
 from grader.sandbox.runner import run_in
 from grader.sandbox.submission import InvalidSubmission, read_submission
-from grader.training import BuildError, build, measure, train_and_evaluate
+from grader.training import BuildError
 
 EXECUTION_STATUS: dict[ExecutionStatus, Status] = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout",
                                                    "resource_limit": "resource_limit"}
-MIN_MATCHED_TEST_SHARE = 0.5
 
 
 @functools.lru_cache(maxsize=4)
@@ -53,51 +50,20 @@ def _dataset(name: str) -> Dataset:
     return load(name)
 
 
-def _as_trained(values: Any) -> np.ndarray:
-    """Data as the grader trains on it: numbers as float32 (Keras's own type), so a float64 copy
-    of the same data is the same measurement."""
-    array = np.asarray(values)
-    return array.astype(np.float32, copy=False) if array.dtype.kind in "fiub" else array
-
-
-def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int) -> Facts:
+def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int, measurer: Measurer) -> Facts:
     architecture = facts.architecture
     if architecture is None:
         return facts
-    models: list[Any] = []
-
-    def model() -> Any:
-        """The rebuilt model, built (and Keras imported) only when a measurement is not remembered."""
-        if not models:
-            models.append(build(architecture, seed))
-        return models[0]
-
+    # The student's batch size; the assignment's when their fit never ran.  Accuracy on generated
+    # stand-in data says nothing: not measured.
+    data = None if facts.synthetic_data else training_data(arrays, expected, facts.fit.batch_size if facts.fit else None)
     try:
-        built = measurements.remembered_built(measurements.built_key(architecture, seed), lambda: measure(model()))
+        measured = measurer.measure(architecture, seed, data if isinstance(data, TrainingData) else None)
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
-    facts = dataclasses.replace(facts, built=built)
-    if facts.synthetic_data:
-        return facts  # accuracy on generated stand-in data says nothing: not measured
-    x_train, y_train, x_test, truth = arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["test_truth"]
-    if x_train is None or y_train is None or x_test is None:
-        return facts
-    if truth is None or np.mean(truth >= 0) < MIN_MATCHED_TEST_SHARE:
-        return dataclasses.replace(facts, build_error="the test images could not be matched to the dataset's test set")
-    known = truth >= 0
-    samples, epochs = expected.measure_samples, expected.measure_epochs
-    # The student's batch size; the assignment's when their fit never ran.
-    batch_size = facts.fit.batch_size if facts.fit and facts.fit.batch_size else expected.batch_size
-    # The first test images the student's set has in common with the dataset (all by default).
-    x_test, truth = np.asarray(x_test)[known][:expected.measure_test_samples], truth[known][:expected.measure_test_samples]
-    x_train, y_train, x_test = _as_trained(x_train[:samples]), _as_trained(y_train[:samples]), _as_trained(x_test)
-    # Identical inputs train to identical results: a measurement made before (by any grading on
-    # this machine) is reused.
-    key = measurements.key(signature(architecture), arrays["compile"].get("optimizer"), arrays["compile"].get("loss"),
-                           samples, epochs, batch_size, seed, x_train, y_train, x_test, truth)
-    training = measurements.remembered(key, lambda: train_and_evaluate(model(), arrays["compile"], x_train, y_train, x_test, truth,
-                                                                       samples=samples, epochs=epochs, batch_size=batch_size, seed=seed))
-    return dataclasses.replace(facts, training=training)
+    if isinstance(data, str):
+        return dataclasses.replace(facts, built=measured.built, build_error=data)
+    return dataclasses.replace(facts, built=measured.built, training=measured.training)
 
 
 def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | None = None) -> tuple[CheckResult, ...]:
@@ -189,24 +155,25 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                   "dataset": assignment.dataset}
         return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
     try:
-        # Reading the compiled solution overlaps with the student's kernel; Keras is imported here
-        # only for an architecture not remembered: as soon as its fit ends (``KerasPrefetch``), else
-        # when measured (``_measure``).
+        # Reading the compiled solution overlaps with the student's kernel, and so does the grader's
+        # measurement, from the student's first fit on (``EarlyMeasurement``).
         reading = threading.Thread(target=lambda: assignment.expected, daemon=True)
         reading.start()
         kernel = kernels.take(kernel_settings(assignment))
-        prefetch = KerasPrefetch(kernel.artifacts, int(assignment.measure.get("seed", 0)))
+        seed = int(assignment.measure.get("seed", 0))
+        measurer = Measurer(kernels.measuring_server())
+        early = EarlyMeasurement(kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed)
         try:
-            prefetch.start()
+            early.start()
             execution = run_in(kernel, submission, progress)
-            prefetch.stop()
+            early.stop()
             reading.join()
             expected = assignment.expected
             clock = time.monotonic()
             evidence = read_evidence(kernel.artifacts)
             facts, arrays = gather(evidence, execution, dataset)
             gathered = time.monotonic()
-            facts = _measure(facts, arrays, expected, int(assignment.measure.get("seed", 0)))
+            facts = _measure(facts, arrays, expected, seed, measurer)
             if any(check_id.startswith("saving.") for check_id in assignment.points):
                 facts = dataclasses.replace(facts, saving=saving_facts(evidence, facts.architecture))
             measured = time.monotonic()

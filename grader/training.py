@@ -85,7 +85,7 @@ _KERAS_LOCK = threading.Lock()
 
 def import_keras() -> Any:
     """Import Keras with TensorFlow's start-up chatter on stderr silenced.  One thread at a time:
-    another (``keras_prefetch``) may be importing it, and a half-imported module is in ``sys.modules``."""
+    another (an early measurement, ``measuring``) may be importing it, and a half-imported module is in ``sys.modules``."""
     import os
     import sys
 

@@ -36,9 +36,11 @@ class Server:
     meanwhile is asked for once connected."""
 
     def __init__(self, preload: bool, key: tuple[Any, ...]) -> None:
-        self.lock = threading.Lock()
+        # Guards everything below; waited on for replies while another thread reads the connection.
+        self.lock = threading.Condition()
+        self.reading = False
         self.connected = threading.Event()
-        self.replies: dict[int, int] = {}
+        self.replies: dict[int, dict[str, Any]] = {}
         self.requests = 0
         self.unread = b""
         self.queued: list[bytes] = []
@@ -113,31 +115,70 @@ class Server:
         """The first process of the kernel asked for by request ``number`` (waits for the server
         to be ready and to fork it); raises ``RuntimeError`` when the server ended first or did
         not answer within ``timeout`` seconds."""
+        return int(self._reply(number, timeout)["pid"])
+
+    def call(self, message: dict[str, Any], payload: bytes, timeout: float) -> dict[str, Any]:
+        """Send ``message`` with ``payload`` (its bytes follow the line) and wait for its result;
+        raises ``RuntimeError`` as ``pid`` does."""
+        with self.lock:
+            self.requests += 1
+            number = self.requests
+            self._send({**message, "id": number, "bytes": len(payload)}, number, payload)
+        try:
+            return dict(self._reply(number, timeout)["result"])
+        finally:
+            with self.lock:
+                self.replies.pop(number, None)
+
+    def _reply(self, number: int, timeout: float) -> dict[str, Any]:
+        """The reply to request ``number``.  One thread at a time reads the connection, without the
+        lock (a kernel asked for meanwhile is asked for at once); the others wait for what it reads."""
         deadline = time.monotonic() + timeout
         if not self.connected.wait(timeout) or self.failure:
             raise RuntimeError(self.failure or f"the fork server did not start within {timeout:g} s")
         with self.lock:
             while number not in self.replies:
+                left = deadline - time.monotonic()
+                if self.closed or left <= 0:
+                    raise RuntimeError(f"the fork server did not answer within {timeout:g} s")
                 if b"\n" in self.unread:
                     line, self.unread = self.unread.split(b"\n", 1)
                     reply = json.loads(line)
                     if "ready" in reply:
                         self.handler = int(reply["ready"])
                     else:
-                        self.replies[int(reply["id"])] = int(reply["pid"])
+                        self.replies[int(reply["id"])] = reply
                         self.unanswered.pop(int(reply["id"]), None)
+                        self.lock.notify_all()
                     continue
-                left = deadline - time.monotonic()
-                if self.closed or left <= 0 or not select.select([self.connection], [], [], left)[0]:
-                    raise RuntimeError(f"the fork server did not start the kernel within {timeout:g} s")
-                chunk = self.connection.recv(1 << 16)
+                if self.reading:
+                    self.lock.wait(left)
+                    continue
+                chunk = self._read(left)
+                if chunk is None:
+                    continue
                 if not chunk and not self.handler and not self.retried:
                     self._reconnect()
                     continue
                 if not chunk:
-                    raise RuntimeError("the fork server ended before it started the kernel")
+                    raise RuntimeError("the fork server ended before it answered")
                 self.unread += chunk
             return self.replies[number]
+
+    def _read(self, timeout: float) -> bytes | None:
+        """What the connection has within ``timeout`` seconds (``None``: nothing yet; ``b""``: it
+        ended), read with the lock released; called with it held."""
+        self.reading = True
+        connection = self.connection
+        self.lock.release()
+        try:
+            return connection.recv(1 << 16) if select.select([connection], [], [], timeout)[0] else None
+        except (OSError, ValueError):  # closed meanwhile
+            return b""
+        finally:
+            self.lock.acquire()
+            self.reading = False
+            self.lock.notify_all()
 
     def answered(self, number: int) -> bool:
         return number in self.replies
@@ -150,8 +191,8 @@ class Server:
             except OSError:
                 pass
 
-    def _send(self, message: dict[str, Any], number: int = 0) -> None:
-        data = json.dumps(message).encode() + b"\n"
+    def _send(self, message: dict[str, Any], number: int = 0, payload: bytes = b"") -> None:
+        data = json.dumps(message).encode() + b"\n" + payload
         if number:
             self.unanswered[number] = data
         if self.connection is None:

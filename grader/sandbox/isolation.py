@@ -59,8 +59,10 @@ ETC_READ = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone"
 DEVICES = (("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRUNCATE),
            ("/dev/zero", landlock.READ_FILE), ("/dev/full", landlock.READ_FILE | landlock.WRITE_FILE),
            ("/dev/random", landlock.READ_FILE), ("/dev/urandom", landlock.READ_FILE))
-# What the kernel imports of the grader itself; the rest of the package (and any data in it) stays hidden.
-KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py", "legacy_paths.py")
+# What the kernel and the fork server import of the grader itself (the server's measurers rebuild and
+# train with the grader's own training code); the rest of the package (and any data in it) stays hidden.
+KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "artifacts.py", "refusals.py", "legacy_paths.py",
+                        "training.py", "architecture.py", "graph_config.py")
 LAYERS = ("filesystem", "processes", "network", "privileges", "limits")
 # Why each layer is missing on a system that is not Linux (there is no launcher there).
 NOT_LINUX = {

@@ -38,7 +38,7 @@ from jupyter_core.utils import run_sync
 
 from grader.datasets import cache_dir
 from grader.execution import Limits
-from grader.sandbox import isolation, provisioner, scratch
+from grader.sandbox import forkserver, isolation, provisioner, scratch
 from grader.sandbox.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
@@ -137,6 +137,12 @@ class Kernel:
         for folder in self.folders:
             folder.cleanup()
         self.folders.clear()
+
+
+def measuring_server() -> forkserver.Server | None:
+    """The fork server this process's measurements are forked from (one that imported TensorFlow,
+    in this environment: ``sandbox/measurer``); ``None`` where kernels are not forked (not Linux)."""
+    return forkserver.server(True, _environment()) if isolation.probe().linux else None
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:

@@ -40,7 +40,7 @@ import tempfile
 import time
 from typing import Any, NoReturn
 
-from grader.sandbox import boot, confine, namespaces
+from grader.sandbox import boot, confine, measurer, namespaces
 from grader.sandbox.processes import parent_of
 
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
@@ -117,27 +117,63 @@ def _fork(request: dict[str, Any]) -> int:
     return pid
 
 
+def _reply(replies: int, message: dict[str, Any]) -> None:
+    os.write(replies, json.dumps(message).encode() + b"\n")
+
+
+def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: dict[int, tuple[int, int, list[bytes]]]) -> None:
+    """One request: reap a kernel's first process, fork a measurer, or fork (or become) a kernel."""
+    if "reap" in message:
+        try:
+            os.waitpid(int(message["reap"]), 0)
+        except ChildProcessError:
+            pass
+    elif "measure" in message:
+        read, pid = measurer.fork(message["measure"], payload)
+        measuring[read] = (int(message["id"]), pid, [])
+    elif message.get("last"):
+        # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
+        _reply(replies, {"id": message["id"], "pid": os.getpid()})
+        _become_first_process(message)
+    else:
+        _reply(replies, {"id": message["id"], "pid": _fork(message)})
+
+
 def serve(requests: int, replies: int) -> None:
-    """Fork a kernel for each request line, reply with its first process's pid; reap one when told.
-    A request marked ``last`` is served by this process itself, which becomes the kernel's first process."""
-    pending = b""
-    while chunk := os.read(requests, 1 << 16):
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            message = json.loads(line)
-            if "reap" in message:
-                try:
-                    os.waitpid(int(message["reap"]), 0)
-                except ChildProcessError:
-                    pass
+    """Answer each request line: fork a kernel and reply with its first process's pid (a request
+    marked ``last`` is served by this process itself, which becomes the kernel's first process);
+    reap one when told; fork a measurer for a ``measure`` request (its ``bytes`` follow the line)
+    and reply with its result when it ends, meanwhile serving the rest."""
+    buffer = bytearray()
+    header: dict[str, Any] | None = None  # a request line read, its bytes still coming
+    measuring: dict[int, tuple[int, int, list[bytes]]] = {}  # a measurer's pipe -> request id, pid, what it wrote
+    while True:
+        for ready in select.select([requests, *measuring], [], [])[0]:
+            if ready in measuring:
+                number, pid, chunks = measuring[ready]
+                result = measurer.collect(ready, pid, chunks)
+                if result is not None:
+                    del measuring[ready]
+                    _reply(replies, {"id": number, "result": result})
                 continue
-            if message.get("last"):
-                # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
-                os.write(replies, json.dumps({"id": message["id"], "pid": os.getpid()}).encode() + b"\n")
-                _become_first_process(message)
-            os.write(replies, json.dumps({"id": message["id"], "pid": _fork(message)}).encode() + b"\n")
-    os._exit(0)  # the grader ended: its kernels end with this process (their parent-death signal)
+            chunk = os.read(requests, 1 << 20)
+            if not chunk:
+                os._exit(0)  # the grader ended: its kernels and measurers end with this process (parent-death signals)
+            buffer += chunk
+            while True:
+                if header is None:
+                    end = buffer.find(b"\n")
+                    if end < 0:
+                        break
+                    header = json.loads(buffer[:end])
+                    del buffer[:end + 1]
+                size = int(header.get("bytes", 0))
+                if len(buffer) < size:
+                    break
+                payload = bytes(buffer[:size])
+                del buffer[:size]
+                message, header = header, None
+                _answer(message, payload, replies, measuring)
 
 
 def _descends_from_here(pid: int) -> bool:

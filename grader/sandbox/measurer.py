@@ -1,0 +1,100 @@
+"""Fork-server side: the grader's measurement, in a process forked from the fork server (Linux).
+
+The grader rebuilds the student's architecture and trains it itself (``training``).  Importing
+TensorFlow for that costs the grader seconds and a second copy of it in memory; the fork server
+(``zygote``) has imported it already, with no op run.  So a grader process asks its handler there
+to fork a measurer: a process of the grader's, never a kernel, that closes every file but the
+pipe its result goes back through, rebuilds and trains with the grader's own code (the same
+``training`` functions the grader would call) and ends.  Nothing the student wrote runs here: the
+request is the parsed architecture as plain data and the compile settings; the arrays travel in
+the request's bytes as ``.npy`` (no pickle), never through a file a kernel could reach.
+
+The handler relays the result (``collect``) as one reply line, so a measurement runs beside the
+kernels the same handler serves.  A measurer dies with its handler (a parent-death signal), as
+kernels do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import signal
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox import confine
+
+_PR_SET_PDEATHSIG = 1
+MAX_FD = 65536
+ARRAYS = ("x_train", "y_train", "x_test", "truth")
+
+
+def measure(request: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    """Rebuild the architecture (its layers: ``built``) and, when arrays came with it, train and
+    evaluate it (``training``); ``build_error`` when it cannot be rebuilt."""
+    from grader import architecture, training
+
+    layers = architecture.from_plain(request["architecture"])
+    try:
+        model = training.build(layers, int(request["seed"]))
+        result: dict[str, Any] = {"built": dataclasses.asdict(training.measure(model))}
+    except training.BuildError as exc:
+        return {"build_error": str(exc)}
+    if payload:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+            x_train, y_train, x_test, truth = (arrays[name] for name in ARRAYS)
+        trained = training.train_and_evaluate(model, request["compile"], x_train, y_train, x_test, truth,
+                                              samples=int(request["samples"]), epochs=int(request["epochs"]),
+                                              batch_size=int(request["batch_size"]), seed=int(request["seed"]))
+        result["training"] = dataclasses.asdict(trained)
+    return result
+
+
+def _run(request: dict[str, Any], payload: bytes, write: int) -> None:
+    confine.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, write)
+    os.closerange(write + 1, MAX_FD)
+    try:
+        result = measure(request, payload)
+    except Exception as exc:  # noqa: BLE001 - said to the grader, which measures in its own process then
+        result = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+    data = json.dumps(result).encode()
+    while data:
+        data = data[os.write(write, data):]
+
+
+def fork(request: dict[str, Any], payload: bytes) -> tuple[int, int]:
+    """Fork a measurer for ``request``; returns the pipe its result comes through, and its pid."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            _run(request, payload, write)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return read, pid
+
+
+def collect(read: int, pid: int, chunks: list[bytes]) -> dict[str, Any] | None:
+    """Read what the measurer on ``read`` wrote so far; its result once it ended (``None`` before)."""
+    chunk = os.read(read, 1 << 16)
+    if chunk:
+        chunks.append(chunk)
+        return None
+    os.close(read)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    try:
+        result = json.loads(b"".join(chunks))
+    except ValueError:
+        result = None
+    return result if isinstance(result, dict) else {"error": f"the measurer ended with code {code} and no result"}
