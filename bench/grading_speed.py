@@ -1,11 +1,13 @@
 """How long grading the week-8 lecture notebook takes, against executing it in full.
 
-Grades the notebook twice in a fresh cache folder holding only MNIST (copied from your
-cache): first with no measurement kept (a new architecture), then again (the measurement
-reused). For each it prints the wall time from command to report beside the goal, the
-grader's peak memory (its own process and the student's kernel, measured by the OS) and
-where the time goes; then the ratio against the 854 s a full ``jupyter execute`` of the
-lecture notebook takes on 2 cores.
+Grades the notebook three times in a fresh cache folder holding only MNIST (copied from your
+cache): first on a cold machine (no resident fork server: the grading starts it, and no
+measurement kept: a new architecture), then again (the server running, the measurement
+reused), then with the measurements removed (a new architecture, the server running: the
+case of a machine that graded anything in the last minutes). For each it prints the wall
+time from command to report beside the goal, the peak memory (the command's processes, the
+student's kernel and the resident server, as PSS) and where the time goes; then the ratio
+against the 854 s a full ``jupyter execute`` of the lecture notebook takes on 2 cores.
 
 ``--against DIR`` grades with another checkout of the grader too (``git archive main``
 unpacked in DIR), alternating with this one, ``--runs N`` times each: on a shared, noisy
@@ -78,7 +80,7 @@ def report(title: str, run: Graded, goal_s: float) -> None:
     print(title)
     print(f"  status / score      {record['status']} {record['score']:g}/{record['max_score']:g} (exit {run.exit_code})")
     print(f"  wall, command→report {run.wall:6.1f} s   (goal: at most {goal_s:g} s)")
-    print(f"  student cells        {sum(cells.values()):6.1f} s   (slowest: cell {max(cells, key=cells.get)} {max(cells.values()):.1f} s)")
+    print(f"  student cells        {sum(cells.values()):6.1f} s   (slowest: cell {max(cells, key=lambda c: cells[c])} {max(cells.values()):.1f} s)")
     print(f"  grader's training    {record.get('measured', {}).get('accuracy')!s:>6} accuracy")
     print("  where the time goes  " + ", ".join(f"{k} {v:.1f} s" for k, v in _where(run).items()))
     print(f"  peak memory, grader + kernel together {run.peak_mb:,.0f} MB   (goal: at most {PEAK_GOAL_MB:,.0f} MB)")
@@ -104,30 +106,35 @@ def main() -> None:
     options.add_argument("--against", type=Path, help="another checkout of the grader, graded alternately with this one")
     args = options.parse_args()
     graders = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
-    runs: dict[str, list[tuple[Graded, Graded]]] = {name: [] for name in graders}
+    runs: dict[str, list[tuple[Graded, Graded, Graded]]] = {name: [] for name in graders}
     for index in range(args.runs):
         for name, grader in graders.items():
             with tempfile.TemporaryDirectory() as scratch:
                 cache = fresh_cache(Path(scratch) / "cache")
-                first = grade(args.notebook, cache, Path(scratch) / "first", grader)
+                cold = grade(args.notebook, cache, Path(scratch) / "cold", grader)
                 again = grade(args.notebook, cache, Path(scratch) / "again", grader)
+                shutil.rmtree(cache / "measurements")
+                new = grade(args.notebook, cache, Path(scratch) / "new", grader)
                 resident.stop_all(Path(scratch))  # the next run starts from nothing
-            runs[name].append((first, again))
-            print(f"run {index + 1} {name} ({grader}): new {first.wall:.1f} s, again {again.wall:.1f} s, "
-                  f"peak {max(first.peak_mb, again.peak_mb):,.0f} MB", flush=True)
+            runs[name].append((cold, again, new))
+            print(f"run {index + 1} {name} ({grader}): cold {cold.wall:.1f} s, again {again.wall:.1f} s, new {new.wall:.1f} s, "
+                  f"peak {max(g.peak_mb for g in (cold, again, new)):,.0f} MB", flush=True)
     print(f"notebook {args.notebook.name}")
-    for name, pairs in runs.items():
+    titles = ("a cold machine: no fork server running, a new architecture", "the same again, the measurement reused",
+              "a new architecture, the fork server running")
+    for name, triples in runs.items():
         print(f"=== {name}: {graders[name]}")
-        first, again = pairs[-1]
-        report("empty measurement cache, a new architecture", first, NEW_GOAL_S)
-        report("the same again, the measurement reused", again, AGAIN_GOAL_S)
-        if len(pairs) > 1:
-            print(f"  over {len(pairs)} runs: new {_spread([p[0].wall for p in pairs])} s; "
-                  f"again {_spread([p[1].wall for p in pairs])} s; peak {_spread([max(p[0].peak_mb, p[1].peak_mb) for p in pairs])} MB")
-            for phase in _where(pairs[0][0]):
-                print(f"    {phase:<26} new {_spread([_where(p[0]).get(phase, 0.0) for p in pairs])} s; "
-                      f"again {_spread([_where(p[1]).get(phase, 0.0) for p in pairs])} s")
-        print(f"  speed-up vs full execution ({FULL_EXECUTION_S:.0f} s): {FULL_EXECUTION_S / again.wall:.0f}x")
+        for number, (title, goal) in enumerate(zip(titles, (NEW_GOAL_S, AGAIN_GOAL_S, NEW_GOAL_S))):
+            report(title, triples[-1][number], goal)
+        if len(triples) > 1:
+            print(f"  over {len(triples)} runs: " + "; ".join(
+                f"{label} {_spread([t[number].wall for t in triples])} s" for number, label in enumerate(("cold", "again", "new"))))
+            print(f"  peak memory: " + "; ".join(
+                f"{label} {_spread([t[number].peak_mb for t in triples])} MB" for number, label in enumerate(("cold", "again", "new"))))
+            for phase in _where(triples[0][0]):
+                print(f"    {phase:<26} " + "; ".join(f"{label} {_spread([_where(t[number]).get(phase, 0.0) for t in triples])} s"
+                                                    for number, label in enumerate(("cold", "again", "new"))))
+        print(f"  speed-up vs full execution ({FULL_EXECUTION_S:.0f} s): {FULL_EXECUTION_S / triples[-1][1].wall:.0f}x")
 
 
 if __name__ == "__main__":

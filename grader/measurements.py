@@ -8,7 +8,9 @@ machine (batch workers included), with the rebuilt model's layers (output shapes
 counts: ``remembered_built``), so that a grading whose measurement is remembered never imports
 TensorFlow in the grader's process.  The key covers every input of the training and what
 could change its numbers: the grader's training code and the Keras and TensorFlow
-versions.  Only successful measurements are kept (a failure may be the machine's).
+versions.  Only successful measurements are kept (a failure may be the machine's).  An entry
+is made by one grading at a time (a lock file beside it): two batch workers that meet one
+architecture at once train it once.
 
 The folder belongs to the grader: no kernel can read or write the cache but for the
 dataset files, which it may only read (Landlock, see ``sandbox/isolation``).  Each entry
@@ -20,6 +22,7 @@ by anyone who cannot read the key changes no verdict.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -29,7 +32,7 @@ import secrets
 import tempfile
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -154,6 +157,29 @@ def built_known(layers: architecture.Architecture, seed: int) -> bool:
     return _read_built(_path(built_key(layers, seed))) is not None
 
 
+@contextlib.contextmanager
+def _alone(path: Path) -> Iterator[None]:
+    """While the entry ``path`` is made, no other grading on this machine makes it: two batch
+    workers that meet one architecture at once measure it once, the second reading what the
+    first stored.  A lock held by a process that ended is released with it."""
+    if os.name != "posix":
+        yield  # no flock (Windows): two gradings may measure the same architecture twice
+        return
+    import fcntl
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield  # a read-only cache: measured without the lock
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
     """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
     what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
@@ -161,9 +187,13 @@ def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
     found = _read_built(path)
     if found is not None:
         return found
-    result = build()
-    _store(path, dataclasses.asdict(result))
-    return result
+    with _alone(path):
+        found = _read_built(path)
+        if found is not None:
+            return found
+        result = build()
+        _store(path, dataclasses.asdict(result))
+        return result
 
 
 def remembered(measurement_key: str, measure: Callable[[], Training]) -> Training:
@@ -172,7 +202,11 @@ def remembered(measurement_key: str, measure: Callable[[], Training]) -> Trainin
     found = _read(path)
     if found is not None:
         return found
-    result = measure()
-    if result.error is None and result.accuracy is not None:
-        _store(path, dataclasses.asdict(result))
-    return result
+    with _alone(path):
+        found = _read(path)
+        if found is not None:
+            return found
+        result = measure()
+        if result.error is None and result.accuracy is not None:
+            _store(path, dataclasses.asdict(result))
+        return result

@@ -124,3 +124,32 @@ def test_an_architecture_that_cannot_be_rebuilt_is_not_remembered(cache: Path) -
         with pytest.raises(BuildError):
             measurements.remembered_built("k", fails)
     assert not list(cache.glob("*.json"))
+
+
+RACE = """
+import os, sys, time
+from grader import measurements
+from grader.training import Training
+def measure():
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+    time.sleep(1.0)
+    return Training(0.93, 4000, 1, 128, 10_000, 6.5)
+print(measurements.remembered("shared", measure))
+"""
+
+
+def test_two_processes_meeting_one_architecture_measure_it_once(cache: Path, tmp_path: Path) -> None:
+    """Two batch workers grading copies of one notebook at once: the second waits for the first's
+    measurement and reads it, rather than training the same model beside it."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "measured.log"
+    env = {**os.environ, CACHE_ENV: str(cache.parent), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    workers = [subprocess.Popen([sys.executable, "-c", RACE, str(log)], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert len(log.read_text().split()) == 1
+    assert outputs[0] == outputs[1]

@@ -17,6 +17,9 @@ ask for, becomes it), whose first process:
    no capabilities, Landlock, seccomp), reports what held, takes the kernel's own environment,
    folder and arguments, and runs ``boot.main``: the hooks, the guard, IPython's kernel.
 
+For a ``measure`` request the handler forks a measurer instead (``measurer``: the grader's own
+training code on the grader's data, no student code) and relays its result when it ends.
+
 Every kernel dies with its handler, and every handler with the server (parent-death signals);
 a handler ends when its grader closes the connection (the grader ended, ``kill -9`` included);
 the server ends when no grader has been connected for a while.  The server is not dumpable,
