@@ -38,6 +38,9 @@ class RecordFolder:
 
     def compare(self, jobs: list[Job], assignment_folder: Path) -> None:
         """Compare the class's code (the assignment's own subtracted); ``finish`` writes the report."""
+        if len(jobs) < 2:
+            self.similar = ([], {})  # one submission: nothing to compare it with (nor copydetect to import)
+            return
         codes = {job.id: code for job in jobs if job.problem is None and (code := read_code(job.id, job.path)) is not None}
         self.similar = (compare(list(codes.values()), boilerplate(assignment_folder)), codes)
 
