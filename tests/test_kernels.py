@@ -6,6 +6,7 @@ replaced."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -26,7 +27,7 @@ from grader.sandbox.processes import living, parent_of, process_tree, memory_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
 from grader.sandbox.host import SIMULATE_ENV
-from grader.sandbox.watchdog import kill_tree
+from grader.sandbox.watchdog import Watchdog, kill_tree
 from tests.conftest import ROOT
 
 LIMITS = Limits(cell_timeout_s=30, total_timeout_s=90, memory_mb=3000, output_bytes=64 * 1024)
@@ -179,7 +180,13 @@ def test_a_forked_kernel_holds_no_file_of_its_fork_server_and_counts_only_its_sh
         assert handlers and held and not held & handlers
         # Each process of the tree maps the TensorFlow the server imported: counted once between them, not three times.
         resident = sum(int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") for pid in tree) / 2**20
-        assert memory_mb(tree) < resident / 2
+        proportional = memory_mb(tree)
+        assert proportional < resident / 2
+        # The watchdog's memory limit is on that share: a limit between the two is not a breach, one below it is.
+        for limit, breach in ((int(proportional + resident) // 2, None), (int(proportional) // 2, "resource_limit")):
+            watchdog = Watchdog(kernel.pid, dataclasses.replace(LIMITS, memory_mb=limit), [])
+            watchdog.check()
+            assert watchdog.breach == breach, (limit, proportional, resident)
         execution = run_in(kernel, _submission(tmp_path, "print(6 * 7)"))
     finally:
         kernel.close()

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from grader.execution import ExecutionStatus, Limits
-from grader.sandbox.processes import living, process_tree, memory_mb, stop_then_kill
+from grader.sandbox.processes import living, memory_mb, process_tree, resident_mb, stop_then_kill
 
 DISK_SCAN_EVERY = 5
 MAX_SCANNED_FILES = 20_000
@@ -59,7 +59,6 @@ class Watchdog(threading.Thread):
         self.started_at = time.monotonic()
         self.breach: ExecutionStatus | None = None
         self.detail = ""
-        self.peak_mb = 0.0
         self._finished = threading.Event()
 
     def run(self) -> None:
@@ -74,10 +73,14 @@ class Watchdog(threading.Thread):
     def check(self, slow: bool = True, running: bool = True) -> None:
         """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
         tree = process_tree(self.pid)
-        self.peak_mb = max(self.peak_mb, memory_mb(tree))
+        # Resident memory is read in microseconds and is never below PSS: the proportional count
+        # (milliseconds per process, five times a second) only decides when that bound is over.
+        used = resident_mb(tree)
+        if used > self.limits.memory_mb:
+            used = memory_mb(tree)
         disk = _disk_mb(self.folders) if slow else 0.0
         if not self.breach:
-            if self.peak_mb > self.limits.memory_mb:
+            if used > self.limits.memory_mb:
                 self.breach, self.detail = "resource_limit", f"more than {self.limits.memory_mb} MB of memory"
             elif len(tree) > self.limits.max_processes:
                 self.breach, self.detail = "resource_limit", f"more than {self.limits.max_processes} processes"
