@@ -2,12 +2,15 @@
 
 Builds a folder of 20 week-8 submissions (copies of the solution and planted-bug
 variants), grades it with ``grader grade --jobs N --out DIR`` in a fresh cache folder
-holding only MNIST (every run measures anew), and prints submissions per minute, the time to the first result, peak memory of the whole process tree, and
+holding only MNIST (every run measures anew), first on a cold machine (the batch starts the
+resident fork server) and then again with the server running and the measurements removed;
+for each it prints submissions per minute, the time to the first result, peak memory of the whole process tree, and
 where the time of a submission goes (kernel start-up with imports, student cells,
 reading evidence, the grader's own training), beside the goals: at least 20 per minute on
-2 cores, the first result within 10 s.  Each local worker has a fork server (TensorFlow
-imported once) and keeps one kernel waiting for its next submission, so the peak counts a
-server and up to two kernels per worker (memory shared with the server counted once: PSS).
+2 cores, the first result within 10 s.  The workers share the resident fork server (TensorFlow
+imported once), and each keeps one kernel waiting for its next submission, so the peak counts
+the server, its measurers and up to two kernels per worker (memory shared with the server
+counted once: PSS).
 
 ``--against DIR`` grades the same class with another checkout of the grader too (``git
 archive main`` unpacked in DIR), alternating, ``--runs N`` times each: on a shared, noisy
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -115,7 +119,7 @@ def main() -> None:
     options.add_argument("--against", type=Path, help="another checkout of the grader, graded alternately with this one")
     args = options.parse_args()
     graders = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
-    runs: dict[str, list[Batch]] = {name: [] for name in graders}
+    runs: dict[str, list[tuple[Batch, Batch]]] = {name: [] for name in graders}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "class"
         folder.mkdir()
@@ -124,17 +128,24 @@ def main() -> None:
             for name, grader in graders.items():
                 # A cache of its own holding only MNIST: every run measures the same architectures anew.
                 cache = fresh_cache(Path(scratch) / f"cache-{name}-{index}")
-                run = grade_class(folder, Path(scratch) / f"out-{name}-{index}", args.jobs, grader, cache)
+                cold = grade_class(folder, Path(scratch) / f"out-{name}-{index}", args.jobs, grader, cache)
+                # The same class again with the fork server still running, its measurements forgotten.
+                shutil.rmtree(cache / "measurements")
+                warm = grade_class(folder, Path(scratch) / f"again-{name}-{index}", args.jobs, grader, cache)
                 resident.stop_all(cache)  # the next run starts from nothing
-                runs[name].append(run)
-                print(f"run {index + 1} {name}: {60 * len(run.records) / run.wall:.1f} per minute, first {run.first:.1f} s, "
-                      f"peak {run.peak_mb:,.0f} MB", flush=True)
-    for name, batches in runs.items():
+                runs[name].append((cold, warm))
+                print(f"run {index + 1} {name}: cold {60 * len(cold.records) / cold.wall:.1f} per minute, first {cold.first:.1f} s; "
+                      f"server running {60 * len(warm.records) / warm.wall:.1f} per minute, first {warm.first:.1f} s; "
+                      f"peak {max(cold.peak_mb, warm.peak_mb):,.0f} MB", flush=True)
+    for name, pairs in runs.items():
         print(f"=== {name}: {graders[name]}")
-        report(batches[-1], args.count, args.jobs)
-        if len(batches) > 1:
-            print(f"  over {len(batches)} runs: per minute {_spread([60 * len(b.records) / b.wall for b in batches])}; "
-                  f"first {_spread([b.first for b in batches])} s; peak {_spread([b.peak_mb for b in batches])} MB")
+        for number, title in enumerate(("a cold machine (the batch starts the fork server)", "the fork server running")):
+            print(f"--- {title}, every measurement new")
+            report(pairs[-1][number], args.count, args.jobs)
+            if len(pairs) > 1:
+                batches = [pair[number] for pair in pairs]
+                print(f"  over {len(batches)} runs: per minute {_spread([60 * len(b.records) / b.wall for b in batches])}; "
+                      f"first {_spread([b.first for b in batches])} s; peak {_spread([b.peak_mb for b in batches])} MB")
 
 
 if __name__ == "__main__":

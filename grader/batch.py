@@ -13,10 +13,11 @@ dies is replaced; a submission that kills its worker even when graded alone gets
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,20 @@ def start_worker(workers: int, settings: Settings | None = None) -> None:
             prepare_kernel(_assignment(settings))
         except Exception:  # noqa: BLE001 - the first grading starts its own kernel, and says what failed
             pass
+
+
+def local_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+    """The local workers of a batch.  Before they exist, this process shares the cores among them
+    (they inherit it) and starts the resident fork server of their kind, so that its TensorFlow
+    import overlaps their start-up rather than following it."""
+    share_cores(workers)
+    try:
+        kernels.warm(_assignment(settings).preload)
+    except Exception:  # noqa: BLE001 - the workers start their own, and say what failed
+        pass
+    # Fresh interpreters, spawned: nothing of this process's threads or sockets survives a fork.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_worker, initargs=(workers, settings))
 
 
 @functools.lru_cache(maxsize=2)

@@ -11,11 +11,10 @@ submission; its exit code is 0 whenever grading worked, whatever the scores.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from grader.assignment import Assignment, AssignmentError, available, digest, load_assignment, with_limits
-from grader.batch import Settings, for_audience, grade_one, is_done, run_batch, start_kernel_for, start_worker
+from grader.batch import Settings, for_audience, grade_one, is_done, local_pool, run_batch, start_kernel_for
 from grader.building import build_assignment
 from grader.classroom import workflow
 from grader.datasets import NAMES, DatasetError, cache_dir, load, provision
@@ -148,9 +147,7 @@ def _executor(args: argparse.Namespace, settings: Settings) -> Callable[[int], E
 
         client = Client(args.scheduler)
         return lambda workers: client.get_executor()
-    # Fresh interpreters: TensorFlow does not survive a fork.
-    return lambda workers: ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=start_worker, initargs=(workers, settings))
+    return lambda workers: local_pool(workers, settings)
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:

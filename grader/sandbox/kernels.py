@@ -139,6 +139,13 @@ class Kernel:
         self.folders.clear()
 
 
+def warm(preload: bool) -> None:
+    """Start the fork server of that kind for this environment now, if none runs (a batch's main
+    process, before its workers start); nothing is asked of it."""
+    if isolation.probe().linux:
+        forkserver.server(preload, _environment())
+
+
 def measuring_server() -> forkserver.Server | None:
     """The fork server this process's measurements are forked from (one that imported TensorFlow,
     in this environment: ``sandbox/measurer``); ``None`` where kernels are not forked (not Linux)."""
