@@ -35,7 +35,7 @@ import math
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from grader.files import write_atomic
 from grader.training import Built, LayerMeasure, Training
 
 FOLDER = "measurements"
+T = TypeVar("T", Built, Training)
 KEY_FILE = "measurements.key"
 
 
@@ -180,33 +181,28 @@ def _alone(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
-    """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
-    what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
-    path = _path(built_key)
-    found = _read_built(path)
+def _remembered(path: Path, read: Callable[[Path], T | None], make: Callable[[], T], keep: Callable[[T], bool]) -> T:
+    """The entry at ``path`` as ``read`` gives it, else ``make()`` (stored when ``keep`` says so),
+    made by one grading at a time."""
+    found = read(path)
     if found is not None:
         return found
     with _alone(path):
-        found = _read_built(path)
+        found = read(path)  # made by another grading while this one waited
         if found is not None:
             return found
-        result = build()
-        _store(path, dataclasses.asdict(result))
+        result = make()
+        if keep(result):
+            _store(path, dataclasses.asdict(result))
         return result
+
+
+def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
+    """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
+    what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
+    return _remembered(_path(built_key), _read_built, build, lambda _: True)
 
 
 def remembered(measurement_key: str, measure: Callable[[], Training]) -> Training:
     """The measurement stored under ``measurement_key``, else ``measure()`` (stored when it succeeded)."""
-    path = _path(measurement_key)
-    found = _read(path)
-    if found is not None:
-        return found
-    with _alone(path):
-        found = _read(path)
-        if found is not None:
-            return found
-        result = measure()
-        if result.error is None and result.accuracy is not None:
-            _store(path, dataclasses.asdict(result))
-        return result
+    return _remembered(_path(measurement_key), _read, measure, lambda result: result.error is None and result.accuracy is not None)
