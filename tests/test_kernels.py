@@ -218,7 +218,8 @@ def test_the_kernels_of_a_fork_server_die_with_it_and_a_new_server_takes_its_pla
 def test_a_fork_server_that_never_answers_is_a_startup_failure_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
     forkserver.close_all()
     monkeypatch.setenv("LC_GRADER_TEST", str(time.time()))  # an environment no server runs for yet
-    monkeypatch.setattr(resident, "SERVER", [sys.executable, "-c", "import time; time.sleep(600)"])
+    # A server that says nothing while this test runs (and is gone soon after: nothing left behind).
+    monkeypatch.setattr(resident, "SERVER", [sys.executable, "-c", "import time; time.sleep(20)"])
     kernel = kernels.start(SETTINGS)
     server = kernel.km.provisioner.process.owner  # type: ignore[union-attr]
     try:
