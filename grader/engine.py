@@ -161,7 +161,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         reading.start()
         kernel = kernels.take(kernel_settings(assignment))
         seed = int(assignment.measure.get("seed", 0))
-        measurer = Measurer(kernels.measuring_server())
+        measurer = Measurer(kernels.measuring_server)
         early = EarlyMeasurement(kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed)
         try:
             early.start()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -87,9 +88,10 @@ class Measured:
 
 class Measurer:
     """One grading's measurements: each run once (a second ask waits for the first), in a
-    measurer forked from ``server`` when there is one, else in this process."""
+    measurer forked from the fork server ``server()`` gives when there is one, else in this process."""
 
-    def __init__(self, server: Server | None) -> None:
+    def __init__(self, server: Callable[[], Server | None]) -> None:
+        # Connected to only when a measurement is not remembered (a connection costs a handler there).
         self.server = server
         self.lock = threading.Lock()
         self.running: dict[tuple[str, str | None], Future[Measured]] = {}
@@ -130,8 +132,7 @@ class Measurer:
         def make() -> Measured:
             """Both at once, the first time either is not remembered."""
             if not made:
-                made.append((self._forked(architecture, seed, data) if self.server is not None else None)
-                            or _here(architecture, seed, data))
+                made.append(self._forked(architecture, seed, data) or _here(architecture, seed, data))
             return made[0]
 
         built = measurements.remembered_built(built_key, lambda: make().built)
@@ -140,8 +141,13 @@ class Measurer:
         return Measured(built, measurements.remembered(key, lambda: _trained(make())))
 
     def _forked(self, architecture: Architecture, seed: int, data: TrainingData | None) -> Measured | None:
-        """Measured by a measurer forked from the fork server; ``None`` when it could not be."""
-        assert self.server is not None
+        """Measured by a measurer forked from the fork server; ``None`` when there is none or it failed."""
+        try:
+            server = self.server()
+        except (RuntimeError, OSError):
+            return None
+        if server is None:
+            return None
         request: dict[str, Any] = {"architecture": to_plain(architecture), "seed": seed}
         payload = b""
         if data is not None:
@@ -150,7 +156,7 @@ class Measurer:
             np.savez(buffer, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, truth=data.truth)
             payload = buffer.getvalue()
         try:
-            result = self.server.call({"measure": request}, payload, MEASURE_TIMEOUT_S)
+            result = server.call({"measure": request}, payload, MEASURE_TIMEOUT_S)
         except (RuntimeError, OSError):
             return None
         if "build_error" in result:

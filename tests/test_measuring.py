@@ -46,14 +46,14 @@ MEASURE = ARRAYS + textwrap.dedent("""
     architecture = parse_architecture(sys.argv[1])
     data = measuring.TrainingData({"optimizer": "adam", "loss": "categorical_crossentropy"}, x_train, y_train, x_test, truth,
                                   samples=64, epochs=2, batch_size=16)
-    forked = measuring.Measurer(kernels.measuring_server()).measure(architecture, 0, data)
+    forked = measuring.Measurer(kernels.measuring_server).measure(architecture, 0, data)
     keras_after_forked = "keras" in sys.modules
 
     class Failing:
         def call(self, *_):
             raise RuntimeError("the fork server ended before it answered")
 
-    here = measuring.Measurer(Failing())._remembered_or_made(("other built key", "other key"), architecture, 0, data)
+    here = measuring.Measurer(Failing)._remembered_or_made(("other built key", "other key"), architecture, 0, data)
     plain = lambda m: {"built": dataclasses.asdict(m.built), "accuracy": m.training.accuracy, "error": m.training.error}
     print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked), "here": plain(here)}))
 """)
@@ -77,7 +77,7 @@ class Recording(Measurer):
     """Records what would be measured (nothing is trained)."""
 
     def __init__(self) -> None:
-        super().__init__(None)
+        super().__init__(lambda: None)
         self.made: list[tuple[Architecture, TrainingData | None]] = []
 
     def _remembered_or_made(self, ident: tuple[str, str | None], architecture: Architecture, seed: int,
