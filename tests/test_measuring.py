@@ -48,6 +48,12 @@ MEASURE = ARRAYS + textwrap.dedent("""
                                   samples=64, epochs=2, batch_size=16)
     forked = measuring.Measurer(kernels.measuring_server).measure(architecture, 0, data)
     keras_after_forked = "keras" in sys.modules
+    # The handler that was sent the arrays is not the one this process's kernels are forked from.
+    from tests.test_kernels import SETTINGS
+    kernel = kernels.take(SETTINGS)
+    assert kernel.pid  # its handler has said which process it is
+    handlers = [kernel.km.provisioner.process.owner.handler, kernels.measuring_server().handler]
+    kernel.close()
 
     class Failing:
         def call(self, *_):
@@ -55,14 +61,15 @@ MEASURE = ARRAYS + textwrap.dedent("""
 
     here = measuring.Measurer(Failing)._remembered_or_made(("other built key", "other key"), architecture, 0, data)
     plain = lambda m: {"built": dataclasses.asdict(m.built), "accuracy": m.training.accuracy, "error": m.training.error}
-    print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked), "here": plain(here)}))
+    print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked), "here": plain(here), "handlers": handlers}))
 """)
 
 
 @pytest.mark.slow
 def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_the_grader(tmp_path: Path) -> None:
     """The grader process never imports Keras for it; a server that fails costs only the time of
-    measuring in the grader's process, with the same result."""
+    measuring in the grader's process, with the same result; the handler sent the arrays never
+    forks a kernel (a kernel starts with its handler's memory)."""
     done = subprocess.run([sys.executable, "-c", MEASURE, CONFIG], capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, CACHE_ENV: str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -71,6 +78,8 @@ def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_th
     assert found["forked"]["error"] is None and 0.0 <= found["forked"]["accuracy"] <= 1.0
     assert found["forked"]["built"] == {"layers": [{"class_name": "Dense", "output_shape": [3], "params": 27}], "total_params": 27}
     assert found["forked"] == found["here"]
+    kernels_handler, measurements_handler = found["handlers"]
+    assert kernels_handler and measurements_handler and kernels_handler != measurements_handler
 
 
 class Recording(Measurer):

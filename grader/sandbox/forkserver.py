@@ -208,17 +208,19 @@ class Server:
                 self.connection.close()
 
 
-# Servers kept at once, the least recently used ended first (a test session changes the environment often).
-MAX_SERVERS = 2
-_SERVERS: dict[tuple[bool, tuple[Any, ...]], Server] = {}
+# Connections kept at once, the least recently used ended first (a test session changes the environment often).
+MAX_SERVERS = 3
+_SERVERS: dict[tuple[bool, tuple[Any, ...], str], Server] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
-def server(preload: bool, key: tuple[Any, ...]) -> Server:
-    """This process's fork server of that kind for the environment ``key``, started if need be
-    (one that ended is replaced)."""
+def server(preload: bool, key: tuple[Any, ...], purpose: str = "kernels") -> Server:
+    """This process's connection to the fork server of that kind for the environment ``key``, the
+    server started if need be (a connection that ended is replaced).  Each ``purpose`` has a
+    connection, and so a handler, of its own: the handler that is sent the arrays of a measurement
+    ("measurements") never forks a kernel, which would start with that handler's memory."""
     with _SERVERS_LOCK:
-        current = _SERVERS.pop((preload, key), None)
+        current = _SERVERS.pop((preload, key, purpose), None)
         if current is not None and not current.alive():
             current.close()
             current = None
@@ -226,7 +228,7 @@ def server(preload: bool, key: tuple[Any, ...]) -> Server:
             while len(_SERVERS) >= MAX_SERVERS:
                 _SERVERS.pop(next(iter(_SERVERS))).close()
             current = Server(preload, key)
-        _SERVERS[(preload, key)] = current  # the most recently used last
+        _SERVERS[(preload, key, purpose)] = current  # the most recently used last
         return current
 
 

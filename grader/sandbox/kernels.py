@@ -147,9 +147,10 @@ def warm(preload: bool) -> None:
 
 
 def measuring_server() -> forkserver.Server | None:
-    """The fork server this process's measurements are forked from (one that imported TensorFlow,
-    in this environment: ``sandbox/measurer``); ``None`` where kernels are not forked (not Linux)."""
-    return forkserver.server(True, _environment()) if isolation.probe().linux else None
+    """This process's connection for measurements to the fork server (one that imported TensorFlow,
+    in this environment: ``sandbox/measurer``), not the one its kernels are forked through;
+    ``None`` where kernels are not forked (not Linux)."""
+    return forkserver.server(True, _environment(), "measurements") if isolation.probe().linux else None
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
