@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.architecture import Architecture, parse_architecture
+from grader.architecture import Architecture, parse_architecture, to_plain
 from grader.assignment import load_assignment
 from grader.artifacts import ARRAYS_DIR, EVENTS_FILE
 from grader.datasets.cache import CACHE_ENV
@@ -24,6 +24,8 @@ from grader.datasets.dataset import Dataset
 from grader.early_measurement import EarlyMeasurement
 from grader.expected import Expected
 from grader.measuring import Measured, Measurer, TrainingData, training_data
+from grader.sandbox import kernels
+from grader.sandbox.forkserver import Server
 from grader.training import Built, LayerMeasure
 from tests.conftest import ROOT
 
@@ -165,3 +167,18 @@ def test_a_later_fit_on_other_data_is_measured_again(tmp_path: Path, monkeypatch
     while len(measurer.made) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sorted(id(data) for _, data in measurer.made) == sorted((id(first), id(later)))
+
+
+@pytest.mark.slow
+def test_a_handler_that_was_sent_a_measurement_forks_no_kernel() -> None:
+    """Defence in depth beside the grader's own discipline (a connection per purpose): a kernel
+    asked for on a connection that carried a submission's measurement ends the connection."""
+    server = Server(True, kernels._environment())  # a connection of this test's own
+    try:
+        result = server.call({"measure": {"architecture": to_plain(parse_architecture(CONFIG)), "seed": 0}}, b"", 120)
+        assert result["built"]["total_params"] == 27
+        number = server.spawn({"plan": "/nonexistent", "unshare": 0, "args": ["-f", "/nonexistent"], "env": {}, "cwd": "/"})
+        with pytest.raises(RuntimeError, match="ended"):
+            server.pid(number, timeout=60)
+    finally:
+        server.close()

@@ -124,8 +124,10 @@ def _reply(replies: int, message: dict[str, Any]) -> None:
     os.write(replies, json.dumps(message).encode() + b"\n")
 
 
-def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: dict[int, tuple[int, int, list[bytes]]]) -> None:
-    """One request: reap a kernel's first process, fork a measurer, or fork (or become) a kernel."""
+def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: dict[int, tuple[int, int, list[bytes]]],
+            measured: bool) -> None:
+    """One request: reap a kernel's first process, fork a measurer, or fork (or become) a kernel;
+    ``measured``: this handler was sent a measurement before."""
     if "reap" in message:
         try:
             os.waitpid(int(message["reap"]), 0)
@@ -134,6 +136,10 @@ def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: di
     elif "measure" in message:
         read, pid = measurer.fork(message["measure"], payload)
         measuring[read] = (int(message["id"]), pid, [])
+    elif measured:
+        # This handler has held a submission's arrays: no kernel starts with its memory (the grader
+        # sends measurements on a connection of their own, so this ends only a grader that did not).
+        os._exit(1)
     elif message.get("last"):
         # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
         _reply(replies, {"id": message["id"], "pid": os.getpid()})
@@ -150,6 +156,7 @@ def serve(requests: int, replies: int) -> None:
     buffer = bytearray()
     header: dict[str, Any] | None = None  # a request line read, its bytes still coming
     measuring: dict[int, tuple[int, int, list[bytes]]] = {}  # a measurer's pipe -> request id, pid, what it wrote
+    measured = False
     while True:
         for ready in select.select([requests, *measuring], [], [])[0]:
             if ready in measuring:
@@ -176,7 +183,8 @@ def serve(requests: int, replies: int) -> None:
                 payload = bytes(buffer[:size])
                 del buffer[:size]
                 message, header = header, None
-                _answer(message, payload, replies, measuring)
+                _answer(message, payload, replies, measuring, measured)
+                measured = measured or "measure" in message
 
 
 def _descends_from_here(pid: int) -> bool:
