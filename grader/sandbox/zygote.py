@@ -18,7 +18,9 @@ ask for, becomes it), whose first process:
    folder and arguments, and runs ``boot.main``: the hooks, the guard, IPython's kernel.
 
 For a ``measure`` request the handler forks a measurer instead (``measurer``: the grader's own
-training code on the grader's data, no student code) and relays its result when it ends.
+training code on the grader's data, no student code) and relays its result when it ends.  A grader
+sends measurements on a connection of their own, and a handler that was sent one forks no kernel
+afterwards: no kernel starts with memory that held another submission's arrays.
 
 Every kernel dies with its handler, and every handler with the server (parent-death signals);
 a handler ends when its grader closes the connection (the grader ended, ``kill -9`` included);
