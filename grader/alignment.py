@@ -11,6 +11,7 @@ import numpy as np
 
 CHUNK_ROWS = 4096
 
+
 def to_pixels(x: np.ndarray, pixels_per_image: int) -> np.ndarray | None:
     """Prepared images back to uint8 rows, undoing a ``/ 255``; ``None`` if the size differs."""
     if x.ndim < 1 or x.shape[0] == 0 or x.size // x.shape[0] != pixels_per_image:

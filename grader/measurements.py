@@ -135,8 +135,9 @@ def _read(path: Path) -> Training | None:
     return found if valid else None
 
 
-def _read_built(path: Path) -> Built | None:
-    data = _signed(path)
+def built_of(data: Any) -> Built | None:
+    """A rebuilt model's layers from their JSON data (``dataclasses.asdict`` of a ``Built``: a kept
+    entry, or a measurer's result); ``None`` when it is not a consistent one."""
     try:
         layers = tuple(LayerMeasure(str(entry["class_name"]), tuple(entry["output_shape"]), entry["params"]) for entry in data["layers"])
         built = Built(layers, data["total_params"])
@@ -152,10 +153,6 @@ def built_key(layers: architecture.Architecture, seed: int) -> str:
     """The key of an architecture's rebuilt layers: its layer stack without names, and the seed."""
     return key("built", architecture.signature(layers), seed)
 
-
-def built_known(layers: architecture.Architecture, seed: int) -> bool:
-    """Whether the rebuilt layers of ``layers`` are remembered (then no Keras is needed for them)."""
-    return _read_built(_path(built_key(layers, seed))) is not None
 
 
 @contextlib.contextmanager
@@ -200,7 +197,7 @@ def _remembered(path: Path, read: Callable[[Path], T | None], make: Callable[[],
 def remembered_built(built_key: str, build: Callable[[], Built]) -> Built:
     """The rebuilt model's layers stored under ``built_key``, else ``build()`` (then stored);
     what ``build`` raises (the architecture cannot be rebuilt) is not stored."""
-    return _remembered(_path(built_key), _read_built, build, lambda _: True)
+    return _remembered(_path(built_key), lambda path: built_of(_signed(path)), build, lambda _: True)
 
 
 def remembered(measurement_key: str, measure: Callable[[], Training]) -> Training:

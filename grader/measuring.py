@@ -25,7 +25,7 @@ from grader import measurements
 from grader.architecture import Architecture, signature, to_plain
 from grader.expected import Expected
 from grader.sandbox.forkserver import Server
-from grader.training import BuildError, Built, LayerMeasure, Training, build, measure, train_and_evaluate
+from grader.training import BuildError, Built, Training, build, measure, train_and_evaluate
 
 # The longest a forked measurer may take before this process measures itself.
 MEASURE_TIMEOUT_S = 600
@@ -103,8 +103,8 @@ class Measurer:
     def _quietly(self, architecture: Architecture, seed: int, data: TrainingData | None) -> None:
         try:
             self.measure(architecture, seed, data)
-        except BuildError:
-            pass  # the grading asks again and reports it
+        except Exception:  # noqa: BLE001 - never a thread's traceback on the terminal: the grading asks again and reports it
+            pass
 
     def measure(self, architecture: Architecture, seed: int, data: TrainingData | None) -> Measured:
         """The rebuilt layers and (with ``data``) the measurement; raises ``BuildError`` when the
@@ -161,13 +161,11 @@ class Measurer:
             return None
         if "build_error" in result:
             raise BuildError(str(result["build_error"]))
-        if "built" not in result:
-            return None
-        built = result["built"]
-        layers = tuple(LayerMeasure(str(layer["class_name"]), tuple(layer["output_shape"]), int(layer["params"]))
-                       for layer in built["layers"])
+        built = measurements.built_of(result.get("built"))
+        if built is None:
+            return None  # the measurer failed ("error"): measured here
         trained = result.get("training")
-        return Measured(Built(layers, int(built["total_params"])), Training(**trained) if isinstance(trained, dict) else None)
+        return Measured(built, Training(**trained) if isinstance(trained, dict) else None)
 
 
 def _trained(made: Measured) -> Training:
