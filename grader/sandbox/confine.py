@@ -28,6 +28,7 @@ from grader.sandbox.processes import living, parent_of, process_tree, stop_then_
 
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 36, 38, 24, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
+MAX_FD = 65536
 _CAP_VERSION_3 = 0x20080522
 _IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE)
 
@@ -38,6 +39,24 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 def prctl(*args: int) -> int:
     return int(_LIBC.prctl(*(ctypes.c_ulong(a) for a in args)))
+
+
+def die_with_parent() -> None:
+    """This process is killed when the one that forked it ends (a parent-death signal)."""
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def keep_only(*kept: int) -> None:
+    """Standard input and output on ``/dev/null`` and every other file closed but ``kept``: what a
+    process forked from the fork server must not hold of it (its connections, other pipes)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    low = 3
+    for fd in sorted(kept):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, MAX_FD)
 
 
 def _drop_capabilities() -> bool:
@@ -151,7 +170,7 @@ def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
         signal.signal(signum, signal.SIG_IGN)
     prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     # Should the process above die (the fork server, and with it the grader), the launcher dies with it.
-    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     kernel = os.fork()
     if kernel == 0:
@@ -160,7 +179,7 @@ def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
             for signum in _IGNORED:
                 signal.signal(signum, signal.SIG_DFL)
             os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            die_with_parent()
             try:
                 held = confine(plan)
             except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means

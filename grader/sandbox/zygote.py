@@ -37,7 +37,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import struct
 import sys
@@ -48,8 +47,7 @@ from typing import Any, NoReturn
 from grader.sandbox import boot, confine, measurer, namespaces
 from grader.sandbox.processes import parent_of
 
-_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
-MAX_FD = 65536
+_PR_SET_DUMPABLE = 4
 # Where the server writes its pid, in its folder (``resident.PID_FILE``: a test session ends the servers it started).
 PID_FILE = "server.pid"
 # The server's own folder on ``sys.path`` (the grader package's kernel side); each kernel gets its own.
@@ -79,12 +77,9 @@ def _kernel(request: dict[str, Any]) -> None:
 def _first_process(request: dict[str, Any]) -> int:
     """The kernel's first process: closed off from the server, in its namespaces, the launcher."""
     os.setpgid(0, 0)
-    confine.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    confine.die_with_parent()
     confine.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.closerange(3, MAX_FD)
+    confine.keep_only()
     with open(request["plan"]) as f:
         plan = json.load(f)
     spaces = namespaces.Unshare(int(request["unshare"]))
@@ -97,7 +92,7 @@ def _first_process(request: dict[str, Any]) -> int:
         if launcher:
             # ``--fork --kill-child``: this process waits for the namespace's first process and ends with it.
             return os.waitstatus_to_exitcode(os.waitpid(launcher, 0)[1])
-        confine.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        confine.die_with_parent()
         if spaces.proc:
             try:
                 namespaces.mount_proc()
@@ -214,9 +209,9 @@ def _trusted(connection: socket.socket) -> bool:
 
 def _handle(connection: socket.socket) -> None:
     """In a forked handler: serve one grader process until it closes its connection."""
-    confine.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    confine.die_with_parent()
     fd = connection.detach()
-    os.write(fd, json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    _reply(fd, {"ready": os.getpid()})
     serve(fd, fd)
 
 
@@ -228,7 +223,7 @@ def _claim(name: str, replies: int) -> socket.socket:
     try:
         listener.bind("\0" + name)
     except OSError:  # another server started first: the grader connects to that one
-        os.write(replies, json.dumps({"taken": name}).encode() + b"\n")
+        _reply(replies, {"taken": name})
         os._exit(0)
     listener.listen(64)
     return listener
@@ -242,7 +237,7 @@ def _listen(listener: socket.socket, folder: str, idle_s: float, replies: int) -
     os.setsid()
     with open(os.path.join(folder, PID_FILE), "w") as f:
         f.write(f"{os.getpid()}\n")
-    os.write(replies, json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    _reply(replies, {"ready": os.getpid()})
     os.close(replies)
     handlers: set[int] = set()
     idle_since = time.monotonic()
