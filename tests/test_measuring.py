@@ -182,3 +182,19 @@ def test_a_handler_that_was_sent_a_measurement_forks_no_kernel() -> None:
             server.pid(number, timeout=60)
     finally:
         server.close()
+
+
+def test_a_measurers_arrays_are_read_as_their_layout_says_and_nothing_else() -> None:
+    from grader.sandbox.measurer import arrays_from
+
+    sent = [np.arange(6, dtype=np.float32).reshape(2, 3), np.eye(2, dtype=np.float32), np.ones((1, 3), np.float64),
+            np.array([1, -1], np.int64)]
+    layout = [[name, array.dtype.str, list(array.shape)] for name, array in zip(("x_train", "y_train", "x_test", "truth"), sent)]
+    payload = b"".join(array.tobytes() for array in sent)
+    assert all(np.array_equal(got, want) and got.dtype == want.dtype for got, want in zip(arrays_from(layout, payload), sent))
+    with pytest.raises(ValueError, match="bytes sent"):
+        arrays_from(layout, payload + b"\0")
+    with pytest.raises(ValueError, match="unexpected array"):
+        arrays_from([["truth", "|O", [2]], *layout[1:]], payload)
+    with pytest.raises(ValueError, match="unexpected array"):
+        arrays_from([layout[1], layout[0], *layout[2:]], payload)

@@ -26,6 +26,9 @@ from typing import Any
 from grader.sandbox import resident
 from grader.sandbox.processes import living
 
+# A request's line, or the bytes of one array that follow it.
+Buffer = bytes | memoryview
+
 # The longest a kernel's first process may take to exist (a server started now imports TensorFlow first).
 STARTUP_TIMEOUT_S = 60
 
@@ -43,13 +46,13 @@ class Server:
         self.replies: dict[int, dict[str, Any]] = {}
         self.requests = 0
         self.unread = b""
-        self.queued: list[bytes] = []
+        self.queued: list[tuple[Buffer, ...]] = []
         self.connection: Any = None
         self.handler = 0  # the handler's pid, once it said so
         self.failure = ""
         self.closed = False
         # Requests sent and not answered yet: sent again if the server hangs up before it answers at all.
-        self.unanswered: dict[int, bytes] = {}
+        self.unanswered: dict[int, tuple[Buffer, ...]] = {}
         self.retried = False
         self.preload, self.name = preload, resident.name_for(preload, key)
         connection = resident.connect(self.name)
@@ -82,7 +85,7 @@ class Server:
         self.connection.close()
         self.connection = self._open()
         for message in self.unanswered.values():
-            self.connection.sendall(message)
+            _send_all(self.connection, message)
 
     def _attach(self, connection: Any) -> None:
         with self.lock:
@@ -91,7 +94,7 @@ class Server:
             else:
                 self.connection = connection
                 for message in self.queued:
-                    connection.sendall(message)
+                    _send_all(connection, message)
                 self.queued.clear()
         self.connected.set()
 
@@ -117,13 +120,13 @@ class Server:
         not answer within ``timeout`` seconds."""
         return int(self._reply(number, timeout)["pid"])
 
-    def call(self, message: dict[str, Any], payload: bytes, timeout: float) -> dict[str, Any]:
-        """Send ``message`` with ``payload`` (its bytes follow the line) and wait for its result;
-        raises ``RuntimeError`` as ``pid`` does."""
+    def call(self, message: dict[str, Any], payload: tuple[memoryview, ...], timeout: float) -> dict[str, Any]:
+        """Send ``message`` with ``payload`` (its bytes follow the line, part after part) and wait for
+        its result; raises ``RuntimeError`` as ``pid`` does."""
         with self.lock:
             self.requests += 1
             number = self.requests
-            self._send({**message, "id": number, "bytes": len(payload)}, number, payload)
+            self._send({**message, "id": number, "bytes": sum(part.nbytes for part in payload)}, number, payload)
         try:
             return dict(self._reply(number, timeout)["result"])
         finally:
@@ -191,14 +194,15 @@ class Server:
             except OSError:
                 pass
 
-    def _send(self, message: dict[str, Any], number: int = 0, payload: bytes = b"") -> None:
-        data = json.dumps(message).encode() + b"\n" + payload
+    def _send(self, message: dict[str, Any], number: int = 0, payload: tuple[memoryview, ...] = ()) -> None:
+        # The line and its payload kept apart: a measurement's arrays (tens of MB) are not copied.
+        data: tuple[Buffer, ...] = (json.dumps(message).encode() + b"\n", *payload)
         if number:
             self.unanswered[number] = data
         if self.connection is None:
             self.queued.append(data)
         else:
-            self.connection.sendall(data)
+            _send_all(self.connection, data)
 
     def close(self) -> None:
         """Close the connection: the handler ends, and its kernels with it."""
@@ -206,6 +210,12 @@ class Server:
             self.closed = True
             if self.connection is not None:
                 self.connection.close()
+
+
+def _send_all(connection: Any, message: tuple[Buffer, ...]) -> None:
+    """A request's line, then the bytes that follow it."""
+    for part in message:
+        connection.sendall(part)
 
 
 # Connections kept at once, the least recently used ended first (a test session changes the environment often).

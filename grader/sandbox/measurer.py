@@ -17,7 +17,6 @@ kernels do.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
 from typing import Any
@@ -26,7 +25,10 @@ import numpy as np
 
 from grader.sandbox import confine
 
+# What a measurer is sent, in this order, and the kinds of array it takes (numbers: an object
+# array has no bytes of its own to send).
 ARRAYS = ("x_train", "y_train", "x_test", "truth")
+NUMBERS = "biuf"
 
 
 def measure(request: dict[str, Any], payload: bytes) -> dict[str, Any]:
@@ -41,13 +43,28 @@ def measure(request: dict[str, Any], payload: bytes) -> dict[str, Any]:
     except training.BuildError as exc:
         return {"build_error": str(exc)}
     if payload:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
-            x_train, y_train, x_test, truth = (arrays[name] for name in ARRAYS)
+        x_train, y_train, x_test, truth = arrays_from(request["arrays"], payload)
         trained = training.train_and_evaluate(model, request["compile"], x_train, y_train, x_test, truth,
                                               samples=int(request["samples"]), epochs=int(request["epochs"]),
                                               batch_size=int(request["batch_size"]), seed=int(request["seed"]))
         result["training"] = dataclasses.asdict(trained)
     return result
+
+
+def arrays_from(layout: list[list[Any]], payload: bytes) -> list[np.ndarray]:
+    """The arrays ``ARRAYS``, one after the other in ``payload`` as ``layout`` says: name, dtype and
+    shape of each; the sizes must add up."""
+    arrays, offset = [], 0
+    for (name, dtype, shape), expected in zip(layout, ARRAYS, strict=True):
+        kind = np.dtype(dtype)
+        if name != expected or kind.kind not in NUMBERS:
+            raise ValueError(f"unexpected array {name!r} of {kind}")
+        count = int(np.prod(shape, dtype=np.int64))
+        arrays.append(np.frombuffer(payload, kind, count, offset).reshape(shape))
+        offset += count * kind.itemsize
+    if offset != len(payload):
+        raise ValueError(f"{len(payload)} bytes sent for {offset} bytes of arrays")
+    return arrays
 
 
 def _run(request: dict[str, Any], payload: bytes, write: int) -> None:
