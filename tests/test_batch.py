@@ -26,7 +26,7 @@ from grader.report.graded import Graded
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
 from grader.report.gradescope import gradescope_results
 from grader.submissions import Job, find_submissions
-from tests.conftest import LIMITS, ROOT, SOLUTION, WEEK8, cli_env, grader_cli
+from tests.conftest import ROOT, SOLUTION, WEEK8, cli_env, grader_cli
 
 EXPECTED_STATUS = {
     "alice": "graded", "bob": "graded", "=cmd": "invalid_submission", "empty": "invalid_submission",
@@ -52,6 +52,11 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "nobody").mkdir()
     (root / "nobody" / "readme.txt").write_text("forgot to upload")
     return root
+
+
+# ``hang`` waits out its cell's limit, the batch's longest wait: 20 s, five times the slowest cell of
+# the others (the solution's fit, 3.6 s in suite runs) and more than ``slow``'s 8 s.
+LIMITS = ("--cell-timeout", "20", "--total-timeout", "200")
 
 
 def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -202,8 +202,10 @@ def _responsive(client: NotebookClient, notebook: Any) -> bool:
     """After an interrupt, does the kernel answer a trivial cell within a few seconds?"""
     probe = nbformat.v4.new_code_cell("pass")
     notebook.cells.append(probe)
-    old_timeout = client.timeout
-    client.timeout = 5
+    old_timeout, old_iopub_timeout = client.timeout, client.iopub_timeout
+    # The probe writes nothing: no waiting for its output after a reply (4 s by default, all of it
+    # spent when the reply is the synthetic one of a timeout).
+    client.timeout, client.iopub_timeout = 5, 1
     started = time.monotonic()
     try:
         client.execute_cell(probe, len(notebook.cells) - 1)
@@ -213,5 +215,5 @@ def _responsive(client: NotebookClient, notebook: Any) -> bool:
     except DeadKernelError:
         return False
     finally:
-        client.timeout = old_timeout
+        client.timeout, client.iopub_timeout = old_timeout, old_iopub_timeout
         notebook.cells.remove(probe)
