@@ -18,7 +18,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.batch import THREADS_VARIABLE
 from grader.datasets import cache_dir
 from tests import hermetic
 
@@ -46,11 +45,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment of a ``grader`` or ``pytest`` process started by a test: this checkout first."""
     return dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", **extra)
-
-
-def one_thread() -> dict[str, str]:
-    """For gradings that run beside others: one TensorFlow thread per kernel (unless set)."""
-    return {THREADS_VARIABLE: os.environ.get(THREADS_VARIABLE, "1")}
 
 
 def grader_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -93,14 +87,11 @@ def read_records(out: Path) -> dict[str, dict]:
 
 
 def grade_many(assignment: str, submissions: list[Path], out: Path, *extra: str, jobs: int = 2) -> subprocess.Popen[str]:
-    """Start one ``grader grade`` batch (``jobs`` workers: by default the machine's two cores).
-
-    Batches run beside other gradings (one worker each, or several batches at once): one
-    TensorFlow thread per kernel keeps them from slowing each other down.
-    """
+    """Start one ``grader grade`` batch (``jobs`` workers: by default the machine's two cores;
+    one TensorFlow thread per kernel, as everything the session starts: ``tests/hermetic.py``)."""
     return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", assignment, "--lang", "en",
                              "--jobs", str(jobs), "--out", str(out), *extra, *map(str, submissions)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(**one_thread()))
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env())
 
 
 def finished(batch: subprocess.Popen[str], out: Path) -> dict[str, dict]:
@@ -135,7 +126,7 @@ def graded_under_pytest(assignment: str, folder: Path) -> PytestRun:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", f"--assignment={assignment}", "--lang=en", "-v", "-p", "no:cacheprovider",
          f"--grader-out={folder / 'records'}", f"--junitxml={folder / 'junit.xml'}"],
-        cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env(**one_thread()))
+        cwd=folder, capture_output=True, text=True, timeout=600, env=cli_env())
     record = folder / "records" / "my_notebook.json"
     assert record.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     return PytestRun(done, json.loads(record.read_text()), folder)

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.batch import THREADS_VARIABLE
 from grader.sandbox import resident
 from grader.datasets import DatasetError, provision
 from grader.datasets.cache import CACHE_ENV, cached_path
@@ -42,6 +43,10 @@ def enter() -> Path:
     os.environ[CACHE_ENV] = os.environ[SESSION_ENV] = str(cache)
     # The resident fork servers a test starts under a cache of its own end soon after their last use.
     os.environ.setdefault(resident.IDLE_ENV, "60")
+    # Gradings run beside others (two workers, batches of two): one TensorFlow thread per kernel and
+    # measurer, unless set.  One setting for the whole session also means one fork server per kind
+    # of machine simulated, not one more for each thread count a process happened to have.
+    os.environ.setdefault(THREADS_VARIABLE, "1")
     if source is not None:
         for path in (source, source.with_suffix(".json")):
             shutil.copyfile(path, cache / path.name)

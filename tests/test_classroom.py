@@ -18,7 +18,7 @@ import yaml
 from grader.assignment import load_assignment
 from grader.classroom import RUNNER, workflow
 from grader.report.classroom_result import classroom_result
-from tests.conftest import LECTURE, ROOT, WEEK8, cli_env, one_thread
+from tests.conftest import LECTURE, ROOT, WEEK8, cli_env
 
 COMMITTED = ROOT / "docs" / "github-classroom" / "week8.yml"
 # What a student could add to their repository to sway a grader that loaded it.
@@ -75,7 +75,7 @@ def test_the_workflows_commands_grade_the_repository_once_with_per_check_points(
     (bin_folder / "grader").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m grader "$@"\n')
     (bin_folder / "grader").chmod(0o755)
     output = tmp_path / "github_output"
-    env = cli_env(**one_thread(), GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(runner_temp), GITHUB_OUTPUT=str(output))
+    env = cli_env(GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(runner_temp), GITHUB_OUTPUT=str(output))
     env["PATH"] = f"{bin_folder}{os.pathsep}{env.get('PATH', '')}"
     script = next(s for s in steps() if s.get("id") == RUNNER)["run"]
     done = subprocess.run(["bash", "-e", "-c", script.replace("--lang ja", "--lang en --cell-timeout 45 --total-timeout 200")],

@@ -19,7 +19,7 @@ import pytest
 from grader.assignment import load_assignment
 from grader.gradescope_pack import pack_for_gradescope
 from grader.student_pack import PackError
-from tests.conftest import WEEK8, cli_env, grader_cli, one_thread
+from tests.conftest import WEEK8, cli_env, grader_cli
 from tests.test_batch import GRADESCOPE_SCHEMA
 from tests.test_visibility import course_with_hidden
 
@@ -151,7 +151,7 @@ def test_run_autograder_grades_in_a_simulated_gradescope_root(autograder: Path, 
     bin_folder.mkdir()
     (bin_folder / "grader").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m grader "$@"\n')
     (bin_folder / "grader").chmod(0o755)
-    env = cli_env(**one_thread(), GRADER_GRADESCOPE_ROOT=str(root))
+    env = cli_env(GRADER_GRADESCOPE_ROOT=str(root))
     env["PATH"] = f"{bin_folder}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

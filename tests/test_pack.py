@@ -16,7 +16,7 @@ import pytest
 from grader.assignment import load_assignment, self_check
 from grader.student_pack import PackError, pack_for_students
 from grader.visibility import Withheld
-from tests.conftest import LIMITS, WEEK8, cli_env, grader_cli, one_thread
+from tests.conftest import LIMITS, WEEK8, cli_env, grader_cli
 from tests.test_visibility import course_with_hidden
 
 VISIBLE = '''\
@@ -96,7 +96,7 @@ def test_a_student_grades_from_the_pack_with_both_front_ends(tmp_path: Path, pac
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(WEEK8 / "examples" / "student.ipynb", work / "alice.ipynb")
-    env = cli_env(**one_thread())
+    env = cli_env()
     cli = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--assignments", str(pack),
                             "--lang", "en", "--out", str(tmp_path / "cli"), *LIMITS, str(work / "alice.ipynb")],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=work)

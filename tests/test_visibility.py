@@ -24,7 +24,7 @@ from grader.report.json_record import to_data
 from grader.report.terminal import report
 from grader.report.view import build_view
 from grader.visibility import Withheld
-from tests.conftest import LIMITS, WEEK8, cli_env, one_thread
+from tests.conftest import LIMITS, WEEK8, cli_env
 
 SECRET = "the secret threshold is 0.97"
 LATER = "compare with the answer key"
@@ -128,7 +128,7 @@ def test_grade_self_checks_unless_instructor(tmp_path: Path) -> None:
     student = shutil.copy(WEEK8 / "examples" / "student.ipynb", tmp_path / "alice.ipynb")
     runs = {mode: subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--assignments", str(course),
                                     "--lang", "en", "--out", str(tmp_path / mode), *LIMITS, *flags, str(student)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(**one_thread()))
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env())
             for mode, flags in (("self", ()), ("instructor", ("--instructor",)))}
     logs = {mode: run.communicate(timeout=900)[0] for mode, run in runs.items()}
     assert all(run.returncode == 0 for run in runs.values()), logs

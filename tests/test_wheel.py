@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, WEEK8, one_thread
+from tests.conftest import ROOT, WEEK8
 
 pytestmark = pytest.mark.slow
 # What the running environment has of the grader itself (an editable install of the repository).
@@ -65,7 +65,7 @@ class Installed:
     def run(self, *args: str, timeout: float = 600, cwd: str = ".") -> subprocess.CompletedProcess[str]:
         """``python *args`` in the fresh environment, from a folder unrelated to the repository."""
         env = clean_env()
-        env.update(COLUMNS="100", PATH=f"{self.python.parent}{os.pathsep}{env.get('PATH', '')}", **one_thread())
+        env.update(COLUMNS="100", PATH=f"{self.python.parent}{os.pathsep}{env.get('PATH', '')}")
         return subprocess.run([str(self.python), *args], cwd=self.elsewhere / cwd, capture_output=True, text=True,
                               timeout=timeout, env=env)
 
