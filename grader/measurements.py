@@ -45,8 +45,9 @@ from grader.files import write_atomic
 from grader.training import Built, LayerMeasure, Training
 
 FOLDER = "measurements"
-T = TypeVar("T", Built, Training)
 KEY_FILE = "measurements.key"
+# What an entry holds: a rebuilt model's layers, or a measurement.
+T = TypeVar("T", Built, Training)
 
 
 @functools.cache
@@ -152,7 +153,6 @@ def built_of(data: Any) -> Built | None:
 def built_key(layers: architecture.Architecture, seed: int) -> str:
     """The key of an architecture's rebuilt layers: its layer stack without names, and the seed."""
     return key("built", architecture.signature(layers), seed)
-
 
 
 @contextlib.contextmanager

@@ -56,12 +56,12 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # ``hang`` waits out its cell's limit, the batch's longest wait: 20 s, five times the slowest cell of
 # the others (the solution's fit, 3.6 s in suite runs) and more than ``slow``'s 8 s.
-LIMITS = ("--cell-timeout", "20", "--total-timeout", "200")
+CLASS_LIMITS = ("--cell-timeout", "20", "--total-timeout", "200")
 
 
 def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
-                      *LIMITS, *extra, str(folder))
+                      *CLASS_LIMITS, *extra, str(folder))
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     folder = subset_of(classroom, tmp_path / "class", CHEAP | {"slow.py"})
     out = tmp_path / "resumed"
     command = [sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "2",
-               "--out", str(out), *LIMITS, str(folder)]
+               "--out", str(out), *CLASS_LIMITS, str(folder)]
     batch = subprocess.Popen(command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")) and time.monotonic() < deadline and batch.poll() is None:
