@@ -23,6 +23,7 @@ import pytest
 from grader.datasets.cache import CACHE_ENV
 from grader.execution import Execution, Limits
 from grader.sandbox import forkserver, kernels, resident
+from grader.sandbox.confine import parent_ended
 from grader.sandbox.processes import living, parent_of, process_tree, memory_mb
 from grader.sandbox.runner import run_in, run_submission
 from grader.sandbox.submission import Cell, Submission
@@ -126,13 +127,30 @@ def test_a_kernel_killed_while_waiting_is_replaced(tmp_path: Path) -> None:
     assert not killed.folders  # the dead one's folders were removed
 
 
+def test_a_child_tied_to_a_parent_that_already_ended_knows_it() -> None:
+    """``fork_tied``'s check, for a child that ran late: a parent-death signal set after the parent
+    ended is never sent, so the child looks for itself (a pidfd, or else its parent's pid)."""
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        assert not parent_ended(sleeper.pid, os.pidfd_open(sleeper.pid))
+        watch = os.pidfd_open(sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert parent_ended(sleeper.pid, watch)
+    # Without pidfds (Linux before 5.3): by the parent's pid.
+    assert not parent_ended(os.getppid(), None)
+    assert parent_ended(sleeper.pid, None)
+
+
 @pytest.mark.slow
-def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("only", [False, True], ids=["a_waiting_kernel", "the_only_kernel_its_handler_became"])
+def test_a_kernel_dies_with_the_grader_that_started_it(only: bool) -> None:
     started = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
         import os
         from grader.sandbox import kernels
         from tests.test_kernels import SETTINGS
-        kernels.prepare(SETTINGS)
+        kernels.prepare(SETTINGS, only={only})
         print(kernels.waiting().pid, flush=True)
         os._exit(9)  # no atexit, no cleanup: as kill -9 would
     """)], capture_output=True, text=True, cwd=ROOT, timeout=120)

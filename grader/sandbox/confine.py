@@ -1,7 +1,7 @@
 """Kernel side: the launcher between the grader and the student's kernel.
 
-The fork server (``zygote``) runs ``launch`` in each kernel's first process inside the new
-namespaces, with the plan the grader wrote.  The launcher stays as the parent of everything
+The fork server (``zygote``) runs ``launch`` in a child of each kernel's first process, inside
+the new namespaces, with the plan the grader wrote.  The launcher stays as the parent of everything
 the kernel starts: it is a *child subreaper*, so a process that detaches itself (``setsid``,
 ``nohup``, a double fork) is re-parented to it rather than to the machine's init and stays
 inside the tree the grader's watchdog kills; in a PID namespace it is that namespace's init,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.processes import living, parent_of, process_tree, stop_then_kill
 
-_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 36, 38, 24, 47
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 1, 4, 36, 38, 24, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 MAX_FD = 65536
 _CAP_VERSION_3 = 0x20080522
@@ -41,9 +42,42 @@ def prctl(*args: int) -> int:
     return int(_LIBC.prctl(*(ctypes.c_ulong(a) for a in args)))
 
 
-def die_with_parent() -> None:
-    """This process is killed when the one that forked it ends (a parent-death signal)."""
+def dumpable(on: bool) -> None:
+    """Whether other processes of the user may read this one's memory, or open its files, through ``/proc``."""
+    prctl(_PR_SET_DUMPABLE, int(on), 0, 0, 0)
+
+
+def fork_tied() -> int:
+    """``os.fork()``, the child tied to this process: killed when this process ends (a parent-death
+    signal).  The child sets the signal, and only an end after that sends it: a child that finds
+    this process already gone (it ran late on a loaded machine) ends at once."""
+    parent = os.getpid()
+    try:
+        # Readable once this process has ended; it tells in a new PID namespace too, where ``getppid`` says 0.
+        watch: int | None = os.pidfd_open(parent)
+    except OSError:  # Linux before 5.3
+        watch = None
+    pid = os.fork()
+    if pid:
+        if watch is not None:
+            os.close(watch)
+        return pid
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent_ended(parent, watch):
+        os._exit(1)
+    return 0
+
+
+def parent_ended(parent: int, watch: int | None) -> bool:
+    """In a child just tied to ``parent``: whether that parent has ended.  ``watch``, a pidfd of the
+    parent (closed here), is readable once it has; without one, this child has another parent by now
+    (unless it is the first process of a PID namespace, which cannot see its parent: 0)."""
+    if watch is None:
+        return os.getppid() not in (parent, 0)
+    try:
+        return bool(select.select([watch], [], [], 0)[0])
+    finally:
+        os.close(watch)
 
 
 def keep_only(*kept: int) -> None:
@@ -169,17 +203,14 @@ def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
     for signum in _IGNORED:
         signal.signal(signum, signal.SIG_IGN)
     prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    # Should the process above die (the fork server, and with it the grader), the launcher dies with it.
-    die_with_parent()
     report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    kernel = os.fork()
+    kernel = fork_tied()
     if kernel == 0:
         code = 127
         try:
             for signum in _IGNORED:
                 signal.signal(signum, signal.SIG_DFL)
             os.setpgid(0, 0)  # the kernel's ``kill(0, ...)`` reaches its own group, not the launcher
-            die_with_parent()
             try:
                 held = confine(plan)
             except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means

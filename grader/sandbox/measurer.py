@@ -68,7 +68,6 @@ def arrays_from(layout: list[list[Any]], payload: bytes) -> list[np.ndarray]:
 
 
 def _run(request: dict[str, Any], payload: bytes, write: int) -> None:
-    confine.die_with_parent()
     confine.keep_only(write)
     try:
         result = measure(request, payload)
@@ -82,7 +81,7 @@ def _run(request: dict[str, Any], payload: bytes, write: int) -> None:
 def fork(request: dict[str, Any], payload: bytes) -> tuple[int, int]:
     """Fork a measurer for ``request``; returns the pipe its result comes through, and its pid."""
     read, write = os.pipe()
-    pid = os.fork()
+    pid = confine.fork_tied()
     if pid == 0:
         code = 1
         try:

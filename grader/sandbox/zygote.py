@@ -6,24 +6,18 @@ nothing secret in it; it imports what every notebook imports (``boot.WARM_MODULE
 ``bare``) and IPython's kernel, before any submission exists, and runs no TensorFlow op.  It
 then listens on an abstract Unix socket and, for each grader process of this user that
 connects (never a process it forked, nor one a kernel started), forks a handler.  For each
-request the grader sends, the handler forks one kernel (or, for the last one the grader will
-ask for, becomes it), whose first process:
-
-1. closes every file the handler had open (its connection among them: no kernel can ask the
-   server for anything), and is the leader of a process group of its own;
-2. enters new namespaces, as ``unshare(1)`` would (``namespaces``), forking the PID
-   namespace's first process, which mounts its own ``/proc``;
-3. becomes the launcher (``confine.launch``), whose child confines itself (``no_new_privs``,
-   no capabilities, Landlock, seccomp), reports what held, takes the kernel's own environment,
-   folder and arguments, and runs ``boot.main``: the hooks, the guard, IPython's kernel.
+request the grader sends, the handler forks one kernel's first process (``first_process``: its
+namespaces, then the launcher that confines it), or, for the last kernel the grader will ask
+for, becomes it.
 
 For a ``measure`` request the handler forks a measurer instead (``measurer``: the grader's own
 training code on the grader's data, no student code) and relays its result when it ends.  A grader
 sends measurements on a connection of their own, and a handler that was sent one forks no kernel
 afterwards: no kernel starts with memory that held another submission's arrays.
 
-Every kernel dies with its handler, and every handler with the server (parent-death signals);
-a handler ends when its grader closes the connection (the grader ended, ``kill -9`` included);
+Every kernel dies with its handler, and every handler with the server (parent-death signals,
+``confine.fork_tied``); a handler ends when its grader closes the connection (the grader ended,
+``kill -9`` included), and a handler that became a kernel's first process kills its launcher then;
 the server ends when no grader has been connected for a while.  The server is not dumpable,
 so no other process of the user can read its memory or open its files through ``/proc``.  A
 handler reaps a kernel's first process only when the grader says so, so that its pid names no
@@ -40,81 +34,14 @@ import shutil
 import socket
 import struct
 import sys
-import tempfile
 import time
-from typing import Any, NoReturn
+from typing import Any
 
-from grader.sandbox import boot, confine, measurer, namespaces
+from grader.sandbox import boot, confine, first_process, measurer
 from grader.sandbox.processes import parent_of
 
-_PR_SET_DUMPABLE = 4
 # Where the server writes its pid, in its folder (``resident.PID_FILE``: a test session ends the servers it started).
 PID_FILE = "server.pid"
-# The server's own folder on ``sys.path`` (the grader package's kernel side); each kernel gets its own.
-_SERVER_PATH = os.environ.get("PYTHONPATH", "")
-
-
-def _kernel(request: dict[str, Any]) -> None:
-    """In the confined child: the kernel's environment, folder and arguments, then the kernel."""
-    env = dict(request["env"])
-    # Its parent is the launcher (pid 1 in a namespace), not the grader it would watch.
-    env.pop("JPY_PARENT_PID", None)
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(request["cwd"])
-    tempfile.tempdir = None  # the next temporary file goes to this kernel's TMPDIR
-    own = env.get("PYTHONPATH", "")
-    sys.path[:] = [own if entry == _SERVER_PATH else entry for entry in sys.path]
-    if "matplotlib" in sys.modules:
-        for cached in ("get_configdir", "get_cachedir"):
-            getattr(getattr(sys.modules["matplotlib"], cached), "cache_clear", lambda: None)()
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed()  # a process of its own draws numbers of its own
-    sys.argv = [sys.argv[0], *request["args"]]
-    boot.main(request["args"])
-
-
-def _first_process(request: dict[str, Any]) -> int:
-    """The kernel's first process: closed off from the server, in its namespaces, the launcher."""
-    os.setpgid(0, 0)
-    confine.die_with_parent()
-    confine.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
-    confine.keep_only()
-    with open(request["plan"]) as f:
-        plan = json.load(f)
-    spaces = namespaces.Unshare(int(request["unshare"]))
-    try:
-        namespaces.enter(spaces)
-    except OSError:
-        spaces = namespaces.Unshare()  # the launcher reports the namespaces it is in: the grader sees them missing
-    if spaces.pid:
-        launcher = os.fork()
-        if launcher:
-            # ``--fork --kill-child``: this process waits for the namespace's first process and ends with it.
-            return os.waitstatus_to_exitcode(os.waitpid(launcher, 0)[1])
-        confine.die_with_parent()
-        if spaces.proc:
-            try:
-                namespaces.mount_proc()
-            except OSError:
-                pass  # /proc then shows the machine's pids, which the namespace still cannot signal
-    return confine.launch(plan, lambda: _kernel(request))
-
-
-def _become_first_process(request: dict[str, Any]) -> NoReturn:
-    """This process (a fresh fork, or the handler itself) is the kernel's first process, until it ends."""
-    code = 1
-    try:
-        code = _first_process(request)
-    finally:
-        os._exit(code)
-
-
-def _fork(request: dict[str, Any]) -> int:
-    pid = os.fork()
-    if pid == 0:
-        _become_first_process(request)
-    return pid
 
 
 def _reply(replies: int, message: dict[str, Any]) -> None:
@@ -140,9 +67,9 @@ def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: di
     elif message.get("last"):
         # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
         _reply(replies, {"id": message["id"], "pid": os.getpid()})
-        _become_first_process(message)
+        first_process.become(message, grader=replies)  # a handler's requests and replies are one connection
     else:
-        _reply(replies, {"id": message["id"], "pid": _fork(message)})
+        _reply(replies, {"id": message["id"], "pid": first_process.fork(message)})
 
 
 def serve(requests: int, replies: int) -> None:
@@ -209,7 +136,6 @@ def _trusted(connection: socket.socket) -> bool:
 
 def _handle(connection: socket.socket) -> None:
     """In a forked handler: serve one grader process until it closes its connection."""
-    confine.die_with_parent()
     fd = connection.detach()
     _reply(fd, {"ready": os.getpid()})
     serve(fd, fd)
@@ -249,7 +175,7 @@ def _listen(listener: socket.socket, folder: str, idle_s: float, replies: int) -
         if waiting:
             connection, _ = listener.accept()
             if _trusted(connection):
-                handler = os.fork()
+                handler = confine.fork_tied()
                 if handler == 0:
                     listener.close()
                     _handle(connection)
@@ -265,7 +191,7 @@ def _listen(listener: socket.socket, folder: str, idle_s: float, replies: int) -
 
 def main() -> None:
     """``zygote.main preload|bare NAME FOLDER IDLE_S``: claim ``NAME``, import ahead, then serve on it."""
-    confine.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    confine.dumpable(False)
     kind, name, folder, idle_s = sys.argv[1:5]
     replies = os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
