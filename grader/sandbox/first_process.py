@@ -114,6 +114,7 @@ def become(request: dict[str, Any], grader: int | None = None) -> NoReturn:
 
 
 def fork(request: dict[str, Any]) -> int:
+    """In a handler: fork the first process of the kernel ``request`` asks for, tied to this handler; its pid."""
     pid = confine.fork_tied()
     if pid == 0:
         become(request)

@@ -65,7 +65,7 @@ def _answer(message: dict[str, Any], payload: bytes, replies: int, measuring: di
         # sends measurements on a connection of their own, so this ends only a grader that did not).
         os._exit(1)
     elif message.get("last"):
-        # The grader needs no other kernel: the server becomes this one's first process (no second copy in memory).
+        # The grader needs no other kernel: this handler becomes its first process (no second copy in memory).
         _reply(replies, {"id": message["id"], "pid": os.getpid()})
         first_process.become(message, grader=replies)  # a handler's requests and replies are one connection
     else:
