@@ -145,7 +145,7 @@ def graded(installed: Installed) -> Graded:
     (installed.elsewhere / "pytest").mkdir()
     shutil.copy(WEEK8 / "examples" / "student.ipynb", installed.elsewhere / "pytest" / "my_notebook.ipynb")
     commands["pytest"] = ("-m", "pytest", "--assignment=week8", "--lang=en", "-p", "no:cacheprovider", "--grader-out=out")
-    # Three at a time: two cores, and each grading holds TensorFlow twice (the grader, the kernel).
+    # Three at a time: two cores, and one fork server (this environment's) forks every kernel.
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = dict(zip(commands, pool.map(lambda item: installed.run(*item[1], cwd=item[0]), commands.items())))
 
