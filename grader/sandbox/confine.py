@@ -57,7 +57,12 @@ def fork_tied() -> int:
         watch: int | None = os.pidfd_open(parent)
     except OSError:  # Linux before 5.3
         watch = None
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no fork (too many processes): the server lives on, without this pidfd
+        if watch is not None:
+            os.close(watch)
+        raise
     if pid:
         if watch is not None:
             os.close(watch)
