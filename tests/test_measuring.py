@@ -26,7 +26,7 @@ from grader.expected import Expected
 from grader.measuring import Measured, Measurer, TrainingData, training_data
 from grader.sandbox import kernels
 from grader.sandbox.forkserver import Server
-from grader.sandbox.measurer import arrays_from
+from grader.sandbox.measurer import ARRAYS as ARRAY_NAMES, arrays_from
 from grader.training import Built, LayerMeasure
 from tests.conftest import ROOT
 
@@ -188,7 +188,7 @@ def test_a_handler_that_was_sent_a_measurement_forks_no_kernel() -> None:
 def test_a_measurers_arrays_are_read_as_their_layout_says_and_nothing_else() -> None:
     sent = [np.arange(6, dtype=np.float32).reshape(2, 3), np.eye(2, dtype=np.float32), np.ones((1, 3), np.float64),
             np.array([1, -1], np.int64)]
-    layout = [[name, array.dtype.str, list(array.shape)] for name, array in zip(("x_train", "y_train", "x_test", "truth"), sent)]
+    layout = [[name, array.dtype.str, list(array.shape)] for name, array in zip(ARRAY_NAMES, sent, strict=True)]
     payload = b"".join(array.tobytes() for array in sent)
     assert all(np.array_equal(got, want) and got.dtype == want.dtype for got, want in zip(arrays_from(layout, payload), sent))
     with pytest.raises(ValueError, match="bytes sent"):
