@@ -1,16 +1,15 @@
 """Batch throughput: submissions per minute for a class folder on this machine.
 
-Builds a folder of 20 week-8 submissions (copies of the solution and planted-bug
-variants), grades it with ``grader grade --jobs N --out DIR`` in a fresh cache folder
-holding only MNIST (every run measures anew), first on a cold machine (the batch starts the
-resident fork server) and then again with the server running and the measurements removed;
-for each it prints submissions per minute, the time to the first result, peak memory of the whole process tree, and
-where the time of a submission goes (kernel start-up with imports, student cells,
-reading evidence, the grader's own training), beside the goals: at least 20 per minute on
-2 cores, the first result within 10 s.  The workers share the resident fork server (TensorFlow
-imported once), and each keeps one kernel waiting for its next submission, so the peak counts
-the server, its measurers and up to two kernels per worker (memory shared with the server
-counted once: PSS).
+Builds a folder of 20 week-8 submissions (copies of the solution and planted-bug variants), grades
+it with ``grader grade --jobs N --out DIR`` in a fresh cache folder holding only MNIST (every run
+measures anew), first on a cold machine (the batch starts the resident fork server) and then again
+with the server running and the measurements removed; for each it prints submissions per minute, the
+time to the first result, peak memory of the whole process tree, and where the time of a submission
+goes (kernel start-up with imports, student cells, reading evidence, the grader's own training),
+beside the goals: at least 20 per minute on 2 cores, the first result within 10 s.  The workers
+share the resident fork server (TensorFlow imported once), and each keeps one kernel waiting for its
+next submission, so the peak counts the server, its measurers and up to two kernels per worker
+(memory shared with the server counted once: PSS).
 
 ``--against DIR`` grades the same class with another checkout of the grader too (``git
 archive main`` unpacked in DIR), alternating, ``--runs N`` times each: on a shared, noisy
@@ -41,7 +40,7 @@ from grader.datasets.cache import CACHE_ENV
 from grader.sandbox import resident
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "grader/assignments/week8/solution.ipynb"
+SOLUTION = ROOT / "assignments/week8/solution.ipynb"
 VARIANTS = {
     "solution": [],
     "no_scaling": [("/ 255", "")],
@@ -76,9 +75,25 @@ class Batch:
 
 def grade_class(folder: Path, out: Path, jobs: int, grader: Path, cache: Path) -> Batch:
     started = time.monotonic()
-    batch = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--jobs", str(jobs),
-                              "--out", str(out), str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             cwd=grader, env={**os.environ, "PYTHONPATH": str(grader), CACHE_ENV: str(cache)})
+    batch = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--assignment",
+            "week8",
+            "--jobs",
+            str(jobs),
+            "--out",
+            str(out),
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=grader,
+        env={**os.environ, "PYTHONPATH": str(grader), CACHE_ENV: str(cache)},
+    )
     sampler = PeakSampler(batch, cache)
     sampler.start()
     first = None
@@ -95,16 +110,25 @@ def grade_class(folder: Path, out: Path, jobs: int, grader: Path, cache: Path) -
 def report(run: Batch, count: int, jobs: int) -> None:
     records = run.records
     statuses = sorted({r["status"] for r in records})
-    print(f"submissions          {len(records)} of {count} ({', '.join(statuses)}), jobs {jobs}, exit {run.exit_code}")
-    print(f"wall                 {run.wall:6.1f} s   → {60 * len(records) / run.wall:.1f} submissions per minute "
-          f"(goal: at least {PER_MINUTE_GOAL:g})")
+    print(
+        f"submissions          {len(records)} of {count} ({', '.join(statuses)}), jobs {jobs}, "
+        f"exit {run.exit_code}"
+    )
+    print(
+        f"wall                 {run.wall:6.1f} s   → {60 * len(records) / run.wall:.1f} "
+        "submissions per minute "
+        f"(goal: at least {PER_MINUTE_GOAL:g})"
+    )
     print(f"first result after   {run.first:6.1f} s   (goal: at most {FIRST_GOAL_S:g} s)")
     print(f"peak memory (tree)   {run.peak_mb:,.0f} MB")
     phases = sorted({k for r in records for k in r.get("timings", {})})
     for phase in phases:
         values = [r["timings"][phase] for r in records if phase in r.get("timings", {})]
         print(f"  {phase:<18} median {statistics.median(values):5.1f} s per submission")
-    print(f"  {'whole submission':<18} median {statistics.median(r['duration_s'] for r in records):5.1f} s")
+    print(
+        f"  {'whole submission':<18} median "
+        f"{statistics.median(r['duration_s'] for r in records):5.1f} s"
+    )
 
 
 def _spread(values: list[float]) -> str:
@@ -116,7 +140,11 @@ def main() -> None:
     options.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     options.add_argument("--count", type=int, default=20)
     options.add_argument("--runs", type=int, default=1)
-    options.add_argument("--against", type=Path, help="another checkout of the grader, graded alternately with this one")
+    options.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout of the grader, graded alternately with this one",
+    )
     args = options.parse_args()
     graders = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
     runs: dict[str, list[tuple[Batch, Batch]]] = {name: [] for name in graders}
@@ -126,26 +154,43 @@ def main() -> None:
         make_class(folder, args.count)
         for index in range(args.runs):
             for name, grader in graders.items():
-                # A cache of its own holding only MNIST: every run measures the same architectures anew.
+                # A cache of its own holding only MNIST: every run measures the same architectures
+                # anew.
                 cache = fresh_cache(Path(scratch) / f"cache-{name}-{index}")
-                cold = grade_class(folder, Path(scratch) / f"out-{name}-{index}", args.jobs, grader, cache)
-                # The same class again with the fork server still running, its measurements forgotten.
+                cold = grade_class(
+                    folder, Path(scratch) / f"out-{name}-{index}", args.jobs, grader, cache
+                )
+                # The same class again with the fork server still running, its measurements
+                # forgotten.
                 shutil.rmtree(cache / "measurements")
-                warm = grade_class(folder, Path(scratch) / f"again-{name}-{index}", args.jobs, grader, cache)
+                warm = grade_class(
+                    folder, Path(scratch) / f"again-{name}-{index}", args.jobs, grader, cache
+                )
                 resident.stop_all(cache)  # the next run starts from nothing
                 runs[name].append((cold, warm))
-                print(f"run {index + 1} {name}: cold {60 * len(cold.records) / cold.wall:.1f} per minute, first {cold.first:.1f} s; "
-                      f"server running {60 * len(warm.records) / warm.wall:.1f} per minute, first {warm.first:.1f} s; "
-                      f"peak {max(cold.peak_mb, warm.peak_mb):,.0f} MB", flush=True)
+                print(
+                    f"run {index + 1} {name}: cold {60 * len(cold.records) / cold.wall:.1f} per "
+                    f"minute, first {cold.first:.1f} s; "
+                    f"server running {60 * len(warm.records) / warm.wall:.1f} per minute, first "
+                    f"{warm.first:.1f} s; "
+                    f"peak {max(cold.peak_mb, warm.peak_mb):,.0f} MB",
+                    flush=True,
+                )
     for name, pairs in runs.items():
         print(f"=== {name}: {graders[name]}")
-        for number, title in enumerate(("a cold machine (the batch starts the fork server)", "the fork server running")):
+        for number, title in enumerate(
+            ("a cold machine (the batch starts the fork server)", "the fork server running")
+        ):
             print(f"--- {title}, every measurement new")
             report(pairs[-1][number], args.count, args.jobs)
             if len(pairs) > 1:
                 batches = [pair[number] for pair in pairs]
-                print(f"  over {len(batches)} runs: per minute {_spread([60 * len(b.records) / b.wall for b in batches])}; "
-                      f"first {_spread([b.first for b in batches])} s; peak {_spread([b.peak_mb for b in batches])} MB")
+                print(
+                    f"  over {len(batches)} runs: per minute "
+                    f"{_spread([60 * len(b.records) / b.wall for b in batches])}; "
+                    f"first {_spread([b.first for b in batches])} s; peak "
+                    f"{_spread([b.peak_mb for b in batches])} MB"
+                )
 
 
 if __name__ == "__main__":

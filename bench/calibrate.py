@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import importlib  # noqa: E402
 
-from grader.architecture import parse_architecture  # noqa: E402
-from grader.assignment import load_assignment  # noqa: E402
+from grader.course.assignment import load_assignment  # noqa: E402
 from grader.datasets import load  # noqa: E402
-from grader.sandbox import offline  # noqa: E402
-from grader.training import build, import_keras, train_and_evaluate  # noqa: E402
+from grader.model.architecture import parse_architecture  # noqa: E402
+from grader.model.training import build, import_keras, train_and_evaluate  # noqa: E402
+from grader.sandbox.kernel import offline
 
 
 def calibrate(name: str) -> str:
@@ -39,15 +39,27 @@ def calibrate(name: str) -> str:
     training = train_and_evaluate(
         build(parse_architecture(compiled.to_json()), int(assignment.measure.get("seed", 0))),
         {"optimizer": optimizer, "loss": module.LOSS},
-        data.x_train, data.y_train, data.x_test[:tests], data.y_test[:tests].argmax(axis=1),
-        samples=expected.measure_samples, epochs=expected.measure_epochs, batch_size=expected.batch_size,
+        data.x_train,
+        data.y_train,
+        data.x_test[:tests],
+        data.y_test[:tests].argmax(axis=1),
+        samples=expected.measure_samples,
+        epochs=expected.measure_epochs,
+        batch_size=expected.batch_size,
         seed=int(assignment.measure.get("seed", 0)),
     )
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
-    synthetic = " (generated data: not judged)" if load(assignment.dataset, provision_missing=False).synthetic else ""
-    return (f"{name:10} reference {training.accuracy!s:>7}  threshold {expected.threshold:<5} "
-            f"{training.samples} samples x {training.epochs} epoch, {training.test_samples} test images, "
-            f"{time.perf_counter() - started:.0f} s wall, {cpu:.0f} s CPU{synthetic}")
+    synthetic = (
+        " (generated data: not judged)"
+        if load(assignment.dataset, provision_missing=False).synthetic
+        else ""
+    )
+    return (
+        f"{name:10} reference {training.accuracy!s:>7}  threshold {expected.threshold:<5} "
+        f"{training.samples} samples x {training.epochs} epoch, {training.test_samples} test "
+        "images, "
+        f"{time.perf_counter() - started:.0f} s wall, {cpu:.0f} s CPU{synthetic}"
+    )
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,15 +60,31 @@ def fresh_cache(folder: Path) -> Path:
 
 def grade(notebook: Path, cache: Path, out: Path, grader: Path = ROOT) -> Graded:
     started = time.monotonic()
-    done = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--out", str(out), str(notebook)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=grader,
-                            env={**os.environ, CACHE_ENV: str(cache), "PYTHONPATH": str(grader)})
+    done = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--assignment",
+            "week8",
+            "--out",
+            str(out),
+            str(notebook),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=grader,
+        env={**os.environ, CACHE_ENV: str(cache), "PYTHONPATH": str(grader)},
+    )
     sampler = PeakSampler(done, cache)
     sampler.start()
     done.wait()
     wall = time.monotonic() - started
     sampler.join()
-    return Graded(wall, sampler.peak_mb, done.returncode, json.loads(next(out.glob("*.json")).read_text()))
+    return Graded(
+        wall, sampler.peak_mb, done.returncode, json.loads(next(out.glob("*.json")).read_text())
+    )
 
 
 NEW_GOAL_S, AGAIN_GOAL_S, PEAK_GOAL_MB = 8.0, 6.0, 1500.0
@@ -78,12 +94,21 @@ def report(title: str, run: Graded, goal_s: float) -> None:
     record = run.record
     cells = {c["cell"]: c["duration_s"] for c in record.get("cells", [])}
     print(title)
-    print(f"  status / score      {record['status']} {record['score']:g}/{record['max_score']:g} (exit {run.exit_code})")
+    print(
+        f"  status / score      {record['status']} {record['score']:g}/{record['max_score']:g} "
+        f"(exit {run.exit_code})"
+    )
     print(f"  wall, command→report {run.wall:6.1f} s   (goal: at most {goal_s:g} s)")
-    print(f"  student cells        {sum(cells.values()):6.1f} s   (slowest: cell {max(cells, key=lambda c: cells[c])} {max(cells.values()):.1f} s)")
+    print(
+        f"  student cells        {sum(cells.values()):6.1f} s   (slowest: cell "
+        f"{max(cells, key=lambda c: cells[c])} {max(cells.values()):.1f} s)"
+    )
     print(f"  grader's training    {record.get('measured', {}).get('accuracy')!s:>6} accuracy")
     print("  where the time goes  " + ", ".join(f"{k} {v:.1f} s" for k, v in _where(run).items()))
-    print(f"  peak memory, grader + kernel together {run.peak_mb:,.0f} MB   (goal: at most {PEAK_GOAL_MB:,.0f} MB)")
+    print(
+        f"  peak memory, grader + kernel together {run.peak_mb:,.0f} MB   (goal: at most "
+        f"{PEAK_GOAL_MB:,.0f} MB)"
+    )
 
 
 def _where(run: Graded) -> dict[str, float]:
@@ -92,7 +117,11 @@ def _where(run: Graded) -> dict[str, float]:
     (Python, the grader's imports, the report and files)."""
     timings = run.record.get("timings", {})
     graded = float(run.record.get("duration_s", 0.0))
-    return {**timings, "reading, dataset, checks": graded - sum(timings.values()), "command around it": run.wall - graded}
+    return {
+        **timings,
+        "reading, dataset, checks": graded - sum(timings.values()),
+        "command around it": run.wall - graded,
+    }
 
 
 def _spread(values: list[float]) -> str:
@@ -101,9 +130,18 @@ def _spread(values: list[float]) -> str:
 
 def main() -> None:
     options = argparse.ArgumentParser()
-    options.add_argument("notebook", nargs="?", type=Path, default=ROOT / "grader/assignments/week8/examples/lecture.ipynb")
+    options.add_argument(
+        "notebook",
+        nargs="?",
+        type=Path,
+        default=ROOT / "assignments/week8/examples/lecture.ipynb",
+    )
     options.add_argument("--runs", type=int, default=1)
-    options.add_argument("--against", type=Path, help="another checkout of the grader, graded alternately with this one")
+    options.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout of the grader, graded alternately with this one",
+    )
     args = options.parse_args()
     graders = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
     runs: dict[str, list[tuple[Graded, Graded, Graded]]] = {name: [] for name in graders}
@@ -117,24 +155,49 @@ def main() -> None:
                 new = grade(args.notebook, cache, Path(scratch) / "new", grader)
                 resident.stop_all(Path(scratch))  # the next run starts from nothing
             runs[name].append((cold, again, new))
-            print(f"run {index + 1} {name} ({grader}): cold {cold.wall:.1f} s, again {again.wall:.1f} s, new {new.wall:.1f} s, "
-                  f"peak {max(g.peak_mb for g in (cold, again, new)):,.0f} MB", flush=True)
+            print(
+                f"run {index + 1} {name} ({grader}): cold {cold.wall:.1f} s, again "
+                f"{again.wall:.1f} s, new {new.wall:.1f} s, "
+                f"peak {max(g.peak_mb for g in (cold, again, new)):,.0f} MB",
+                flush=True,
+            )
     print(f"notebook {args.notebook.name}")
-    titles = ("a cold machine: no fork server running, a new architecture", "the same again, the measurement reused",
-              "a new architecture, the fork server running")
+    titles = (
+        "a cold machine: no fork server running, a new architecture",
+        "the same again, the measurement reused",
+        "a new architecture, the fork server running",
+    )
     for name, triples in runs.items():
         print(f"=== {name}: {graders[name]}")
         for number, (title, goal) in enumerate(zip(titles, (NEW_GOAL_S, AGAIN_GOAL_S, NEW_GOAL_S))):
             report(title, triples[-1][number], goal)
         if len(triples) > 1:
-            print(f"  over {len(triples)} runs: " + "; ".join(
-                f"{label} {_spread([t[number].wall for t in triples])} s" for number, label in enumerate(("cold", "again", "new"))))
-            print(f"  peak memory: " + "; ".join(
-                f"{label} {_spread([t[number].peak_mb for t in triples])} MB" for number, label in enumerate(("cold", "again", "new"))))
+            print(
+                f"  over {len(triples)} runs: "
+                + "; ".join(
+                    f"{label} {_spread([t[number].wall for t in triples])} s"
+                    for number, label in enumerate(("cold", "again", "new"))
+                )
+            )
+            print(
+                "  peak memory: "
+                + "; ".join(
+                    f"{label} {_spread([t[number].peak_mb for t in triples])} MB"
+                    for number, label in enumerate(("cold", "again", "new"))
+                )
+            )
             for phase in _where(triples[0][0]):
-                print(f"    {phase:<26} " + "; ".join(f"{label} {_spread([_where(t[number]).get(phase, 0.0) for t in triples])} s"
-                                                    for number, label in enumerate(("cold", "again", "new"))))
-        print(f"  speed-up vs full execution ({FULL_EXECUTION_S:.0f} s): {FULL_EXECUTION_S / triples[-1][1].wall:.0f}x")
+                print(
+                    f"    {phase:<26} "
+                    + "; ".join(
+                        f"{label} {_spread([_where(t[number]).get(phase, 0.0) for t in triples])} s"
+                        for number, label in enumerate(("cold", "again", "new"))
+                    )
+                )
+        print(
+            f"  speed-up vs full execution ({FULL_EXECUTION_S:.0f} s): "
+            f"{FULL_EXECUTION_S / triples[-1][1].wall:.0f}x"
+        )
 
 
 if __name__ == "__main__":

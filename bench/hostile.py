@@ -41,7 +41,7 @@ class _CpuMeter(threading.Thread):
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
-        from grader.sandbox.processes import process_tree
+        from grader.sandbox.system.processes import process_tree
 
         while not self.done.wait(0.2):
             for pid in process_tree(os.getpid())[1:]:
@@ -56,10 +56,12 @@ class _CpuMeter(threading.Thread):
         return sum(self.seen.values())
 
 
-def _fault(name: str, setting: Callable[[Path], AbstractContextManager[object]], folder: Path) -> tuple[str, str, bool, float]:
+def _fault(
+    name: str, setting: Callable[[Path], AbstractContextManager[object]], folder: Path
+) -> tuple[str, str, bool, float]:
     """Grade a plain submission while ``setting`` breaks the grader's environment."""
     import grader.engine
-    from grader.assignment import load_assignment
+    from grader.course.assignment import load_assignment
     from grader.messages import render
 
     submission = folder / f"{name}.py"
@@ -70,12 +72,17 @@ def _fault(name: str, setting: Callable[[Path], AbstractContextManager[object]],
         record = grader.engine.grade(submission, load_assignment("week8"))
     grader.engine._dataset.cache_clear()
     message = render(record.error, "en") if record.error else None
-    clear = bool(message and "grader data mnist" in message.found + message.fix) and record.grader_traceback is None
+    clear = (
+        bool(message and "grader data mnist" in message.found + message.fix)
+        and record.grader_traceback is None
+    )
     return record.status, message.found[:90] if message else "", clear, time.monotonic() - started
 
 
 def _missing(folder: Path) -> AbstractContextManager[object]:
-    return mock.patch.dict(os.environ, {"GRADER_CACHE_DIR": str(folder / "empty"), "PIP_NO_INDEX": "1"})
+    return mock.patch.dict(
+        os.environ, {"GRADER_CACHE_DIR": str(folder / "empty"), "PIP_NO_INDEX": "1"}
+    )
 
 
 def _damaged(folder: Path) -> AbstractContextManager[object]:
@@ -92,8 +99,16 @@ def _unwritable(folder: Path) -> AbstractContextManager[object]:
     real = cache.load("mnist")
     (folder / "a-file").write_text("not a folder")
     stack = contextlib.ExitStack()
-    stack.enter_context(mock.patch.object(cache, "fetch_default", lambda spec: (real.x_train, real.y_train, real.x_test, real.y_test)))
-    stack.enter_context(mock.patch.dict(os.environ, {"GRADER_CACHE_DIR": str(folder / "a-file" / "cache")}))
+    stack.enter_context(
+        mock.patch.object(
+            cache,
+            "fetch_default",
+            lambda spec: (real.x_train, real.y_train, real.x_test, real.y_test),
+        )
+    )
+    stack.enter_context(
+        mock.patch.dict(os.environ, {"GRADER_CACHE_DIR": str(folder / "a-file" / "cache")})
+    )
     return stack
 
 
@@ -110,27 +125,49 @@ def main() -> int:
         paths = hostile.write_cases(folder / "submissions", out, listener.getsockname()[1])
         meter = _CpuMeter()
         meter.start()
-        graded = hostile.grade(list(paths.values()), out, hostile.write_assignment(folder / "assignments"), jobs=args.jobs)
+        graded = hostile.grade(
+            list(paths.values()),
+            out,
+            hostile.write_assignment(folder / "assignments"),
+            jobs=args.jobs,
+        )
         meter.done.set()
         rows = []
         for case in hostile.cases(out):
             record = graded.records.get(Path(case.file).stem)
             problems = hostile.problems(case, record)
-            rows.append((case.name, record["status"] if record else "-", case.status, not problems,
-                         record["duration_s"] if record else float("nan"), "; ".join(problems)[:90]))
+            rows.append(
+                (
+                    case.name,
+                    record["status"] if record else "-",
+                    case.status,
+                    not problems,
+                    record["duration_s"] if record else float("nan"),
+                    "; ".join(problems)[:90],
+                )
+            )
         faults = folder / "faults"
         faults.mkdir()
-        for name, setting in (("g_dataset_missing", _missing), ("g_dataset_damaged", _damaged), ("g_cache_unwritable", _unwritable)):
+        for name, setting in (
+            ("g_dataset_missing", _missing),
+            ("g_dataset_damaged", _damaged),
+            ("g_cache_unwritable", _unwritable),
+        ):
             status, message, clear, seconds = _fault(name, setting, faults)
             right = status == "grader_error" and clear
-            rows.append((name, status, "grader_error", right, round(seconds, 2), "" if right else message))
+            rows.append(
+                (name, status, "grader_error", right, round(seconds, 2), "" if right else message)
+            )
         tracebacks = sum(log.count(hostile.GRADER_TRACEBACK) for log in graded.logs)
         tracebacks += sum("grader_traceback" in r for r in graded.records.values())
         leftovers = hostile.leftover_processes()
     width = max(len(r[0]) for r in rows)
     print(f"{'case':<{width}}  {'status':<18} {'expected':<18} ok  seconds  problems")
     for name, status, expected, right, seconds, problems in rows:
-        print(f"{name:<{width}}  {status:<18} {expected:<18} {'yes' if right else 'NO ':<3} {seconds:7.1f}  {problems}")
+        print(
+            f"{name:<{width}}  {status:<18} {expected:<18} {'yes' if right else 'NO ':<3} "
+            f"{seconds:7.1f}  {problems}"
+        )
     hostile_times = [r[4] for r in rows if r[4] == r[4]]  # NaN: no record
     bound = hostile.TOTAL_S + hostile.GRACE_S
     print()
@@ -140,11 +177,21 @@ def main() -> int:
     print(f"processes left behind:       {len(leftovers)}")
     for layer in expected_isolation().layers:
         print(f"isolation, {layer.name + ':':<16} {layer.by}")
-    print(f"worst time to a verdict:     {max(hostile_times):.1f} s (bound: {hostile.TOTAL_S} s whole-notebook limit "
-          f"+ {hostile.GRACE_S} s slack = {bound} s; cell limit {hostile.CELL_S} s)")
-    print(f"wall time for the batch:     {graded.wall_s:.0f} s with {args.jobs} grader processes, "
-          f"about {meter.seconds:.0f} CPU s (grader processes and kernels)")
-    ok = all(r[3] for r in rows) and tracebacks == 0 and not leftovers and max(hostile_times) <= bound
+    print(
+        f"worst time to a verdict:     {max(hostile_times):.1f} s (bound: {hostile.TOTAL_S} s "
+        "whole-notebook limit "
+        f"+ {hostile.GRACE_S} s slack = {bound} s; cell limit {hostile.CELL_S} s)"
+    )
+    print(
+        f"wall time for the batch:     {graded.wall_s:.0f} s with {args.jobs} grader processes, "
+        f"about {meter.seconds:.0f} CPU s (grader processes and kernels)"
+    )
+    ok = (
+        all(r[3] for r in rows)
+        and tracebacks == 0
+        and not leftovers
+        and max(hostile_times) <= bound
+    )
     return 0 if ok else 1
 
 

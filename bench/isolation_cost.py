@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.sandbox import isolation  # noqa: E402
 from grader.sandbox.runner import Limits, run_submission  # noqa: E402
-from grader.sandbox.submission import Cell, Submission  # noqa: E402
+from grader.submissions.cells import Cell, Submission  # noqa: E402
 
 MODES = {"confined": "", "unconfined": "no-namespaces,landlock-abi=0,no-seccomp"}
 BUDGET = {"fit_samples": 32, "validation_samples": 32, "evaluate_samples": 32, "max_epochs": 1}
@@ -35,7 +35,9 @@ def _kernel_seconds(simulate: str) -> float:
     submission = Submission(Path("bench.py"), (Cell(1, "import numpy"),))
     with tempfile.TemporaryDirectory() as artifacts:
         started = time.monotonic()
-        execution = run_submission(submission, Path(artifacts), Limits(60, 120, 4000, 65536), BUDGET)
+        execution = run_submission(
+            submission, Path(artifacts), Limits(60, 120, 4000, 65536), BUDGET
+        )
         assert execution.status == "completed", execution
         return time.monotonic() - started
 
@@ -51,9 +53,13 @@ def main() -> None:
     median = {mode: statistics.median(times) for mode, times in kernels.items()}
     print(f"rounds: {rounds} of each mode, alternating")
     for mode in MODES:
-        print(f"kernel start + one cell, {mode + ':':<11} median {median[mode]:.3f} s "
-              f"(min {min(kernels[mode]):.3f}, max {max(kernels[mode]):.3f})")
-    print(f"isolation cost per grading:  {1000 * (median['confined'] - median['unconfined']):+.0f} ms")
+        print(
+            f"kernel start + one cell, {mode + ':':<11} median {median[mode]:.3f} s "
+            f"(min {min(kernels[mode]):.3f}, max {max(kernels[mode]):.3f})"
+        )
+    print(
+        f"isolation cost per grading:  {1000 * (median['confined'] - median['unconfined']):+.0f} ms"
+    )
     os.environ.pop(isolation.SIMULATE_ENV)
     print("this machine, unsimulated:")
     for layer in isolation.expected().layers:

@@ -9,8 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-from grader.sandbox.processes import memory_mb, process_tree, resident_mb
 from grader.sandbox.resident import PID_FILE
+from grader.sandbox.system.processes import memory_mb, process_tree, resident_mb
 
 
 def _servers(cache: Path | None) -> list[int]:

@@ -1,6 +1,7 @@
 """How many real public MNIST notebooks end at an import, before and after issue 15.
 
-    PYTHONPATH=. python bench/public_notebooks.py FOLDER [--download] [--jobs 2] [--assignment week8]
+    PYTHONPATH=. python bench/public_notebooks.py FOLDER [--download] [--jobs 2] [--assignment
+    week8]
 
 FOLDER holds the notebooks and scripts listed in ``bench/public_notebooks.toml`` (each named
 by repository, commit and path; only the list is kept here). ``--download`` fetches them
@@ -70,12 +71,22 @@ def download(folder: Path) -> None:
 def _with_first_cell(path: Path, target: Path) -> Path:
     """A copy of ``path`` whose first cell is ``BEFORE_CELL``."""
     if path.suffix == ".py":
-        target.write_text(f"# %%\n{BEFORE_CELL}\n\n# %%\n{path.read_text(encoding='utf-8')}", encoding="utf-8")
+        target.write_text(
+            f"# %%\n{BEFORE_CELL}\n\n# %%\n{path.read_text(encoding='utf-8')}", encoding="utf-8"
+        )
         return target
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": BEFORE_CELL}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": BEFORE_CELL,
+    }
     if notebook.get("nbformat", 4) < 4:  # nbformat 3 keeps its cells in worksheets
-        notebook["worksheets"][0]["cells"].insert(0, {**cell, "input": BEFORE_CELL, "language": "python"})
+        notebook["worksheets"][0]["cells"].insert(
+            0, {**cell, "input": BEFORE_CELL, "language": "python"}
+        )
     else:
         notebook["cells"].insert(0, cell)
     target.write_text(json.dumps(notebook), encoding="utf-8")
@@ -83,26 +94,60 @@ def _with_first_cell(path: Path, target: Path) -> Path:
 
 
 def _assignment(name: str, folder: Path, before: bool) -> Path:
-    """A copy of the built-in assignment ``name`` (with ``[compat]`` off for ``before``), in ``folder``."""
+    """A copy of the built-in assignment ``name`` (with ``[compat]`` off for ``before``), in
+    ``folder``."""
     copy = folder / name
-    shutil.copytree(ROOT / "grader" / "assignments" / name, copy, ignore=shutil.ignore_patterns("examples", "*.ipynb"))
+    shutil.copytree(
+        ROOT / "assignments" / name,
+        copy,
+        ignore=shutil.ignore_patterns("examples", "*.ipynb"),
+    )
     if before:
         toml = copy / "assignment.toml"
-        toml.write_text(toml.read_text(encoding="utf-8") + "\n[compat]\nkeras2_paths = false\ncolab = false\n", encoding="utf-8")
+        toml.write_text(
+            toml.read_text(encoding="utf-8") + "\n[compat]\nkeras2_paths = false\ncolab = false\n",
+            encoding="utf-8",
+        )
     (folder.parent / "reference").mkdir(exist_ok=True)
     return folder
 
 
-def grade(files: list[Path], assignment: str, before: bool, scratch: Path, jobs: int) -> dict[str, dict]:
+def grade(
+    files: list[Path], assignment: str, before: bool, scratch: Path, jobs: int
+) -> dict[str, dict]:
     run = scratch / ("before" if before else "after")
     assignments = _assignment(assignment, run / "assignments", before)
     if before:
         (run / "in").mkdir()
         files = [_with_first_cell(f, run / "in" / f.name) for f in files]
     out = run / "out"
-    subprocess.run([sys.executable, "-m", "grader", "grade", "--assignment", assignment, "--assignments", str(assignments),
-                    "--lang", "en", "--jobs", str(jobs), "--cell-timeout", "120", "--total-timeout", "600", "--out", str(out),
-                    *map(str, files)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--assignment",
+            assignment,
+            "--assignments",
+            str(assignments),
+            "--lang",
+            "en",
+            "--jobs",
+            str(jobs),
+            "--cell-timeout",
+            "120",
+            "--total-timeout",
+            "600",
+            "--out",
+            str(out),
+            *map(str, files),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.json")}
 
 
@@ -116,7 +161,9 @@ def first_import_error(record: dict | None) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--download", action="store_true", help="fetch the listed files into FOLDER first")
+    parser.add_argument(
+        "--download", action="store_true", help="fetch the listed files into FOLDER first"
+    )
     parser.add_argument("--assignment", default="week8")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -125,9 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     listed = sources()
     files = [args.folder / s["file"] for s in listed if (args.folder / s["file"]).is_file()]
     if len(files) < len(listed):
-        print(f"{len(listed) - len(files)} listed file(s) missing from {args.folder}", file=sys.stderr)
+        print(
+            f"{len(listed) - len(files)} listed file(s) missing from {args.folder}", file=sys.stderr
+        )
     with tempfile.TemporaryDirectory(prefix="grader-public-") as scratch:
-        runs = {before: grade(files, args.assignment, before, Path(scratch), args.jobs) for before in (True, False)}
+        runs = {
+            before: grade(files, args.assignment, before, Path(scratch), args.jobs)
+            for before in (True, False)
+        }
     ended = {before: 0 for before in runs}
     for path in files:
         line = []
@@ -138,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             score = f"{record['score']:g}/{record['max_score']:g}" if record else "no record"
             line.append(f"{'before' if before else 'after'}: {score} {error or 'no import error'}")
         print(f"{path.name}\n    " + "\n    ".join(line))
-    print(f"\n{len(files)} notebooks and scripts graded as {args.assignment}; ended at an import: "
-          f"before {ended[True]}, after {ended[False]}")
+    print(
+        f"\n{len(files)} notebooks and scripts graded as {args.assignment}; ended at an import: "
+        f"before {ended[True]}, after {ended[False]}"
+    )
     return 0
 
 

@@ -20,7 +20,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from grader.datasets import load  # noqa: E402
-from grader.sandbox import offline  # noqa: E402
+from grader.sandbox.kernel import offline
 from reference import EXERCISES  # noqa: E402
 
 QUICK_SAMPLES = 1000
@@ -45,7 +45,9 @@ def reproduce(name: str, quick: bool, seed: int) -> tuple[str, str, str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SAMPLES} samples, 1 epoch (CPU smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_SAMPLES} samples, 1 epoch (CPU smoke run)"
+    )
     parser.add_argument("--only", nargs="+", choices=list(EXERCISES), default=list(EXERCISES))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -57,11 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
     mode = f"quick: {QUICK_SAMPLES} samples, 1 epoch" if args.quick else "full training"
     devices = ", ".join(device.device_type for device in tf.config.list_physical_devices())
-    print(f"{mode}; keras {keras.__version__}, tensorflow {tf.__version__}, devices: {devices}; seed {args.seed}")
+    print(
+        f"{mode}; keras {keras.__version__}, tensorflow {tf.__version__}, devices: {devices}; seed "
+        f"{args.seed}"
+    )
     for row in [HEADER, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     if any(row[2].endswith("*") for row in rows):
-        print("* trained and tested on generated stand-in data: not comparable with the published figure")
+        print(
+            "* trained and tested on generated stand-in data: not comparable with the published "
+            "figure"
+        )
     return 0
 
 

@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.assignment import Assignment, load_assignment, self_check, with_limits
+from grader.boundary.execution import Progress
+from grader.course.assignment import Assignment, load_assignment, self_check, with_limits
 from grader.engine import grade, grader_failure, prepare_kernel, refused
-from grader.execution import Progress
 from grader.record import Record
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
 from grader.sandbox import kernels
-from grader.sandbox.submission import InvalidSubmission
-from grader.submissions import Job, fingerprint
+from grader.submissions.cells import InvalidSubmission
+from grader.submissions.finding import Job, fingerprint
 
 WORKER_ATTEMPTS = 2
 # TensorFlow's own thread pool, read when TensorFlow starts (in the worker and in each kernel).
@@ -49,7 +49,8 @@ class Settings:
     max_score: float
     cell_timeout_s: float | None = None
     total_timeout_s: float | None = None
-    # sha256 of the assignment's description and custom tests: a record made under another is redone.
+    # sha256 of the assignment's description and custom tests: a record made under another is
+    # redone.
     assignment_digest: str = ""
     # An instructor's grading runs every check (else only the visible ones: a self-check);
     # ``released``: the feedback pages show after-due-date results.
@@ -58,7 +59,8 @@ class Settings:
 
 
 def share_cores(workers: int) -> None:
-    """Run first in each local worker: TensorFlow's threads sized to the worker's share of the cores.
+    """Run first in each local worker: TensorFlow's threads sized to the worker's share of the
+    cores.
 
     Without it every worker (and every kernel it starts) sizes its pool to all the cores, and
     ``workers`` pools on the same cores slow each other down.  A value the user set stays.
@@ -67,7 +69,8 @@ def share_cores(workers: int) -> None:
 
 
 def start_kernel_for(job: Job, assignment: Assignment) -> None:
-    """A front end about to grade ``job`` in its own process: start its kernel now, so that the kernel
+    """A front end about to grade ``job`` in its own process: start its kernel now, so that the
+    kernel
     imports TensorFlow while this process reads the notebook and the dataset."""
     if job.problem is None:
         prepare_kernel(assignment, only=True)
@@ -100,14 +103,24 @@ def local_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
     except Exception:  # noqa: BLE001 - the workers start their own, and say what failed
         pass
     # Fresh interpreters, spawned: nothing of this process's threads or sockets survives a fork.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=start_worker, initargs=(workers, settings))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(workers, settings),
+    )
 
 
 @functools.lru_cache(maxsize=2)
 def _assignment(settings: Settings) -> Assignment:
-    return for_audience(with_limits(load_assignment(settings.assignment, Path(settings.assignments_root)),
-                                    settings.cell_timeout_s, settings.total_timeout_s), settings.instructor)
+    return for_audience(
+        with_limits(
+            load_assignment(settings.assignment, Path(settings.assignments_root)),
+            settings.cell_timeout_s,
+            settings.total_timeout_s,
+        ),
+        settings.instructor,
+    )
 
 
 def for_audience(assignment: Assignment, instructor: bool) -> Assignment:
@@ -115,14 +128,23 @@ def for_audience(assignment: Assignment, instructor: bool) -> Assignment:
     return assignment if instructor else self_check(assignment)
 
 
-def grade_one(job: Job, assignment: Assignment, settings: Settings, progress: Progress | None = None) -> View:
+def grade_one(
+    job: Job, assignment: Assignment, settings: Settings, progress: Progress | None = None
+) -> View:
     """Grade one job (or refuse it when no single file was chosen) into its view."""
     if job.problem is not None:
         record: Record = refused(job.path, assignment, InvalidSubmission(*job.problem))
     else:
         record = grade(job.path, assignment, progress)
-    return view_of(job, record, assignment, settings.lang, settings.assignment_digest, instructor=settings.instructor,
-                   released=settings.released)
+    return view_of(
+        job,
+        record,
+        assignment,
+        settings.lang,
+        settings.assignment_digest,
+        instructor=settings.instructor,
+        released=settings.released,
+    )
 
 
 def grade_job(job: Job, settings: Settings, more_follow: bool = True) -> Graded:
@@ -133,10 +155,16 @@ def grade_job(job: Job, settings: Settings, more_follow: bool = True) -> Graded:
     try:
         return package(grade_one(job, _assignment(settings), settings), job)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a record
-        return Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}", traceback.format_exc()), None)
+        return Graded(
+            job,
+            grader_error(job, settings, f"{type(exc).__name__}: {exc}", traceback.format_exc()),
+            None,
+        )
 
 
-def grader_error(job: Job, settings: Settings, detail: str, trace: str | None = None) -> dict[str, Any]:
+def grader_error(
+    job: Job, settings: Settings, detail: str, trace: str | None = None
+) -> dict[str, Any]:
     """The record of a job the grader failed on, in the same JSON shape as every record."""
     record = grader_failure(settings.assignment, job.path, settings.max_score, detail, trace)
     return failure_document(job, record, settings.lang, settings.assignment_digest)
@@ -149,7 +177,8 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
         and record.get("status") != "grader_error"
         and record.get("assignment") == settings.assignment
         and record.get("assignment_sha256") == settings.assignment_digest
-        and record.get("instructor") == settings.instructor and record.get("released") == settings.released
+        and record.get("instructor") == settings.instructor
+        and record.get("released") == settings.released
         and record.get("grader_version") == grader.__version__
         and record.get("submission_sha256") == fingerprint(job.path)
     )
@@ -180,12 +209,20 @@ def run_batch(
             if not _run_pool([job], settings, executor, on_result, 1, work):
                 break
             if attempt == WORKER_ATTEMPTS:
-                detail = f"the grading process died {attempt} times while grading this submission alone"
+                detail = (
+                    f"the grading process died {attempt} times while grading this submission alone"
+                )
                 on_result(Graded(job, grader_error(job, settings, detail), None))
 
 
-def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Executor],
-              on_result: Callable[[Graded], None], workers: int, work: Work) -> list[Job]:
+def _run_pool(
+    jobs: list[Job],
+    settings: Settings,
+    executor: Callable[[int], Executor],
+    on_result: Callable[[Graded], None],
+    workers: int,
+    work: Work,
+) -> list[Job]:
     """Grade ``jobs`` until done or the pool breaks; returns the jobs a broken pool lost."""
     pending = list(reversed(jobs))
     lost: list[Job] = []
@@ -197,8 +234,9 @@ def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Exe
             while (pending or running) and not broken:
                 while pending and len(running) < workers:
                     job = pending.pop()
-                    # Every worker gets another job after this one only while as many wait: then this
-                    # job's worker starts the next kernel ahead, else it would boot one for nothing.
+                    # Every worker gets another job after this one only while as many wait: then
+                    # this job's worker starts the next kernel ahead, else it would boot one for
+                    # nothing.
                     running[pool.submit(work, job, settings, len(pending) >= workers)] = job
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -209,7 +247,13 @@ def _run_pool(jobs: list[Job], settings: Settings, executor: Callable[[int], Exe
                         broken = True
                         lost.append(job)
                     except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost too often
-                        on_result(Graded(job, grader_error(job, settings, f"{type(exc).__name__}: {exc}"), None))
+                        on_result(
+                            Graded(
+                                job,
+                                grader_error(job, settings, f"{type(exc).__name__}: {exc}"),
+                                None,
+                            )
+                        )
         finally:
             for future in running:
                 future.cancel()

@@ -2,9 +2,9 @@
 
 Steps: read the submission; run it in the sandbox (its own kernel process); read the
 evidence it left; compute facts in this process (rebuilding and training the model
-here); run every check of the assignment.  Nothing the student wrote executes in this
-process.  Whatever happens, the result is a ``Record`` with a status; a fault of the
-grader itself becomes ``grader_error``, never a traceback on the student's screen.
+here); run every check of the assignment (``scoring.py``).  Nothing the student wrote
+executes in this process.  Whatever happens, the result is a ``Record`` with a status; a
+fault of the grader itself becomes ``grader_error``, never a traceback on the student's screen.
 """
 
 from __future__ import annotations
@@ -17,31 +17,33 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import custom
-from grader.assignment import Assignment
-from grader.checks.catalog import load_all
-from grader.compat import compat_notes, missing_module_notes
+from grader import scoring
+from grader.boundary.execution import ExecutionStatus, Progress
+from grader.boundary.legacy_paths import SWITCHES
+from grader.checks.expected import Expected
+from grader.course.assignment import Assignment
+from grader.course.fixtures import StudentRun, read_only
 from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
-from grader.evidence import read_evidence
-from grader.execution import Execution, ExecutionStatus, Progress
-from grader.expected import Expected
-from grader.facts import Facts, gather
-from grader.early_measurement import EarlyMeasurement
-from grader.fixtures import StudentRun, read_only
-from grader.legacy_paths import SWITCHES
-from grader.measuring import Measurer, TrainingData, training_data
-from grader.messages import LANGUAGES, text
-from grader.outcome import Message, Outcome
+from grader.evidence.facts import Facts
+from grader.evidence.gathering import gather
+from grader.evidence.reading import read_evidence
+from grader.evidence.reloading import saving_facts
+from grader.measurement.early import EarlyMeasurement
+from grader.measurement.measurer import Measurer, TrainingData, training_data
+from grader.model.training import BuildError
+from grader.outcome import Message
 from grader.record import CheckResult, Record, Status
-from grader.reloading import saving_facts
 from grader.sandbox import kernels
 from grader.sandbox.runner import run_in
-from grader.sandbox.submission import InvalidSubmission, read_submission
-from grader.training import BuildError
+from grader.submissions.cells import InvalidSubmission, read_submission
 
-EXECUTION_STATUS: dict[ExecutionStatus, Status] = {"completed": "graded", "kernel_died": "student_error", "timeout": "timeout",
-                                                   "resource_limit": "resource_limit"}
+EXECUTION_STATUS: dict[ExecutionStatus, Status] = {
+    "completed": "graded",
+    "kernel_died": "student_error",
+    "timeout": "timeout",
+    "resource_limit": "resource_limit",
+}
 
 
 @functools.lru_cache(maxsize=4)
@@ -50,15 +52,23 @@ def _dataset(name: str) -> Dataset:
     return load(name)
 
 
-def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int, measurer: Measurer) -> Facts:
+def _measure(
+    facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int, measurer: Measurer
+) -> Facts:
     architecture = facts.architecture
     if architecture is None:
         return facts
     # The student's batch size; the assignment's when their fit never ran.  Accuracy on generated
     # stand-in data says nothing: not measured.
-    data = None if facts.synthetic_data else training_data(arrays, expected, facts.fit.batch_size if facts.fit else None)
+    data = (
+        None
+        if facts.synthetic_data
+        else training_data(arrays, expected, facts.fit.batch_size if facts.fit else None)
+    )
     try:
-        measured = measurer.measure(architecture, seed, data if isinstance(data, TrainingData) else None)
+        measured = measurer.measure(
+            architecture, seed, data if isinstance(data, TrainingData) else None
+        )
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
     if isinstance(data, str):
@@ -66,62 +76,46 @@ def _measure(facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int
     return dataclasses.replace(facts, built=measured.built, training=measured.training)
 
 
-def _score(assignment: Assignment, facts: Facts | None, student: StudentRun | None = None) -> tuple[CheckResult, ...]:
-    registry = load_all()
-    results = []
-    for check_id, points in assignment.points.items():
-        check = registry[check_id]
-        outcome = check.function(facts, assignment.expected) if facts is not None else Outcome("not_run", Message("run.nothing"))
-        # A skipped check is not part of this grading: it is worth nothing either way.
-        worth = 0.0 if outcome.status == "skipped" else points
-        results.append(CheckResult(check_id, check.area, outcome.status, worth if outcome.passed else 0.0, worth, outcome.message,
-                                   visibility=assignment.visibility_of(check_id)))
-    outcomes = custom.run(assignment.custom, assignment.folder, student) if student is not None else {}
-    for extra in assignment.custom:
-        outcome = outcomes.get(extra.id, Outcome("not_run", Message("run.nothing")))
-        results.append(CheckResult(extra.id, custom.AREA, outcome.status, extra.points if outcome.passed else 0.0, extra.points,
-                                   outcome.message, extra.title, assignment.visibility_of(extra.id)))
-    return tuple(results)
-
-
-def _notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[Message, ...]:
-    notes = [Message("note.budget", dict(assignment.budget))]
-    if facts.training is not None:
-        training = facts.training
-        notes.append(Message("note.measured", {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}))
-    if facts.synthetic_data:
-        notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
-    if facts.subclassed is not None:
-        notes.append(Message("note.subclassed", {"name": facts.subclassed}))
-    if execution.output_truncated:
-        notes.append(Message("note.output_truncated", {"kb": assignment.limits.output_bytes // 1024}))
-    notes.extend(compat_notes(facts.compat) + missing_module_notes(execution.cells))
-    if assignment.extras:
-        titles = {lang: ", ".join(text(lang, "check", check_id) for check_id in assignment.extras) for lang in LANGUAGES}
-        notes.append(Message("note.extras", {"checks": titles}))
-    if execution.status != "completed":
-        notes.append(Message(f"note.{execution.status}", {"detail": execution.detail, "seconds": assignment.limits.total_timeout_s,
-                                                          "memory_mb": assignment.limits.memory_mb}))
-    return tuple(notes)
-
-
-def refused(path: Path, assignment: Assignment, reason: InvalidSubmission, duration_s: float = 0.0) -> Record:
+def refused(
+    path: Path, assignment: Assignment, reason: InvalidSubmission, duration_s: float = 0.0
+) -> Record:
     """The record of a submission that cannot be run: every check earns nothing."""
-    return Record(assignment.name, path.name, "invalid_submission", 0.0, assignment.max_score, round(duration_s, 2),
-                  _score(assignment, None), error=Message(reason.reason, {"detail": reason.detail, "file": path.name}),
-                  withheld=assignment.withheld)
+    return Record(
+        assignment.name,
+        path.name,
+        "invalid_submission",
+        0.0,
+        assignment.max_score,
+        round(duration_s, 2),
+        scoring.score(assignment, None),
+        error=Message(reason.reason, {"detail": reason.detail, "file": path.name}),
+        withheld=assignment.withheld,
+    )
 
 
-def grader_failure(assignment: str, path: Path, max_score: float, detail: str, trace: str | None = None) -> Record:
+def grader_failure(
+    assignment: str, path: Path, max_score: float, detail: str, trace: str | None = None
+) -> Record:
     """The record of a submission the grader itself failed on, outside ``grade`` (a lost worker)."""
-    return Record(assignment, path.name, "grader_error", 0.0, max_score, 0.0, (),
-                  error=Message("grader.internal", {"detail": detail[:500]}), grader_traceback=trace)
+    return Record(
+        assignment,
+        path.name,
+        "grader_error",
+        0.0,
+        max_score,
+        0.0,
+        (),
+        error=Message("grader.internal", {"detail": detail[:500]}),
+        grader_traceback=trace,
+    )
 
 
 def kernel_settings(assignment: Assignment) -> kernels.KernelSettings:
     """What the kernels of ``assignment``'s submissions are started with."""
     compat = {name: bool(getattr(assignment.compat, name)) for name in SWITCHES}
-    return kernels.KernelSettings.of(assignment.limits, assignment.budget, assignment.private, assignment.preload, compat)
+    return kernels.KernelSettings.of(
+        assignment.limits, assignment.budget, assignment.private, assignment.preload, compat
+    )
 
 
 def prepare_kernel(assignment: Assignment, only: bool = False) -> None:
@@ -139,8 +133,17 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     def record(status: Status, checks: tuple[CheckResult, ...] = (), **extra: Any) -> Record:
         score = float(sum(c.points for c in checks))
         max_score = float(sum(c.max_points for c in checks)) if checks else assignment.max_score
-        return Record(assignment.name, name, status, score, max_score, round(time.monotonic() - started, 2), checks,
-                      withheld=assignment.withheld, **extra)
+        return Record(
+            assignment.name,
+            name,
+            status,
+            score,
+            max_score,
+            round(time.monotonic() - started, 2),
+            checks,
+            withheld=assignment.withheld,
+            **extra,
+        )
 
     try:
         submission = read_submission(path)
@@ -149,11 +152,21 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
     try:
         dataset = _dataset(assignment.dataset)
     except DatasetError as exc:
-        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
+        return record(
+            "grader_error",
+            scoring.score(assignment, None),
+            error=Message("grader.dataset", {"detail": str(exc)}),
+        )
     except OSError as exc:
-        params = {"cache": str(cache_dir()), "error": f"{type(exc).__name__}: {exc}"[:500], "variable": CACHE_ENV,
-                  "dataset": assignment.dataset}
-        return record("grader_error", _score(assignment, None), error=Message("grader.cache", params))
+        params = {
+            "cache": str(cache_dir()),
+            "error": f"{type(exc).__name__}: {exc}"[:500],
+            "variable": CACHE_ENV,
+            "dataset": assignment.dataset,
+        }
+        return record(
+            "grader_error", scoring.score(assignment, None), error=Message("grader.cache", params)
+        )
     try:
         # Reading the compiled solution overlaps with the student's kernel, and so does the grader's
         # measurement, from the student's first fit on (``EarlyMeasurement``).
@@ -162,7 +175,9 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         kernel = kernels.take(kernel_settings(assignment))
         seed = int(assignment.measure.get("seed", 0))
         measurer = Measurer(kernels.measuring_server)
-        early = EarlyMeasurement(kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed)
+        early = EarlyMeasurement(
+            kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed
+        )
         try:
             early.start()
             execution = run_in(kernel, submission, progress)
@@ -175,23 +190,40 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             gathered = time.monotonic()
             facts = _measure(facts, arrays, expected, seed, measurer)
             if any(check_id.startswith("saving.") for check_id in assignment.points):
-                facts = dataclasses.replace(facts, saving=saving_facts(evidence, facts.architecture))
+                facts = dataclasses.replace(
+                    facts, saving=saving_facts(evidence, facts.architecture)
+                )
             measured = time.monotonic()
             student = StudentRun(facts, expected, read_only(arrays))
             del arrays
-            checks = _score(assignment, facts, student)
+            checks = scoring.score(assignment, facts, student)
         finally:
             kernel.close()
         cells = sum(c.duration_s for c in execution.cells)
-        timings = {"kernel": execution.duration_s - cells, "student_cells": cells, "evidence": gathered - clock,
-                   "grader_training": measured - gathered}
-        return record(EXECUTION_STATUS.get(execution.status, "student_error"), checks,
-                      notes=_notes(assignment, execution, facts), facts=facts,
-                      timings={k: round(v, 2) for k, v in timings.items()}, isolation=execution.isolation)
+        timings = {
+            "kernel": execution.duration_s - cells,
+            "student_cells": cells,
+            "evidence": gathered - clock,
+            "grader_training": measured - gathered,
+        }
+        return record(
+            EXECUTION_STATUS.get(execution.status, "student_error"),
+            checks,
+            notes=scoring.notes(assignment, execution, facts),
+            facts=facts,
+            timings={k: round(v, 2) for k, v in timings.items()},
+            isolation=execution.isolation,
+        )
     except DatasetError as exc:
-        return record("grader_error", _score(assignment, None), error=Message("grader.dataset", {"detail": str(exc)}))
+        return record(
+            "grader_error",
+            scoring.score(assignment, None),
+            error=Message("grader.dataset", {"detail": str(exc)}),
+        )
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as a status
-        return record("grader_error", _score(assignment, None),
-                      error=Message("grader.internal", {"detail": f"{type(exc).__name__}: {exc}"[:500]}),
-                      grader_traceback=traceback.format_exc())
-
+        return record(
+            "grader_error",
+            scoring.score(assignment, None),
+            error=Message("grader.internal", {"detail": f"{type(exc).__name__}: {exc}"[:500]}),
+            grader_traceback=traceback.format_exc(),
+        )

@@ -36,7 +36,12 @@ def catalog(lang: str) -> dict[str, Any]:
 
 def default_language() -> str:
     """Japanese when the locale says so (the course's language), else English."""
-    for value in (os.environ.get("GRADER_LANG"), os.environ.get("LC_ALL"), os.environ.get("LANG"), locale.getlocale()[0]):
+    for value in (
+        os.environ.get("GRADER_LANG"),
+        os.environ.get("LC_ALL"),
+        os.environ.get("LANG"),
+        locale.getlocale()[0],
+    ):
         if value:
             return "ja" if value.lower().startswith("ja") else "en"
     return "en"
@@ -79,7 +84,9 @@ def render(message: Message, lang: str) -> Rendered:
     if not isinstance(entry, dict):
         return Rendered("", message.key, "")
     params = {k: in_language(v, lang) for k, v in message.params.items()}
-    return Rendered(*(_format(str(entry.get(part, "")), params) for part in ("expected", "found", "fix")))
+    return Rendered(
+        *(_format(str(entry.get(part, "")), params) for part in ("expected", "found", "fix"))
+    )
 
 
 def check_title(check: Any, lang: str) -> str:
@@ -95,6 +102,7 @@ def one_line(message: Message, lang: str) -> str:
     r = render(message, lang)
     colon, stop = text(lang, "ui", "colon"), text(lang, "ui", "stop")
     return (
-        f"{text(lang, 'ui', 'expected')}{colon}{r.expected}{stop}{text(lang, 'ui', 'found')}{colon}{r.found}{stop}"
+        f"{text(lang, 'ui', 'expected')}{colon}{r.expected}{stop}"
+        f"{text(lang, 'ui', 'found')}{colon}{r.found}{stop}"
         f"{text(lang, 'ui', 'fix')}{colon}{r.fix}"
     )

@@ -17,10 +17,17 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from grader.assignment import Assignment, AssignmentError, digest, load_assignment, self_check, with_limits
 from grader.batch import Settings, grade_one
 from grader.checks.catalog import load_all
-from grader.custom import AREA as CUSTOM_AREA
+from grader.course.assignment import (
+    Assignment,
+    AssignmentError,
+    digest,
+    load_assignment,
+    self_check,
+    with_limits,
+)
+from grader.course.custom_checks import AREA as CUSTOM_AREA
 from grader.engine import prepare_kernel
 from grader.messages import LANGUAGES, default_language, text
 from grader.report.folder import RecordFolder
@@ -28,11 +35,17 @@ from grader.report.graded import package
 from grader.report.terminal import report
 from grader.report.view import CheckView, View
 from grader.sandbox.kernels import discard as discard_kernel
-from grader.submissions import one_submission
+from grader.submissions.finding import one_submission
 
 ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
-SUBMISSION_HELP = "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current folder)"
-ASSIGNMENTS_HELP = "a folder of assignment folders (a course's own), looked at before the other sources (repeatable)"
+SUBMISSION_HELP = (
+    "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current "
+    "folder)"
+)
+ASSIGNMENTS_HELP = (
+    "a folder of assignment folders (a course's own), looked at before the other sources "
+    "(repeatable)"
+)
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 assignment_key = pytest.StashKey[Assignment]()
@@ -46,11 +59,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader", "Keras notebook grading")
     group.addoption("--assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
     group.addoption("--submission", metavar="PATH", help=SUBMISSION_HELP)
-    group.addoption("--assignments", action="append", default=[], type=Path, metavar="DIR", help=ASSIGNMENTS_HELP)
+    group.addoption(
+        "--assignments",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help=ASSIGNMENTS_HELP,
+    )
     group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
-    group.addoption("--cell-timeout", type=float, metavar="S", help="seconds per cell (default: the assignment's)")
-    group.addoption("--total-timeout", type=float, metavar="S", help="seconds per submission (default: the assignment's)")
-    group.addoption("--grader-out", metavar="DIR", help="also write into DIR what grader grade --out writes (the JSON record, the feedback page, the class files)")
+    group.addoption(
+        "--cell-timeout",
+        type=float,
+        metavar="S",
+        help="seconds per cell (default: the assignment's)",
+    )
+    group.addoption(
+        "--total-timeout",
+        type=float,
+        metavar="S",
+        help="seconds per submission (default: the assignment's)",
+    )
+    group.addoption(
+        "--grader-out",
+        metavar="DIR",
+        help="also write into DIR what grader grade --out writes (the JSON record, the feedback "
+        "page, the class files)",
+    )
 
 
 def _find_submission(folder: Path) -> Path:
@@ -58,9 +93,13 @@ def _find_submission(folder: Path) -> Path:
     if len(notebooks) == 1:
         return notebooks[0]
     if not notebooks:
-        raise pytest.UsageError(f"no notebook (.ipynb) in {folder}; name one with --submission PATH")
+        raise pytest.UsageError(
+            f"no notebook (.ipynb) in {folder}; name one with --submission PATH"
+        )
     names = ", ".join(p.name for p in notebooks)
-    raise pytest.UsageError(f"several notebooks in {folder} ({names}); name one with --submission PATH")
+    raise pytest.UsageError(
+        f"several notebooks in {folder} ({names}); name one with --submission PATH"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,15 +108,25 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        # A student's self-check: the visible checks only; the report says how many are graded after submission.
-        config.stash[assignment_key] = self_check(with_limits(
-            load_assignment(name, explicit=config.getoption("assignments"), cwd=Path(config.invocation_params.dir)),
-            config.getoption("cell_timeout"), config.getoption("total_timeout")
-        ))
+        # A student's self-check: the visible checks only; the report says how many are graded after
+        # submission.
+        config.stash[assignment_key] = self_check(
+            with_limits(
+                load_assignment(
+                    name,
+                    explicit=config.getoption("assignments"),
+                    cwd=Path(config.invocation_params.dir),
+                ),
+                config.getoption("cell_timeout"),
+                config.getoption("total_timeout"),
+            )
+        )
     except AssignmentError as exc:
         raise pytest.UsageError(str(exc)) from None
     named = config.getoption("submission")
-    submission = Path(named).resolve() if named else _find_submission(Path(config.invocation_params.dir))
+    submission = (
+        Path(named).resolve() if named else _find_submission(Path(config.invocation_params.dir))
+    )
     if not submission.is_file():
         raise pytest.UsageError(f"--submission {named}: no such file")
     if submission.suffix.lower() not in SUBMISSION_SUFFIXES:
@@ -90,7 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[folder_key] = RecordFolder(Path(out))
     # Grade exactly the submission, whatever folder pytest was started in.
     config.args[:] = [str(submission)]
-    # Its kernel starts now (it imports TensorFlow while pytest collects); not in an xdist controller, which grades nothing.
+    # Its kernel starts now (it imports TensorFlow while pytest collects); not in an xdist
+    # controller, which grades nothing.
     if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
         prepare_kernel(config.stash[assignment_key], only=True)
 
@@ -129,11 +179,19 @@ class SubmissionFile(pytest.File):
 
         def progress(number: int, total: int, seconds: float) -> None:
             if reporter is not None and reporter.isatty:
-                reporter.rewrite(text(lang, "ui", "running", number=number, total=total, seconds=seconds), erase=True)
+                reporter.rewrite(
+                    text(lang, "ui", "running", number=number, total=total, seconds=seconds),
+                    erase=True,
+                )
 
         job = one_submission(self.path)
-        settings = Settings(assignment.name, str(assignment.folder.parent), lang, assignment.max_score,
-                            assignment_digest=digest(assignment))
+        settings = Settings(
+            assignment.name,
+            str(assignment.folder.parent),
+            lang,
+            assignment.max_score,
+            assignment_digest=digest(assignment),
+        )
         self.view = grade_one(job, assignment, settings, progress)
         if reporter is not None and reporter.isatty:
             reporter.rewrite("", erase=True)
@@ -158,12 +216,14 @@ def failure_text(check: CheckView, view: View) -> str:
     result, lang = check.result, view.lang
     if message is None:
         return f"{check.title}: {check.status}"
-    return "\n".join([
-        f"{check.title} ({result.points:g}/{result.max_points:g})",
-        f"  {text(lang, 'ui', 'expected')}: {message.rendered.expected}",
-        f"  {text(lang, 'ui', 'found')}: {message.rendered.found}",
-        f"  {text(lang, 'ui', 'fix')}: {message.rendered.fix}",
-    ])
+    return "\n".join(
+        [
+            f"{check.title} ({result.points:g}/{result.max_points:g})",
+            f"  {text(lang, 'ui', 'expected')}: {message.rendered.expected}",
+            f"  {text(lang, 'ui', 'found')}: {message.rendered.found}",
+            f"  {text(lang, 'ui', 'fix')}: {message.rendered.fix}",
+        ]
+    )
 
 
 class CheckFailed(Exception):
@@ -204,7 +264,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if assignment_key not in config.stash:
         return None
     assignment = config.stash[assignment_key]
-    return [f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, language {config.stash[lang_key]}"]
+    return [
+        f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, "
+        f"language {config.stash[lang_key]}"
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -212,7 +275,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     for view in config.stash[views_key]:
         buffer = io.StringIO()
-        console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup, width=terminalreporter._tw.fullwidth)
+        console = Console(
+            file=buffer,
+            force_terminal=terminalreporter.hasmarkup,
+            width=terminalreporter._tw.fullwidth,
+        )
         console.print(report(view))
         terminalreporter.write(buffer.getvalue())
 

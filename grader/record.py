@@ -10,14 +10,23 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from grader.execution import Isolation
-from grader.facts import Facts
+from grader.boundary.execution import Isolation
+from grader.course.visibility import Visibility, Withheld
+from grader.evidence.facts import Facts
 from grader.outcome import CheckStatus, Message
-from grader.visibility import Visibility, Withheld
 
 # "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
-Status = Literal["graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"]
-STATUSES: tuple[Status, ...] = ("graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error")
+Status = Literal[
+    "graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"
+]
+STATUSES: tuple[Status, ...] = (
+    "graded",
+    "student_error",
+    "timeout",
+    "resource_limit",
+    "invalid_submission",
+    "grader_error",
+)
 
 
 @dataclass(frozen=True)

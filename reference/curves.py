@@ -1,7 +1,7 @@
 """Reference learning curves under the assignment's budget, for the students' feedback pages.
 
 A student's ``fit`` runs in the sandbox capped by ``[budget]`` in ``assignment.toml``
-(``grader/sandbox/hooks.py``: at most ``fit_samples`` training and ``validation_samples``
+(``grader/sandbox/kernel/hooks.py``: at most ``fit_samples`` training and ``validation_samples``
 validation samples per epoch, at most ``max_epochs`` epochs; batch size kept).  Their
 curves are only comparable with the reference trained under the same caps, so this module
 trains the reference exactly so and writes the history as plain JSON:
@@ -44,8 +44,8 @@ def reference_history(module: Any, budget: dict[str, int], seed: int) -> tuple[d
 
 
 def generate(name: str) -> Path:
-    from grader.assignment import load_assignment
-    from grader.sandbox import offline
+    from grader.course.assignment import load_assignment
+    from grader.sandbox.kernel import offline
 
     assignment = load_assignment(name)
     offline.install()

@@ -19,7 +19,7 @@ import nbformat
 from reference import EXERCISES
 from reference.binding import MODULE as COMMON_MODULE
 
-ASSIGNMENTS = Path(__file__).resolve().parent.parent / "grader" / "assignments"
+ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
 PLOTS_MODULE = "reference.plots"
 
 RUN_CELLS = (

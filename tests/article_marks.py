@@ -13,7 +13,10 @@ from tests.conftest import LECTURE, ROOT
 
 FOLDER = ROOT / "tests" / "articles"
 # What each assignment asks beyond its article: not graded by default, named in a note.
-EXTRAS = {"mlp": {"plots.loss", "plots.accuracy"}, "mnist-cnn": {"plots.accuracy", "plots.feature_maps_layers"}}
+EXTRAS = {
+    "mlp": {"plots.loss", "plots.accuracy"},
+    "mnist-cnn": {"plots.accuracy", "plots.feature_maps_layers"},
+}
 
 
 def article(name: str) -> Path:
@@ -26,10 +29,14 @@ def assert_full_marks(name: str, record: dict) -> None:
     the extras are not graded, and the report says so."""
     assert record["status"] == "graded", record.get("error")
     checks = {c["id"]: c for c in record["checks"]}
-    failed = {i: c["message"] for i, c in checks.items() if c["status"] not in ("passed", "skipped")}
+    failed = {
+        i: c["message"] for i, c in checks.items() if c["status"] not in ("passed", "skipped")
+    }
     assert not failed
     assert record["score"] == record["max_score"] > 0
-    assert {i for i, c in checks.items() if c["status"] == "skipped"} <= ({"results.accuracy"} if record["synthetic_data"] else set())
+    assert {i for i, c in checks.items() if c["status"] == "skipped"} <= (
+        {"results.accuracy"} if record["synthetic_data"] else set()
+    )
     assert not set(checks) & EXTRAS.get(name, set())
     named = any(note.startswith("Not graded in this course: ") for note in record["notes"])
     assert named == (name in EXTRAS), record["notes"]

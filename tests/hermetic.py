@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from grader.batch import THREADS_VARIABLE
-from grader.sandbox import resident
 from grader.datasets import DatasetError, provision
 from grader.datasets.cache import CACHE_ENV, cached_path
+from grader.sandbox import resident
 
 # Set beside GRADER_CACHE_DIR by the session that made the cache: a process that inherits
 # both (an xdist worker) uses that cache; a nested session started without them makes its own.
@@ -41,7 +41,8 @@ def enter() -> Path:
     cache = root / "cache"
     cache.mkdir()
     os.environ[CACHE_ENV] = os.environ[SESSION_ENV] = str(cache)
-    # The resident fork servers a test starts under a cache of its own end soon after their last use.
+    # The resident fork servers a test starts under a cache of its own end soon after their last
+    # use.
     os.environ.setdefault(resident.IDLE_ENV, "60")
     # Gradings run beside others (two workers, batches of two): one TensorFlow thread per kernel and
     # measurer, unless set.  One setting for the whole session also means one fork server per kind

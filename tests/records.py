@@ -10,15 +10,29 @@ from typing import Any
 CHECKS = (("run.cells", 1.0), ("model.layers", 4.0), ("fit.epochs", 5.0))
 
 
-def record(id: str, points: dict[str, float] | None = None, *, lms: dict[str, Any] | None = None,
-           status: str = "graded", language: str = "en") -> dict[str, Any]:
+def record(
+    id: str,
+    points: dict[str, float] | None = None,
+    *,
+    lms: dict[str, Any] | None = None,
+    status: str = "graded",
+    language: str = "en",
+) -> dict[str, Any]:
     """A record of week8 with three checks; ``points`` by check (default: full marks)."""
     given = {check: points.get(check, maximum) if points else maximum for check, maximum in CHECKS}
     data: dict[str, Any] = {
-        "id": id, "assignment": "week8", "submission": f"{id}.ipynb", "status": status,
-        "score": sum(given.values()), "max_score": sum(m for _, m in CHECKS), "duration_s": 1.0,
-        "language": language, "checks": [{"id": c, "points": given[c], "max_points": m, "passed": given[c] == m}
-                                          for c, m in CHECKS],
+        "id": id,
+        "assignment": "week8",
+        "submission": f"{id}.ipynb",
+        "status": status,
+        "score": sum(given.values()),
+        "max_score": sum(m for _, m in CHECKS),
+        "duration_s": 1.0,
+        "language": language,
+        "checks": [
+            {"id": c, "points": given[c], "max_points": m, "passed": given[c] == m}
+            for c, m in CHECKS
+        ],
     }
     if lms is not None:
         data["lms"] = lms
@@ -26,8 +40,15 @@ def record(id: str, points: dict[str, float] | None = None, *, lms: dict[str, An
 
 
 def canvas(user: str, name: str, *, late: bool = False, attempt: int = 0) -> dict[str, Any]:
-    return {"system": "canvas", "user_id": user, "name": name, "late": late, "submission_id": "9" + user,
-            "attempt": attempt, "original": "week8.ipynb"}
+    return {
+        "system": "canvas",
+        "user_id": user,
+        "name": name,
+        "late": late,
+        "submission_id": "9" + user,
+        "attempt": attempt,
+        "original": "week8.ipynb",
+    }
 
 
 def write_records(out: Path, *records: dict[str, Any]) -> Path:
@@ -36,7 +57,8 @@ def write_records(out: Path, *records: dict[str, Any]) -> Path:
     for data in records:
         (out / f"{data['id']}.json").write_text(json.dumps(data), encoding="utf-8")
         (out / "feedback" / f"{data['id']}.html").write_text(
-            "<html><body><header>h</header><!--adjustments--><!--/adjustments--><p>checks</p></body></html>")
+            "<html><body><header>h</header><!--adjustments--><!--/adjustments--><p>checks</p></body></html>"
+        )
     return out
 
 

@@ -24,7 +24,8 @@ ASSIGNMENTS = ("mlp", "mnist-cnn", "cifar10")
 
 @dataclass(frozen=True)
 class Planted:
-    # Checks that must fail (one or more per planted mistake), each with a phrase its message must contain.
+    # Checks that must fail (one or more per planted mistake), each with a phrase its message must
+    # contain.
     fails: dict[str, str]
     # Checks that may fail as a consequence (every other one must pass).
     may_fail: set[str] = field(default_factory=set)
@@ -32,39 +33,88 @@ class Planted:
 
 PLANTED: dict[str, dict[str, Planted]] = {
     "mlp": {
-        "raw_pixels_wrong_layers": Planted({"data.x_range": "about 0.5423 instead of 0.9801",
-                                            "results.accuracy": "about 0.5423 instead of 0.9801",
-                                            "model.layers": "units=512", "model.params": "543,860"}, {"model.output_shapes"}),
+        "raw_pixels_wrong_layers": Planted(
+            {
+                "data.x_range": "about 0.5423 instead of 0.9801",
+                "results.accuracy": "about 0.5423 instead of 0.9801",
+                "model.layers": "units=512",
+                "model.params": "543,860",
+            },
+            {"model.output_shapes"},
+        ),
     },
     "mnist-cnn": {
-        "default_adadelta_no_filter_plot": Planted({"compile.optimizer": "only 0.8694 instead of 0.9918",
-                                                    "results.accuracy": "only 0.8694 instead of 0.9918",
-                                                    "plots.filters": "no 3x3 image of those weights",
-                                                    "plots.saved": "the saved figure is empty"}),
+        "default_adadelta_no_filter_plot": Planted(
+            {
+                "compile.optimizer": "only 0.8694 instead of 0.9918",
+                "results.accuracy": "only 0.8694 instead of 0.9918",
+                "plots.filters": "no 3x3 image of those weights",
+                "plots.saved": "the saved figure is empty",
+            }
+        ),
     },
     "cifar10": {
-        "no_split_class_indices": Planted({"fit.validation": "validation_split=0.2", "fit.history": "val_loss", "run.cells": "KeyError",
-                                           "results.predictions": "class names are not in the notebook's output"},
-                                          {"plots.loss", "plots.accuracy"}),
+        "no_split_class_indices": Planted(
+            {
+                "fit.validation": "validation_split=0.2",
+                "fit.history": "val_loss",
+                "run.cells": "KeyError",
+                "results.predictions": "class names are not in the notebook's output",
+            },
+            {"plots.loss", "plots.accuracy"},
+        ),
     },
 }
 # What each starter gives (and so earns); every other check is the student's to pass.
 STARTER_EARNS: dict[str, set[str]] = {
-    "mlp": {"run.cells", "data.y_onehot", "data.y_agree", "compile.loss", "compile.optimizer", "compile.metrics",
-            "fit.validation", "fit.history"},
-    "mnist-cnn": {"run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
-                  "model.layers", "model.output_shapes", "model.params", "compile.loss", "compile.metrics", "fit.batch_size"},
-    "cifar10": {"run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
-                "compile.loss", "compile.optimizer", "compile.metrics"},
+    "mlp": {
+        "run.cells",
+        "data.y_onehot",
+        "data.y_agree",
+        "compile.loss",
+        "compile.optimizer",
+        "compile.metrics",
+        "fit.validation",
+        "fit.history",
+    },
+    "mnist-cnn": {
+        "run.cells",
+        "data.x_shape",
+        "data.x_dtype",
+        "data.x_range",
+        "data.y_onehot",
+        "data.y_agree",
+        "model.layers",
+        "model.output_shapes",
+        "model.params",
+        "compile.loss",
+        "compile.metrics",
+        "fit.batch_size",
+    },
+    "cifar10": {
+        "run.cells",
+        "data.x_shape",
+        "data.x_dtype",
+        "data.x_range",
+        "data.y_onehot",
+        "data.y_agree",
+        "compile.loss",
+        "compile.optimizer",
+        "compile.metrics",
+    },
 }
 # The starters' code is the same in both languages (checked below), so one is graded.
 GRADED_STARTER = "ja"
 
 
 def submissions(name: str) -> list[Path]:
-    folder = ROOT / "grader" / "assignments" / name
-    return [folder / "solution.ipynb", *(examples.example_path(name, m) for m in examples.MISTAKES[name]),
-            starters.starter_path(name, GRADED_STARTER), article_marks.article(name)]
+    folder = ROOT / "assignments" / name
+    return [
+        folder / "solution.ipynb",
+        *(examples.example_path(name, m) for m in examples.MISTAKES[name]),
+        starters.starter_path(name, GRADED_STARTER),
+        article_marks.article(name),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +122,9 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dic
     """Every assignment's submissions, graded by one CLI process per assignment, in parallel."""
     outs = {name: tmp_path_factory.mktemp(name) for name in ASSIGNMENTS}
     # One process per assignment, one worker each: three at once on two cores.
-    batches = {name: grade_many(name, submissions(name), outs[name], jobs=1) for name in ASSIGNMENTS}
+    batches = {
+        name: grade_many(name, submissions(name), outs[name], jobs=1) for name in ASSIGNMENTS
+    }
     return {name: finished(batch, outs[name]) for name, batch in batches.items()}
 
 
@@ -88,7 +140,9 @@ def test_solution_earns_full_marks(name: str, records: dict) -> None:
     checks = checks_of(record)
     assert record["score"] == record["max_score"] > 0
     judged = {i: c for i, c in checks.items() if c["status"] != "skipped"}
-    assert all(c["passed"] for c in judged.values()), {i: c["message"] for i, c in judged.items() if not c["passed"]}
+    assert all(c["passed"] for c in judged.values()), {
+        i: c["message"] for i, c in judged.items() if not c["passed"]
+    }
     skipped = set(checks) - set(judged)
     # Only the accuracy on generated data is not judged (CIFAR-10 is not provisioned here).
     assert skipped <= ({"results.accuracy"} if record["synthetic_data"] else set())
@@ -135,7 +189,11 @@ def test_planted_mistake_fails_the_right_check(name: str, mistake: str, records:
         assert checks[check_id]["status"] == "failed", f"{check_id} should fail for {mistake}"
         assert phrase in checks[check_id]["message"], checks[check_id]["message"]
         assert "How to fix:" in checks[check_id]["message"]
-    untouched = {i for i, c in checks.items() if c["status"] != "skipped"} - set(planted.fails) - planted.may_fail
+    untouched = (
+        {i for i, c in checks.items() if c["status"] != "skipped"}
+        - set(planted.fails)
+        - planted.may_fail
+    )
     wrongly_failed = {i for i in untouched if not checks[i]["passed"]}
     assert not wrongly_failed, {i: checks[i]["message"] for i in wrongly_failed}
     assert record["score"] < record["max_score"]
@@ -153,7 +211,8 @@ def test_starter_runs_and_earns_only_what_it_gives(name: str, records: dict) -> 
 
 
 def code_of(notebook: nbformat.NotebookNode) -> list[str]:
-    """The code cells without comments (the TODO texts are the only difference between languages)."""
+    """The code cells without comments (the TODO texts are the only difference between
+    languages)."""
     return [ast.dump(ast.parse(cell.source)) for cell in notebook.cells if cell.cell_type == "code"]
 
 
@@ -171,14 +230,24 @@ def test_starters_share_their_code_and_mark_each_open_part(name: str) -> None:
 @pytest.mark.parametrize("lang", starters.LANGUAGES)
 def test_committed_starter_is_generated(name: str, lang: str) -> None:
     committed = starters.starter_path(name, lang)
-    assert committed.read_text(encoding="utf-8") == nbformat.writes(starters.build_starter(name, lang)), "run: python -m reference.starters"
+    assert committed.read_text(encoding="utf-8") == nbformat.writes(
+        starters.build_starter(name, lang)
+    ), "run: python -m reference.starters"
 
 
-@pytest.mark.parametrize("name, mistake", [(n, m) for n, ms in examples.MISTAKES.items() for m in ms], ids=lambda v: getattr(v, "name", v))
+@pytest.mark.parametrize(
+    "name, mistake",
+    [(n, m) for n, ms in examples.MISTAKES.items() for m in ms],
+    ids=lambda v: getattr(v, "name", v),
+)
 def test_committed_example_is_generated(name: str, mistake: examples.Mistake) -> None:
     committed = examples.example_path(name, mistake)
-    assert committed.read_text(encoding="utf-8") == nbformat.writes(examples.build_example(name, mistake)), "run: python -m reference.examples"
+    assert committed.read_text(encoding="utf-8") == nbformat.writes(
+        examples.build_example(name, mistake)
+    ), "run: python -m reference.examples"
 
 
 def test_every_example_has_expectations() -> None:
-    assert {n: {m.name for m in ms} for n, ms in examples.MISTAKES.items()} == {n: set(p) for n, p in PLANTED.items()}
+    assert {n: {m.name for m in ms} for n, ms in examples.MISTAKES.items()} == {
+        n: set(p) for n, p in PLANTED.items()
+    }

@@ -22,15 +22,21 @@ import nbformat
 import pytest
 
 from grader.batch import Settings, run_batch
-from grader.report.graded import Graded
+from grader.platforms.gradescope.results import gradescope_results
 from grader.report.gradebook import gradebook_csv, spreadsheet_safe
-from grader.report.gradescope import gradescope_results
-from grader.submissions import Job, find_submissions
+from grader.report.graded import Graded
+from grader.submissions.finding import Job, find_submissions
 from tests.conftest import ROOT, SOLUTION, WEEK8, cli_env, grader_cli
 
 EXPECTED_STATUS = {
-    "alice": "graded", "bob": "graded", "=cmd": "invalid_submission", "empty": "invalid_submission",
-    "hang": "timeout", "nobody": "invalid_submission", "quick": "graded", "slow": "graded",
+    "alice": "graded",
+    "bob": "graded",
+    "=cmd": "invalid_submission",
+    "empty": "invalid_submission",
+    "hang": "timeout",
+    "nobody": "invalid_submission",
+    "quick": "graded",
+    "slow": "graded",
 }
 
 
@@ -54,14 +60,26 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-# ``hang`` waits out its cell's limit, the batch's longest wait: 20 s, five times the slowest cell of
-# the others (the solution's fit, 3.6 s in suite runs) and more than ``slow``'s 8 s.
+# ``hang`` waits out its cell's limit, the batch's longest wait: 20 s, five times the slowest cell
+# of the others (the solution's fit, 3.6 s in suite runs) and more than ``slow``'s 8 s.
 CLASS_LIMITS = ("--cell-timeout", "20", "--total-timeout", "200")
 
 
 def grade_class(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return grader_cli("grade", "--assignment", "week8", "--lang", "en", "--jobs", "2", "--out", str(out),
-                      *CLASS_LIMITS, *extra, str(folder))
+    return grader_cli(
+        "grade",
+        "--assignment",
+        "week8",
+        "--lang",
+        "en",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        *CLASS_LIMITS,
+        *extra,
+        str(folder),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +110,9 @@ def test_submissions_are_found_as_an_lms_export_lays_them_out(classroom: Path) -
 
 
 @pytest.mark.slow
-def test_a_mixed_batch_writes_every_output_with_the_right_rows(uninterrupted: tuple[Path, str]) -> None:
+def test_a_mixed_batch_writes_every_output_with_the_right_rows(
+    uninterrupted: tuple[Path, str],
+) -> None:
     out, log = uninterrupted
     rows = gradebook_rows(out)
     ids = {row["id"].lstrip("'"): row for row in rows.values()}
@@ -136,9 +156,29 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     # A submission that takes a while but costs no training is the one the kill interrupts.
     folder = subset_of(classroom, tmp_path / "class", CHEAP | {"slow.py"})
     out = tmp_path / "resumed"
-    command = [sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "2",
-               "--out", str(out), *CLASS_LIMITS, str(folder)]
-    batch = subprocess.Popen(command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        "--assignment",
+        "week8",
+        "--lang",
+        "en",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        *CLASS_LIMITS,
+        str(folder),
+    ]
+    batch = subprocess.Popen(
+        command,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")) and time.monotonic() < deadline and batch.poll() is None:
         time.sleep(0.2)
@@ -152,8 +192,12 @@ def test_a_batch_killed_midway_and_resumed_gives_the_same_gradebook(
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert f"{len(first)} already graded" in resumed.stdout
     ids = (*CHEAP_IDS, "slow")
-    assert gradebook_rows(out) == {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in ids}
-    assert messages(out) == {k: v for k, v in messages(uninterrupted[0]).items() if k in {i.lstrip("'") for i in ids}}
+    assert gradebook_rows(out) == {
+        k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in ids
+    }
+    assert messages(out) == {
+        k: v for k, v in messages(uninterrupted[0]).items() if k in {i.lstrip("'") for i in ids}
+    }
 
 
 @pytest.mark.slow
@@ -165,7 +209,9 @@ def test_a_dask_cluster_gives_the_same_gradebook_as_local_workers(
     # The point is the scheduler, not the grading again: the cheap submissions will do.
     subset = subset_of(classroom, tmp_path / "class", CHEAP)
     out = tmp_path / "dask"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         run = grade_class(subset, out, "--scheduler", cluster.scheduler_address)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     local = {k: v for k, v in gradebook_rows(uninterrupted[0]).items() if k in CHEAP_IDS}
@@ -202,7 +248,9 @@ GRADESCOPE_SCHEMA = {
                     "output": {"type": "string"},
                     "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
                     "tags": {"type": "array", "items": {"type": "string"}},
-                    "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+                    "visibility": {
+                        "enum": ["hidden", "after_due_date", "after_published", "visible"]
+                    },
                     "extra_data": {"type": "object"},
                 },
             },
@@ -232,8 +280,18 @@ def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
     submission = tmp_path / "submission"
     (submission / "data").mkdir(parents=True)
     (submission / "hw8.ipynb").write_text("{not json")
-    run = grader_cli("grade", "--assignment", "week8", "--lang", "en", "--format", "gradescope", "--out",
-                     str(tmp_path / "out"), str(submission))
+    run = grader_cli(
+        "grade",
+        "--assignment",
+        "week8",
+        "--lang",
+        "en",
+        "--format",
+        "gradescope",
+        "--out",
+        str(tmp_path / "out"),
+        str(submission),
+    )
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
@@ -241,8 +299,17 @@ def test_format_gradescope_writes_results_json(tmp_path: Path) -> None:
 
 
 def test_gradebook_cells_cannot_run_as_formulas() -> None:
-    records = [{"id": "=HYPERLINK(\"http://x\")", "submission": "+1.ipynb", "status": "graded", "score": 1.0,
-                "max_score": 1.0, "duration_s": 1.0, "checks": [{"id": "run.cells", "points": 1.0}]}]
+    records = [
+        {
+            "id": '=HYPERLINK("http://x")',
+            "submission": "+1.ipynb",
+            "status": "graded",
+            "score": 1.0,
+            "max_score": 1.0,
+            "duration_s": 1.0,
+            "checks": [{"id": "run.cells", "points": 1.0}],
+        }
+    ]
     row = list(csv.reader(io.StringIO(gradebook_csv(records))))[1]
     assert row[0].startswith("'=") and row[1].startswith("'+")
 
@@ -258,16 +325,29 @@ def work_that_kills_its_worker(job: Job, settings: Settings, more_follow: bool) 
 @pytest.mark.slow
 def test_a_killed_worker_costs_the_batch_nothing_but_its_culprit() -> None:
     jobs = [Job(name, Path(f"{name}.py")) for name in ("a", "b", "culprit", "c", "d")]
-    settings = Settings("week8", str(ROOT / "grader" / "assignments"), "en", 23.0)
+    settings = Settings("week8", str(ROOT / "assignments"), "en", 23.0)
     results: dict[str, list[dict]] = {}
 
     def pool(workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
 
-    run_batch(jobs, settings, pool, lambda g: results.setdefault(g.job.id, []).append(g.record), 2,
-              work_that_kills_its_worker)
+    run_batch(
+        jobs,
+        settings,
+        pool,
+        lambda g: results.setdefault(g.job.id, []).append(g.record),
+        2,
+        work_that_kills_its_worker,
+    )
     # Every job has exactly one record: the innocent ones in flight beside the culprit are
     # graded again, and the culprit, dying even alone, is a grader error, not a gap.
     assert {k: [r["status"] for r in v] for k, v in results.items()} == {
-        "a": ["graded"], "b": ["graded"], "c": ["graded"], "d": ["graded"], "culprit": ["grader_error"]}
+        "a": ["graded"],
+        "b": ["graded"],
+        "c": ["graded"],
+        "d": ["graded"],
+        "culprit": ["grader_error"],
+    }
     assert "died 2 times while grading this submission alone" in results["culprit"][0]["error"]

@@ -41,7 +41,13 @@ def test_edited_cache_fails_its_checksum_with_what_to_run(tmp_path, monkeypatch,
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     x_train = mnist.x_train.copy()
     x_train[0, 0, 0] ^= 1
-    np.savez(tmp_path / "mnist.npz", x_train=x_train, y_train=mnist.y_train, x_test=mnist.x_test, y_test=mnist.y_test)
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=x_train,
+        y_train=mnist.y_train,
+        x_test=mnist.x_test,
+        y_test=mnist.y_test,
+    )
     with pytest.raises(DatasetError, match="fails its checksum.*grader data mnist"):
         load("mnist", provision_missing=False)
 
@@ -69,9 +75,19 @@ def test_a_damaged_wheel_is_refused(tmp_path) -> None:
 def test_truncated_idx_archive_is_refused(tmp_path) -> None:
     import gzip
 
-    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for stem in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         with gzip.open(tmp_path / f"{stem}.gz", "wb") as f:
-            f.write(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 100)
+            f.write(
+                b"\x00\x00\x08\x03"
+                + (10).to_bytes(4, "big")
+                + (28).to_bytes(4, "big") * 2
+                + b"\x00" * 100
+            )
     with pytest.raises(SourceError, match="truncated"):
         read_idx_folder(tmp_path)
 
@@ -79,7 +95,13 @@ def test_truncated_idx_archive_is_refused(tmp_path) -> None:
 def test_wrong_source_data_fails_the_pinned_checksum(tmp_path, monkeypatch, mnist) -> None:
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     fake = tmp_path / "fake.npz"
-    np.savez(fake, x_train=mnist.x_train[::-1], y_train=mnist.y_train[::-1], x_test=mnist.x_test, y_test=mnist.y_test)
+    np.savez(
+        fake,
+        x_train=mnist.x_train[::-1],
+        y_train=mnist.y_train[::-1],
+        x_test=mnist.x_test,
+        y_test=mnist.y_test,
+    )
     with pytest.raises(DatasetError, match="not the official one"):
         provision("mnist", fake)
     assert not (tmp_path / "mnist.npz").exists()
@@ -101,7 +123,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
         if event.startswith("socket."):
             raise OSError("network blocked by the test")
     sys.addaudithook(block)
-    from grader.sandbox import offline
+    from grader.sandbox.kernel import offline
     offline.install()
     from tensorflow.keras.datasets import mnist as tf_mnist
     (a, b), _ = tf_mnist.load_data()
@@ -112,7 +134,8 @@ OFFLINE_SCRIPT = textwrap.dedent(
     import tensorflow as tf
     (i, j), _ = tf.keras.datasets.mnist.load_data()
     assert a.shape == c.shape == e.shape == i.shape == (60000, 28, 28)
-    assert b[:10].tolist() == d[:10].tolist() == f[:10].tolist() == j[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    first = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert b[:10].tolist() == d[:10].tolist() == f[:10].tolist() == j[:10].tolist() == first
     try:
         socket.create_connection(("example.com", 80), timeout=1)
     except OSError:
@@ -129,7 +152,12 @@ def test_keras_loaders_work_with_the_network_blocked() -> None:
     unshare = subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
     if unshare:
         command = ["unshare", "-n", *command]  # also no network device at all
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3", GRADER_CACHE_DIR=str(cache_dir()))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        GRADER_CACHE_DIR=str(cache_dir()),
+    )
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "NETWORK BLOCKED" in done.stdout and "OFFLINE OK" in done.stdout

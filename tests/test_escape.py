@@ -34,10 +34,13 @@ from tests.hostile import cases as hostile
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "ESCAPE_SECRET_TOKEN_41c9"
 TOML_CANARY = "# ESCAPE-CANARY-ASSIGNMENT-5d2e"
-HONEST = {"a_honest": ROOT / "grader" / "assignments" / "week8" / "solution.ipynb",
-          "z_honest": ROOT / "grader" / "assignments" / "week8" / "examples" / "student.ipynb"}
+HONEST = {
+    "a_honest": ROOT / "assignments" / "week8" / "solution.ipynb",
+    "z_honest": ROOT / "assignments" / "week8" / "examples" / "student.ipynb",
+}
 FULL, NO_NAMESPACES = "", "no-namespaces"
-# Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2 to 6.6).
+# Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2
+# to 6.6).
 FALLBACKS = (("landlock-abi=0", "filesystem"), ("no-namespaces,landlock-abi=3", "processes"))
 
 pytestmark = pytest.mark.slow
@@ -64,39 +67,79 @@ class World:
     tcp: socket.socket
     udp: socket.socket
 
-    def start(self, name: str, paths: list[Path], simulate: str = FULL) -> tuple[subprocess.Popen, Path]:
+    def start(
+        self, name: str, paths: list[Path], simulate: str = FULL
+    ) -> tuple[subprocess.Popen, Path]:
         """``grader grade --jobs 1`` of ``paths`` into ``<root>/<name>``, started."""
         out = self.root / name
-        env = dict(os.environ, HOME=str(self.home), GRADER_CACHE_DIR=str(self.cache), GRADER_ASSIGNMENTS=str(self.assignments),
-                   PYTHONPATH=str(ROOT), COLUMNS="100", ESCAPE_TOKEN=SECRET, **{SIMULATE_ENV: simulate})
-        process = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--assignment", "week8", "--lang", "en", "--jobs", "1",
-                                    "--out", str(out), *map(str, paths)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True)
+        env = dict(
+            os.environ,
+            HOME=str(self.home),
+            GRADER_CACHE_DIR=str(self.cache),
+            GRADER_ASSIGNMENTS=str(self.assignments),
+            PYTHONPATH=str(ROOT),
+            COLUMNS="100",
+            ESCAPE_TOKEN=SECRET,
+            **{SIMULATE_ENV: simulate},
+        )
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "grade",
+                "--assignment",
+                "week8",
+                "--lang",
+                "en",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+                *map(str, paths),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         return process, out
 
     def grade(self, *started: tuple[subprocess.Popen, Path]) -> list[Run]:
         """Wait for gradings started by ``start`` (they run at once)."""
-        return [Run(process.wait(timeout=900), process.stdout.read() if process.stdout else "", out) for process, out in started]
+        return [
+            Run(process.wait(timeout=900), process.stdout.read() if process.stdout else "", out)
+            for process, out in started
+        ]
 
     def snapshot(self) -> dict[str, str]:
-        """sha256 of every file the grader keeps in its cache (the matplotlib font list, and the folders
+        """sha256 of every file the grader keeps in its cache (the matplotlib font list, and the
+        folders
         of the resident fork servers, which come and go with the grader's own processes, aside)."""
-        return {str(p.relative_to(self.cache)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(self.cache.rglob("*"))
-                if p.is_file() and "matplotlib" not in p.parts and p.relative_to(self.cache).parts[0] != "servers"}
+        return {
+            str(p.relative_to(self.cache)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(self.cache.rglob("*"))
+            if p.is_file()
+            and "matplotlib" not in p.parts
+            and p.relative_to(self.cache).parts[0] != "servers"
+        }
 
 
 def _comparable(record: dict) -> dict:
     """A record without its timings."""
     record = {k: v for k, v in record.items() if k not in ("duration_s", "timings")}
-    record["cells"] = [{k: v for k, v in c.items() if k != "duration_s"} for c in record.get("cells", [])]
+    record["cells"] = [
+        {k: v for k, v in c.items() if k != "duration_s"} for c in record.get("cells", [])
+    ]
     return record
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("escape")
-    cache, home, assignments, submissions = (root / n for n in ("cache", "home", "assignments", "submissions"))
+    cache, home, assignments, submissions = (
+        root / n for n in ("cache", "home", "assignments", "submissions")
+    )
     cache.mkdir()
     mnist = cached_path("mnist")
     assert mnist is not None, "run `grader data mnist` first"
@@ -105,11 +148,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     home.mkdir()
     (home / "canary.txt").write_text("the instructor's file\n")
     (home / ".bashrc").write_text("# the instructor's shell\n")
-    shutil.copytree(ROOT / "grader" / "assignments" / "week8", assignments / "week8")
+    shutil.copytree(ROOT / "assignments" / "week8", assignments / "week8")
     settings = (assignments / "week8" / "assignment.toml").read_text(encoding="utf-8")
     # Shorter limits than the lecture's: an attack that hangs a cell costs a minute, not two.
-    settings = settings.replace("cell_timeout_s = 120", "cell_timeout_s = 60").replace("total_timeout_s = 300", "total_timeout_s = 180")
-    (assignments / "week8" / "assignment.toml").write_text(f"{settings}\n{TOML_CANARY}\n", encoding="utf-8")
+    settings = settings.replace("cell_timeout_s = 120", "cell_timeout_s = 60").replace(
+        "total_timeout_s = 300", "total_timeout_s = 180"
+    )
+    (assignments / "week8" / "assignment.toml").write_text(
+        f"{settings}\n{TOML_CANARY}\n", encoding="utf-8"
+    )
     submissions.mkdir()
     for name, source in HONEST.items():
         shutil.copyfile(source, submissions / f"{name}.ipynb")
@@ -120,9 +167,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
     udp.settimeout(0.2)
-    targets = attacker.Targets(out=str(root / "attacked"), cache=str(cache), reference=str(ROOT / "reference" / "week8.py"),
-                               assignment=str(assignments / "week8" / "assignment.toml"), home=str(home),
-                               leak=str(root / "leak"), tcp_port=tcp.getsockname()[1], udp_port=udp.getsockname()[1])
+    targets = attacker.Targets(
+        out=str(root / "attacked"),
+        cache=str(cache),
+        reference=str(ROOT / "reference" / "week8.py"),
+        assignment=str(assignments / "week8" / "assignment.toml"),
+        home=str(home),
+        leak=str(root / "leak"),
+        tcp_port=tcp.getsockname()[1],
+        udp_port=udp.getsockname()[1],
+    )
     (submissions / "m_attacker.ipynb").write_bytes(attacker.notebook(targets))
     world = World(root, cache, home, assignments, submissions, targets, tcp, udp)
     yield world
@@ -134,9 +188,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 class Batches:
     baseline: Run
     attacked: Run
-    # Graded after the attack, with the namespaces simulated away: a later regrade, and Landlock and seccomp alone.
+    # Graded after the attack, with the namespaces simulated away: a later regrade, and Landlock and
+    # seccomp alone.
     without_namespaces: Run
-    # Single gradings of an attacker on the layers a machine has left: without Landlock; on an old kernel.
+    # Single gradings of an attacker on the layers a machine has left: without Landlock; on an old
+    # kernel.
     fallbacks: dict[str, Run]
     cache_before: dict[str, str]
     cache_after: dict[str, str]
@@ -155,22 +211,36 @@ def batches(world: World) -> Batches:
         path.write_bytes(attacker.notebook(world.targets, attacker.NOT_FILES))
         later.append(world.start(f"fallback-{missing}", [path], simulate=simulate))
     without_namespaces, *fallbacks = world.grade(*later)
-    return Batches(baseline, attacked, without_namespaces, {m: run for (_, m), run in zip(FALLBACKS, fallbacks)},
-                   before, world.snapshot())
+    return Batches(
+        baseline,
+        attacked,
+        without_namespaces,
+        {m: run for (_, m), run in zip(FALLBACKS, fallbacks)},
+        before,
+        world.snapshot(),
+    )
 
 
 def test_every_batch_finishes_with_the_grader_and_its_worker_alive(batches: Batches) -> None:
-    for run in (batches.baseline, batches.attacked, batches.without_namespaces, *batches.fallbacks.values()):
+    for run in (
+        batches.baseline,
+        batches.attacked,
+        batches.without_namespaces,
+        *batches.fallbacks.values(),
+    ):
         assert run.code == 0, run.output[-3000:]
         assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
     for run in (batches.attacked, batches.without_namespaces):
         record = run.records()["m_attacker"]
-        # A killed worker would have made the batch regrade the attacker alone, then record a grader_error.
+        # A killed worker would have made the batch regrade the attacker alone, then record a
+        # grader_error.
         assert record["status"] == "graded", record
         assert [c["outcome"] for c in record["cells"]] == ["ok"] * 8, record["cells"]
 
 
-def test_honest_classmates_get_the_records_a_batch_without_the_attacker_gives(batches: Batches) -> None:
+def test_honest_classmates_get_the_records_a_batch_without_the_attacker_gives(
+    batches: Batches,
+) -> None:
     expected = {name: _comparable(r) for name, r in batches.baseline.records().items()}
     assert set(expected) == {"a_honest", "z_honest"}
     attacked = batches.attacked.records()
@@ -190,7 +260,9 @@ def test_the_out_folder_holds_only_what_the_grader_wrote(batches: Batches) -> No
             assert attacker.FORGED not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
-def test_the_measurement_cache_and_the_dataset_are_unchanged(batches: Batches, world: World) -> None:
+def test_the_measurement_cache_and_the_dataset_are_unchanged(
+    batches: Batches, world: World
+) -> None:
     assert any(name.startswith("measurements/") for name in batches.cache_before)
     assert batches.cache_after == batches.cache_before
     mnist = cached_path("mnist")
@@ -228,7 +300,9 @@ def test_no_process_outlives_the_batch(batches: Batches) -> None:
 def test_each_record_says_which_isolation_held(batches: Batches) -> None:
     full = batches.attacked.records()["m_attacker"]["isolation"]
     assert all(layer["held"] for layer in full.values()), full
-    assert "PID namespace" in full["processes"]["by"] and "network namespace" in full["network"]["by"]
+    assert (
+        "PID namespace" in full["processes"]["by"] and "network namespace" in full["network"]["by"]
+    )
     fallback = batches.without_namespaces.records()["m_attacker"]["isolation"]
     assert all(layer["held"] for layer in fallback.values()), fallback
     assert "namespace" not in fallback["processes"]["by"] + fallback["network"]["by"]
@@ -236,7 +310,9 @@ def test_each_record_says_which_isolation_held(batches: Batches) -> None:
 
 
 @pytest.mark.parametrize("missing", [missing for _, missing in FALLBACKS])
-def test_the_remaining_layers_hold_where_one_is_missing(batches: Batches, world: World, missing: str) -> None:
+def test_the_remaining_layers_hold_where_one_is_missing(
+    batches: Batches, world: World, missing: str
+) -> None:
     """Without Landlock, or without namespaces on a kernel older than Landlock ABI 4: the
     grader survives (above), no connection is made and no daemon survives (above), and the
     record and the report say which layer was missing."""

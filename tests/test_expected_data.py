@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import expected_data
-from grader.assignment import AssignmentError, load_assignment
-from grader.building import compiled_text, expected_from_reference
-from grader.locations import BUILT_IN
+from grader.checks import expected_file
+from grader.course.assignment import AssignmentError, load_assignment
+from grader.course.compiling import compiled_text, expected_from_reference
+from grader.course.locations import BUILT_IN
 
 NAMES = sorted(p.parent.name for p in BUILT_IN.glob("*/assignment.toml"))
 
@@ -20,7 +20,7 @@ NAMES = sorted(p.parent.name for p in BUILT_IN.glob("*/assignment.toml"))
 @pytest.mark.parametrize("name", NAMES)
 def test_the_committed_expected_data_is_compiled_from_the_reference(name: str) -> None:
     assignment = load_assignment(name)
-    committed = (assignment.folder / expected_data.FILE_NAME).read_text(encoding="utf-8")
+    committed = (assignment.folder / expected_file.FILE_NAME).read_text(encoding="utf-8")
     assert compiled_text(assignment) == committed, f"stale: run `grader build {name}`"
 
 
@@ -36,9 +36,9 @@ def test_grading_reads_what_the_reference_says(name: str, monkeypatch: pytest.Mo
 
 def test_a_missing_or_damaged_file_says_to_build(tmp_path: Path) -> None:
     shutil.copytree(BUILT_IN / "week8", tmp_path / "week8")
-    (tmp_path / "week8" / expected_data.FILE_NAME).unlink()
+    (tmp_path / "week8" / expected_file.FILE_NAME).unlink()
     with pytest.raises(AssignmentError, match="expected.json is missing: run `grader build week8`"):
         load_assignment("week8", explicit=[tmp_path]).expected
-    (tmp_path / "week8" / expected_data.FILE_NAME).write_text('{"format": 1}')
+    (tmp_path / "week8" / expected_file.FILE_NAME).write_text('{"format": 1}')
     with pytest.raises(AssignmentError, match="KeyError.*run `grader build week8`"):
         load_assignment("week8", explicit=[tmp_path]).expected

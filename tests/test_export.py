@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report.lms_gradebook import canvas_csv, moodle_csv
+from grader.platforms.lms.gradebooks import canvas_csv, moodle_csv
 from tests.conftest import grader_cli
 from tests.records import canvas, record, write_records
 from tests.test_lms import canvas_class
@@ -31,19 +31,34 @@ def rows(text: str) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
-    """Canvas download -> grader grade -> overrides -> grader export -> the same gradebook, filled."""
+    """Canvas download -> grader grade -> overrides -> grader export -> the same gradebook,
+    filled."""
     out = tmp_path / "out"
-    done = grader_cli("grade", "--assignment", "week8", "--out", str(out), "--jobs", "1", str(canvas_class(tmp_path / "canvas")))
+    done = grader_cli(
+        "grade",
+        "--assignment",
+        "week8",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        str(canvas_class(tmp_path / "canvas")),
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    (out / "overrides.csv").write_text("id,check,points,reason\nsmithjane_1001_5001_week8,total,+5,wrong file uploaded; "
-                                       "graded the one mailed on time\n")
+    (out / "overrides.csv").write_text(
+        "id,check,points,reason\nsmithjane_1001_5001_week8,total,+5,wrong file uploaded; "
+        "graded the one mailed on time\n"
+    )
     (tmp_path / "export.csv").write_text(CANVAS_EXPORT)
-    done = grader_cli("export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv"))
+    done = grader_cli(
+        "export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv")
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     table = rows((out / "canvas.csv").read_text())
     assert table[0] == rows(CANVAS_EXPORT)[0] and table[1] == rows(CANVAS_EXPORT)[1]
     filled = {row[1]: row[6] for row in table[2:]}
-    # Jane: the override; John (late, resubmitted) and Ann: invalid files, graded 0; Eve has no record: blank.
+    # Jane: the override; John (late, resubmitted) and Ann: invalid files, graded 0; Eve has no
+    # record: blank.
     assert filled == {"1001": "5", "1002": "0", "1003": "0", "1004": ""}
     assert [row[5] for row in table[2:]] == ["9.00", "8.00", "7.00", "6.00"]
     assert table[5][0].startswith("'=HYPERLINK")
@@ -55,9 +70,11 @@ def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
 def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_counts() -> None:
     export = CANVAS_EXPORT.replace(",23.00,", ",100,")
     # The resubmission counts even when the first file scored better.
-    records = [record("a", lms=canvas("1001", "smithjane")),
-               record("a2", {"fit.epochs": 0}, lms=canvas("1001", "smithjane", attempt=1)),
-               record("b", lms=canvas("1002", "doejohn"), status="grader_error")]
+    records = [
+        record("a", lms=canvas("1001", "smithjane")),
+        record("a2", {"fit.epochs": 0}, lms=canvas("1001", "smithjane", attempt=1)),
+        record("b", lms=canvas("1002", "doejohn"), status="grader_error"),
+    ]
     filled = {row[1]: row[6] for row in rows(canvas_csv(export, records, "week8"))[2:]}
     assert filled == {"1001": "50", "1002": "", "1003": "", "1004": ""}
 
@@ -65,19 +82,41 @@ def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_coun
 def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
     out = write_records(tmp_path / "out", record("a", lms=canvas("1001", "x")))
     (tmp_path / "export.csv").write_text(CANVAS_EXPORT.replace("week8 (4242)", "Week 8 (4242)"))
-    done = grader_cli("export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv"))
+    done = grader_cli(
+        "export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv")
+    )
     assert done.returncode == 2 and "--column" in done.stdout
-    done = grader_cli("export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv"), "--column", "Week 8 (4242)")
+    done = grader_cli(
+        "export",
+        str(out),
+        "--format",
+        "canvas",
+        "--gradebook",
+        str(tmp_path / "export.csv"),
+        "--column",
+        "Week 8 (4242)",
+    )
     assert done.returncode == 0, done.stdout
-    assert rows((out / "canvas.csv").read_text())[2][6] == "23"  # full marks, out of its 23 points possible
+    assert (
+        rows((out / "canvas.csv").read_text())[2][6] == "23"
+    )  # full marks, out of its 23 points possible
 
 
 def test_moodle_import_and_worksheet(tmp_path: Path) -> None:
     moodle = {"system": "moodle", "user_id": "123456", "name": "Jane Smith"}
-    records = [record("Jane Smith_123456_assignsubmission_file_", {"model.layers": 0}, lms=moodle), record("plain")]
-    assert rows(moodle_csv(records)) == [["Identifier", "Full name", "Grade"], ["Participant 123456", "Jane Smith", "6"]]
-    worksheet = ("Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
-                 "Participant 123456,Jane Smith,j@x,Submitted,,10.00\nParticipant 123457,John Doe,d@x,No submission,,10.00\n")
+    records = [
+        record("Jane Smith_123456_assignsubmission_file_", {"model.layers": 0}, lms=moodle),
+        record("plain"),
+    ]
+    assert rows(moodle_csv(records)) == [
+        ["Identifier", "Full name", "Grade"],
+        ["Participant 123456", "Jane Smith", "6"],
+    ]
+    worksheet = (
+        "Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
+        "Participant 123456,Jane Smith,j@x,Submitted,,10.00\nParticipant 123457,John Doe,d@x,No "
+        "submission,,10.00\n"
+    )
     filled = rows(moodle_csv(records, worksheet))
     assert [row[4] for row in filled[1:]] == ["6", ""]
 

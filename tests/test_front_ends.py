@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.assignment import digest, load_assignment
+from grader.course.assignment import digest, load_assignment
 from tests.conftest import LIMITS, SOLUTION, PytestRun, finished, grade_many, graded_under_pytest
 from tests.golden import normalised
 
@@ -40,7 +40,14 @@ def test_solution_earns_full_marks_on_the_command_line(cli_record: dict) -> None
     assert all(c["passed"] for c in cli_record["checks"])
     for key in ("assignment", "submission", "status", "score", "max_score", "duration_s", "checks"):
         assert key in cli_record
-    assert set(cli_record["checks"][0]) >= {"id", "title", "passed", "points", "max_points", "message"}
+    assert set(cli_record["checks"][0]) >= {
+        "id",
+        "title",
+        "passed",
+        "points",
+        "max_points",
+        "message",
+    }
     assert cli_record["measured"]["test_samples"] == 10000
     assert cli_record["measured"]["accuracy"] >= load_assignment("week8").measure["threshold"]
 
@@ -57,18 +64,25 @@ def test_solution_earns_full_marks_under_pytest(week8_under_pytest: PytestRun) -
 
 
 @pytest.mark.slow
-def test_both_front_ends_write_the_same_record(cli_record: dict, week8_under_pytest: PytestRun) -> None:
-    """The same notebook, handed in as ``alice.ipynb`` and graded by ``pytest`` as ``my_notebook.ipynb``."""
+def test_both_front_ends_write_the_same_record(
+    cli_record: dict, week8_under_pytest: PytestRun
+) -> None:
+    """The same notebook, handed in as ``alice.ipynb`` and graded by ``pytest`` as
+    ``my_notebook.ipynb``."""
     same = lambda r: {k: v for k, v in normalised(r).items() if k not in ("id", "submission")}  # noqa: E731
     assert same(week8_under_pytest.record) == same(cli_record)
     assert cli_record["assignment_sha256"] == digest(load_assignment("week8"))
 
 
-def test_a_broken_notebook_fails_every_item_with_a_message_and_no_traceback(pytester: pytest.Pytester) -> None:
+def test_a_broken_notebook_fails_every_item_with_a_message_and_no_traceback(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makefile(".ipynb", broken='{"cells": [')
     result = pytester.runpytest_subprocess("--assignment=week8", "--lang=en")
     result.assert_outcomes(failed=len(load_assignment("week8").points))
-    result.stdout.fnmatch_lines(["*Found: broken.ipynb is not valid JSON*", "*How to fix: Open it in Jupyter*"])
+    result.stdout.fnmatch_lines(
+        ["*Found: broken.ipynb is not valid JSON*", "*How to fix: Open it in Jupyter*"]
+    )
     assert "Traceback" not in result.stdout.str()
 
 

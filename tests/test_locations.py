@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import AssignmentError, available, load_assignment
-from grader.locations import BUILT_IN, course_folder, private_folders
-from grader.sandbox import isolation, scratch
-from grader.sandbox.boot import CONFIG_ENV
+from grader.course.assignment import AssignmentError, available, load_assignment
+from grader.course.locations import BUILT_IN, course_folder, private_folders
+from grader.sandbox import filesystem_plan, isolation, scratch
+from grader.sandbox.kernel.boot import CONFIG_ENV
 from grader.sandbox.runner import Limits, run_submission
-from grader.sandbox.submission import Cell, Submission
-from tests.conftest import WEEK8, grader_cli
+from grader.submissions.cells import Cell, Submission
+from tests.conftest import ROOT, WEEK8, grader_cli
 
 BUDGET = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 2}
 BUILT_INS = {"cifar10", "mlp", "mnist-cnn", "save-load", "week8"}
@@ -51,14 +51,18 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_the_built_in_assignments_live_in_the_package(isolated: Path) -> None:
+def test_the_built_in_assignments_are_the_repositorys_in_a_checkout(isolated: Path) -> None:
+    """In a checkout, the course's assignments/ beside the package (the wheel ships them inside
+    it, as grader/assignments/: tests/test_wheel.py)."""
     found = available()
     assert set(found) == BUILT_INS
     assert {located.source.origin for located in found.values()} == {"built-in"}
-    assert BUILT_IN.parent.name == "grader" and found["week8"].folder == BUILT_IN / "week8"
+    assert BUILT_IN == ROOT / "assignments" and found["week8"].folder == BUILT_IN / "week8"
 
 
-def test_each_source_is_looked_at_in_order_and_the_first_wins(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_source_is_looked_at_in_order_and_the_first_wins(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     option = course(isolated / "option", "week8", "shared")
     env = course(isolated / "env", "from-env", "shared")
     course(isolated / "course" / "assignments", "from-toml", "shared")
@@ -69,16 +73,29 @@ def test_each_source_is_looked_at_in_order_and_the_first_wins(isolated: Path, mo
     monkeypatch.syspath_prepend(str(isolated / "site"))
     found = available([option], cwd=isolated / "course" / "deep" / "er")
     origins = {name: located.source.origin for name, located in found.items()}
-    assert origins == {"week8": "--assignments", "shared": "--assignments", "from-env": "GRADER_ASSIGNMENTS",
-                       "from-toml": "grader.toml", "from-package": "entry point", "cifar10": "built-in", "mlp": "built-in",
-                       "mnist-cnn": "built-in", "save-load": "built-in"}
+    assert origins == {
+        "week8": "--assignments",
+        "shared": "--assignments",
+        "from-env": "GRADER_ASSIGNMENTS",
+        "from-toml": "grader.toml",
+        "from-package": "entry point",
+        "cifar10": "built-in",
+        "mlp": "built-in",
+        "mnist-cnn": "built-in",
+        "save-load": "built-in",
+    }
     assert found["from-package"].folder == package / "from-package"
     assert found["from-toml"].source.via == str(isolated / "course" / "grader.toml")
-    assert load_assignment("from-toml", cwd=isolated / "course" / "deep").folder == isolated / "course" / "assignments" / "from-toml"
+    assert (
+        load_assignment("from-toml", cwd=isolated / "course" / "deep").folder
+        == isolated / "course" / "assignments" / "from-toml"
+    )
 
 
 def test_an_unknown_name_lists_what_is_known(isolated: Path) -> None:
-    with pytest.raises(AssignmentError, match=r"unknown assignment 'nope' \(known: cifar10, mlp, .*week8\)"):
+    with pytest.raises(
+        AssignmentError, match=r"unknown assignment 'nope' \(known: cifar10, mlp, .*week8\)"
+    ):
         load_assignment("nope")
 
 
@@ -88,7 +105,9 @@ def test_a_broken_grader_toml_is_named(isolated: Path) -> None:
         available()
 
 
-def test_a_new_assignment_goes_into_the_courses_folder(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_assignment_goes_into_the_courses_folder(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert course_folder() == isolated / "cwd" / "assignments"
     (isolated / "cwd" / "grader.toml").write_text('assignments = "hw"\n')
     assert course_folder() == isolated / "cwd" / "hw"
@@ -100,17 +119,22 @@ def test_grader_list_says_where_each_comes_from(tmp_path: Path) -> None:
     done = grader_cli("list", "--assignments", str(mine))
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(None, 1) for line in done.stdout.splitlines())
-    assert lines["week8"] == f"(--assignments: {mine})" and lines["extra"] == f"(--assignments: {mine})"
+    assert (
+        lines["week8"] == f"(--assignments: {mine})"
+        and lines["extra"] == f"(--assignments: {mine})"
+    )
     assert lines["mlp"] == f"(built-in: {BUILT_IN})"
 
 
-def test_the_kernel_is_planned_without_the_courses_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernel_is_planned_without_the_courses_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The course lies inside a folder the kernel may read (here, a Python environment).
     env = tmp_path / "env"
     assignments = course(env / "course" / "assignments", "hw1")
     (env / "course" / "reference").mkdir()
     (env / "lib").mkdir()
-    monkeypatch.setattr(isolation, "_python_roots", lambda: [env])
+    monkeypatch.setattr(filesystem_plan, "_python_roots", lambda: [env])
     private = private_folders(assignments / "hw1")
     assert private == (assignments, env / "course" / "reference")
     artifacts = tmp_path / "artifacts"
@@ -121,7 +145,9 @@ def test_the_kernel_is_planned_without_the_courses_folders(tmp_path: Path, monke
     granted = [Path(p) for p in plan["read_only"] + plan["read_write"]]
     assert env / "lib" in granted
     for folder in private:
-        assert not any(g == folder or g in folder.parents or folder in g.parents for g in granted), folder
+        assert not any(
+            g == folder or g in folder.parents or folder in g.parents for g in granted
+        ), folder
     kernel = json.loads((place.kernels / scratch.KERNEL_NAME / "kernel.json").read_text())
     guard = json.loads(kernel["env"][CONFIG_ENV])["guard"]
     assert {str(assignments), str(env / "course" / "reference")} <= set(guard["protected_paths"])
@@ -129,17 +155,26 @@ def test_the_kernel_is_planned_without_the_courses_folders(tmp_path: Path, monke
 
 @pytest.mark.slow
 @pytest.mark.parametrize("simulate", ["", "landlock-abi=0"])
-def test_a_kernel_cannot_read_an_assignment_folder_given_by_option(simulate: str, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kernel_cannot_read_an_assignment_folder_given_by_option(
+    simulate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With Landlock (the folder is never granted) and without it (the guard refuses it)."""
     monkeypatch.setenv(isolation.SIMULATE_ENV, simulate)
     assignments = course(tmp_path / "course" / "assignments", "hw1")
     assignment = load_assignment("hw1", explicit=[assignments])
     secret = assignments / "hw1" / "assignment.toml"
-    probe = (f"try:\n    print('READ', len(open({str(secret)!r}).read()))\nexcept OSError as exc:\n"
-             f"    print('REFUSED', type(exc).__name__)")
+    probe = (
+        f"try:\n    print('READ', len(open({str(secret)!r}).read()))\nexcept OSError as exc:\n"
+        f"    print('REFUSED', type(exc).__name__)"
+    )
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    execution = run_submission(Submission(tmp_path / "x.py", (Cell(1, probe),)), artifacts, Limits(20, 60, 2000, 65536),
-                               BUDGET, None, assignment.private)
+    execution = run_submission(
+        Submission(tmp_path / "x.py", (Cell(1, probe),)),
+        artifacts,
+        Limits(20, 60, 2000, 65536),
+        BUDGET,
+        None,
+        assignment.private,
+    )
     assert execution.cells[0].output.split()[0] == "REFUSED", execution.cells[0].output

@@ -16,23 +16,41 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.architecture import Architecture, parse_architecture, to_plain
-from grader.assignment import load_assignment
-from grader.artifacts import ARRAYS_DIR, EVENTS_FILE
+from grader.boundary.artifacts import ARRAYS_DIR, EVENTS_FILE
+from grader.checks.expected import Expected
+from grader.course.assignment import load_assignment
 from grader.datasets.cache import CACHE_ENV
 from grader.datasets.dataset import Dataset
-from grader.early_measurement import EarlyMeasurement
-from grader.expected import Expected
-from grader.measuring import Measured, Measurer, TrainingData, training_data
-from grader.sandbox import kernels
-from grader.sandbox.forkserver import Server
-from grader.sandbox.measurer import ARRAYS as ARRAY_NAMES, arrays_from
-from grader.training import Built, LayerMeasure
+from grader.measurement.early import EarlyMeasurement
+from grader.measurement.measurer import Measured, Measurer, TrainingData, training_data
+from grader.model.architecture import Architecture, parse_architecture, to_plain
+from grader.model.training import Built, LayerMeasure
+from grader.sandbox import kernel_start
+from grader.sandbox.fork_client import Server
+from grader.sandbox.forkserver.measurer import ARRAYS as ARRAY_NAMES
+from grader.sandbox.forkserver.measurer import arrays_from
 from tests.conftest import ROOT
 
-CONFIG = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": [
-    {"module": "keras.layers", "class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 8]}},
-    {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "softmax"}}]}})
+CONFIG = json.dumps(
+    {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "InputLayer",
+                    "config": {"name": "in", "batch_shape": [None, 8]},
+                },
+                {
+                    "module": "keras.layers",
+                    "class_name": "Dense",
+                    "config": {"name": "d", "units": 3, "activation": "softmax"},
+                },
+            ],
+        },
+    }
+)
 # Small inputs a measurement trains on: 8 features, 3 classes.
 ARRAYS = textwrap.dedent("""
     import numpy as np
@@ -43,11 +61,12 @@ ARRAYS = textwrap.dedent("""
 """)
 MEASURE = ARRAYS + textwrap.dedent("""
     import dataclasses, json, sys
-    from grader import measuring
-    from grader.architecture import parse_architecture
+    from grader.measurement import measurer as measuring
+    from grader.model.architecture import parse_architecture
     from grader.sandbox import kernels
     architecture = parse_architecture(sys.argv[1])
-    data = measuring.TrainingData({"optimizer": "adam", "loss": "categorical_crossentropy"}, x_train, y_train, x_test, truth,
+    settings = {"optimizer": "adam", "loss": "categorical_crossentropy"}
+    data = measuring.TrainingData(settings, x_train, y_train, x_test, truth,
                                   samples=64, epochs=2, batch_size=16)
     forked = measuring.Measurer(kernels.measuring_server).measure(architecture, 0, data)
     keras_after_forked = "keras" in sys.modules
@@ -62,24 +81,38 @@ MEASURE = ARRAYS + textwrap.dedent("""
         def call(self, *_):
             raise RuntimeError("the fork server ended before it answered")
 
-    here = measuring.Measurer(Failing)._remembered_or_made(("other built key", "other key"), architecture, 0, data)
-    plain = lambda m: {"built": dataclasses.asdict(m.built), "accuracy": m.training.accuracy, "error": m.training.error}
-    print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked), "here": plain(here), "handlers": handlers}))
+    keys = ("other built key", "other key")
+    here = measuring.Measurer(Failing)._remembered_or_made(keys, architecture, 0, data)
+    plain = lambda m: {"built": dataclasses.asdict(m.built), "accuracy": m.training.accuracy,
+                       "error": m.training.error}
+    print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked),
+                      "here": plain(here), "handlers": handlers}))
 """)
 
 
 @pytest.mark.slow
-def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_the_grader(tmp_path: Path) -> None:
+def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_the_grader(
+    tmp_path: Path,
+) -> None:
     """The grader process never imports Keras for it; a server that fails costs only the time of
     measuring in the grader's process, with the same result; the handler sent the arrays never
     forks a kernel (a kernel starts with its handler's memory)."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, CONFIG], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, CACHE_ENV: str(tmp_path / "cache")})
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, CONFIG],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, CACHE_ENV: str(tmp_path / "cache")},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["keras_after_forked"] is False
     assert found["forked"]["error"] is None and 0.0 <= found["forked"]["accuracy"] <= 1.0
-    assert found["forked"]["built"] == {"layers": [{"class_name": "Dense", "output_shape": [3], "params": 27}], "total_params": 27}
+    assert found["forked"]["built"] == {
+        "layers": [{"class_name": "Dense", "output_shape": [3], "params": 27}],
+        "total_params": 27,
+    }
     assert found["forked"] == found["here"]
     kernels_handler, measurements_handler = found["handlers"]
     assert kernels_handler and measurements_handler and kernels_handler != measurements_handler
@@ -92,8 +125,13 @@ class Recording(Measurer):
         super().__init__(lambda: None)
         self.made: list[tuple[Architecture, TrainingData | None]] = []
 
-    def _remembered_or_made(self, ident: tuple[str, str | None], architecture: Architecture, seed: int,
-                            data: TrainingData | None) -> Measured:
+    def _remembered_or_made(
+        self,
+        ident: tuple[str, str | None],
+        architecture: Architecture,
+        seed: int,
+        data: TrainingData | None,
+    ) -> Measured:
         time.sleep(0.3)  # a measurement takes a while: the grading's own ask comes meanwhile
         self.made.append((architecture, data))
         return Measured(Built((LayerMeasure("Dense", (3,), 27),), 27), None)
@@ -105,7 +143,12 @@ def _images(count: int, seed: int) -> np.ndarray:
 
 def _expected() -> Expected:
     """Week 8's expectation with a budget these small arrays fit."""
-    return dataclasses.replace(load_assignment("week8").expected, measure_samples=40, measure_test_samples=30, measure_epochs=1)
+    return dataclasses.replace(
+        load_assignment("week8").expected,
+        measure_samples=40,
+        measure_test_samples=30,
+        measure_epochs=1,
+    )
 
 
 def _write(artifacts: Path, arrays: dict[str, np.ndarray], events: list[dict[str, Any]]) -> None:
@@ -117,28 +160,67 @@ def _write(artifacts: Path, arrays: dict[str, np.ndarray], events: list[dict[str
 
 
 def test_the_measurement_starts_at_the_first_fit_and_the_gradings_own_ask_waits_for_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
-    dataset = Dataset("tiny", _images(50, 1), np.arange(50) % 3, _images(30, 2), np.arange(30) % 3, synthetic=False)
+    dataset = Dataset(
+        "tiny",
+        _images(50, 1),
+        np.arange(50) % 3,
+        _images(30, 2),
+        np.arange(30) % 3,
+        synthetic=False,
+    )
     expected = _expected()
     # The student's prepared data: scaled to [0, 1], their test images shuffled.
-    x_train, y_train = dataset.x_train.astype(np.float32) / 255, np.eye(3, dtype=np.float32)[dataset.y_train]
+    x_train, y_train = (
+        dataset.x_train.astype(np.float32) / 255,
+        np.eye(3, dtype=np.float32)[dataset.y_train],
+    )
     order = np.random.default_rng(3).permutation(30)
     x_test = dataset.x_test[order].astype(np.float32) / 255
     artifacts = tmp_path / "artifacts"
-    compiled = {"kind": "compile", "model": "m0", "optimizer": "adam", "loss": "categorical_crossentropy"}
-    _write(artifacts, {"a0.npy": x_train, "a1.npy": y_train, "a2.npy": x_test},
-           [compiled, {"kind": "fit_start", "model": "m0", "config": CONFIG, "x": "a0.npy", "y": "a1.npy", "validation_x": "a2.npy",
-                       "batch_size": 8}])
+    compiled = {
+        "kind": "compile",
+        "model": "m0",
+        "optimizer": "adam",
+        "loss": "categorical_crossentropy",
+    }
+    _write(
+        artifacts,
+        {"a0.npy": x_train, "a1.npy": y_train, "a2.npy": x_test},
+        [
+            compiled,
+            {
+                "kind": "fit_start",
+                "model": "m0",
+                "config": CONFIG,
+                "x": "a0.npy",
+                "y": "a1.npy",
+                "validation_x": "a2.npy",
+                "batch_size": 8,
+            },
+        ],
+    )
     measurer = Recording()
     early = EarlyMeasurement(artifacts, measurer, dataset, lambda: expected, 0)
     early.start()
     early.join(30)
     assert early.started
-    # What the grading finds at the end, read again from other files: the evaluated copy of the test set.
+    # What the grading finds at the end, read again from other files: the evaluated copy of the test
+    # set.
     truth = dataset.y_test[order]
-    final = training_data({"x_train": x_train.copy(), "y_train": y_train.copy(), "x_test": x_test.copy(), "test_truth": truth,
-                           "compile": compiled}, expected, 8)
+    final = training_data(
+        {
+            "x_train": x_train.copy(),
+            "y_train": y_train.copy(),
+            "x_test": x_test.copy(),
+            "test_truth": truth,
+            "compile": compiled,
+        },
+        expected,
+        8,
+    )
     assert isinstance(final, TrainingData)
     measured = measurer.measure(parse_architecture(CONFIG), 0, final)
     assert measured.built.total_params == 27
@@ -146,19 +228,43 @@ def test_the_measurement_starts_at_the_first_fit_and_the_gradings_own_ask_waits_
     architecture, data = measurer.made[0]
     assert architecture == parse_architecture(CONFIG)
     assert data is not None and data.key(architecture, 0) == final.key(architecture, 0)
-    assert np.array_equal(data.truth, truth) and data.batch_size == 8 and data.compile == {"optimizer": "adam", "loss": "categorical_crossentropy"}
+    assert (
+        np.array_equal(data.truth, truth)
+        and data.batch_size == 8
+        and data.compile == {"optimizer": "adam", "loss": "categorical_crossentropy"}
+    )
 
 
-def test_a_later_fit_on_other_data_is_measured_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_later_fit_on_other_data_is_measured_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The early measurement is a head start, never the verdict: the grading measures what the
     kernel left at the end, and other data is another measurement."""
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     expected = _expected()
     x_test, truth = np.zeros((30, 16), np.float32), np.arange(30) % 3
-    first = training_data({"x_train": np.zeros((40, 16), np.float32), "y_train": np.zeros((40, 3), np.float32), "x_test": x_test,
-                           "test_truth": truth, "compile": {}}, expected, 8)
-    later = training_data({"x_train": np.ones((40, 16), np.float32), "y_train": np.zeros((40, 3), np.float32), "x_test": x_test,
-                           "test_truth": truth, "compile": {}}, expected, 8)
+    first = training_data(
+        {
+            "x_train": np.zeros((40, 16), np.float32),
+            "y_train": np.zeros((40, 3), np.float32),
+            "x_test": x_test,
+            "test_truth": truth,
+            "compile": {},
+        },
+        expected,
+        8,
+    )
+    later = training_data(
+        {
+            "x_train": np.ones((40, 16), np.float32),
+            "y_train": np.zeros((40, 3), np.float32),
+            "x_test": x_test,
+            "test_truth": truth,
+            "compile": {},
+        },
+        expected,
+        8,
+    )
     assert isinstance(first, TrainingData) and isinstance(later, TrainingData)
     measurer = Recording()
     architecture = parse_architecture(CONFIG)
@@ -174,11 +280,21 @@ def test_a_later_fit_on_other_data_is_measured_again(tmp_path: Path, monkeypatch
 def test_a_handler_that_was_sent_a_measurement_forks_no_kernel() -> None:
     """Defence in depth beside the grader's own discipline (a connection per purpose): a kernel
     asked for on a connection that carried a submission's measurement ends the connection."""
-    server = Server(True, kernels._environment())  # a connection of this test's own
+    server = Server(True, kernel_start.inherited_environment())  # a connection of this test's own
     try:
-        result = server.call({"measure": {"architecture": to_plain(parse_architecture(CONFIG)), "seed": 0}}, b"", 120)
+        result = server.call(
+            {"measure": {"architecture": to_plain(parse_architecture(CONFIG)), "seed": 0}}, b"", 120
+        )
         assert result["built"]["total_params"] == 27
-        number = server.spawn({"plan": "/nonexistent", "unshare": 0, "args": ["-f", "/nonexistent"], "env": {}, "cwd": "/"})
+        number = server.spawn(
+            {
+                "plan": "/nonexistent",
+                "unshare": 0,
+                "args": ["-f", "/nonexistent"],
+                "env": {},
+                "cwd": "/",
+            }
+        )
         with pytest.raises(RuntimeError, match="ended"):
             server.pid(number, timeout=60)
     finally:
@@ -186,11 +302,21 @@ def test_a_handler_that_was_sent_a_measurement_forks_no_kernel() -> None:
 
 
 def test_a_measurers_arrays_are_read_as_their_layout_says_and_nothing_else() -> None:
-    sent = [np.arange(6, dtype=np.float32).reshape(2, 3), np.eye(2, dtype=np.float32), np.ones((1, 3), np.float64),
-            np.array([1, -1], np.int64)]
-    layout = [[name, array.dtype.str, list(array.shape)] for name, array in zip(ARRAY_NAMES, sent, strict=True)]
+    sent = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.eye(2, dtype=np.float32),
+        np.ones((1, 3), np.float64),
+        np.array([1, -1], np.int64),
+    ]
+    layout = [
+        [name, array.dtype.str, list(array.shape)]
+        for name, array in zip(ARRAY_NAMES, sent, strict=True)
+    ]
     payload = b"".join(array.tobytes() for array in sent)
-    assert all(np.array_equal(got, want) and got.dtype == want.dtype for got, want in zip(arrays_from(layout, payload), sent))
+    assert all(
+        np.array_equal(got, want) and got.dtype == want.dtype
+        for got, want in zip(arrays_from(layout, payload), sent)
+    )
     with pytest.raises(ValueError, match="bytes sent"):
         arrays_from(layout, payload + b"\0")
     with pytest.raises(ValueError, match="unexpected array"):

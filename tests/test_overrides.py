@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.late import parse_policy
-from grader.overrides import AdjustmentError
+from grader.marks.late import parse_policy
+from grader.marks.overrides import AdjustmentError
 from grader.report.folder import RecordFolder
 from tests.conftest import WEEK8, grader_cli
 from tests.records import canvas, read, record, write_records
@@ -23,21 +23,33 @@ JST = "+09:00"
 
 
 def gradebook(out: Path) -> dict[str, dict[str, str]]:
-    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8")))}
+    return {
+        row["id"]: row
+        for row in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8")))
+    }
 
 
 def test_overrides_set_a_check_change_the_total_and_show_why(tmp_path: Path) -> None:
-    out = write_records(tmp_path, record("alice", {"model.layers": 1.0}), record("bob", language="ja"),
-                        record("=cmd", {"fit.epochs": 0}))
+    out = write_records(
+        tmp_path,
+        record("alice", {"model.layers": 1.0}),
+        record("bob", language="ja"),
+        record("=cmd", {"fit.epochs": 0}),
+    )
     (out / "overrides.csv").write_text(
         "id,check,points,reason\n"
         "alice,model.layers,4,regraded by hand: the Flatten layer was there\n"
         "bob,total,-2,late-night copy of the lecture's plot\n"
-        "'=cmd,fit.epochs,+2.5,\n", encoding="utf-8")
+        "'=cmd,fit.epochs,+2.5,\n",
+        encoding="utf-8",
+    )
     RecordFolder(out).finish("en")
     alice, bob, cmd = read(out, "alice"), read(out, "bob"), read(out, "=cmd")
     assert (alice["score"], alice["final_score"]) == (7.0, 10.0)
-    assert alice["adjustments"][0]["reason"] == "model.layers: +3 points — regraded by hand: the Flatten layer was there"
+    assert (
+        alice["adjustments"][0]["reason"]
+        == "model.layers: +3 points — regraded by hand: the Flatten layer was there"
+    )
     assert (bob["score"], bob["final_score"]) == (10.0, 8.0)
     assert bob["adjustments"][0]["reason"] == "合計: -2 点 — late-night copy of the lecture's plot"
     assert (cmd["score"], cmd["final_score"]) == (5.0, 7.5)
@@ -57,16 +69,23 @@ def test_an_override_taken_out_gives_back_the_graded_score(tmp_path: Path) -> No
     assert read(out, "alice")["final_score"] == 8.0
     (out / "overrides.csv").write_text("id,check,points,reason\n")
     RecordFolder(out).finish("en")
-    assert "final_score" not in read(out, "alice") and gradebook(out)["alice"]["final_score"] == "7.0"
+    assert (
+        "final_score" not in read(out, "alice") and gradebook(out)["alice"]["final_score"] == "7.0"
+    )
     assert 'id="adjustments"' not in (out / "feedback" / "alice.html").read_text()
 
 
-@pytest.mark.parametrize(("line", "named"), [
-    ("alicia,total,+1,typo", "unknown id 'alicia'"),
-    ("alice,model.layer,4,typo", "alice has no check 'model.layer'"),
-    ("alice,total,lots,typo", "points 'lots'"),
-])
-def test_an_unknown_id_or_check_is_an_error_naming_it(tmp_path: Path, line: str, named: str) -> None:
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("alicia,total,+1,typo", "unknown id 'alicia'"),
+        ("alice,model.layer,4,typo", "alice has no check 'model.layer'"),
+        ("alice,total,lots,typo", "points 'lots'"),
+    ],
+)
+def test_an_unknown_id_or_check_is_an_error_naming_it(
+    tmp_path: Path, line: str, named: str
+) -> None:
     out = write_records(tmp_path, record("alice"))
     (out / "overrides.csv").write_text(f"id,check,points,reason\n{line}\n")
     with pytest.raises(AdjustmentError, match="line 2") as error:
@@ -86,24 +105,43 @@ def test_late_policy_per_day_table_cap_and_grace() -> None:
         parse_policy({"due": due, "per_dya": 10}, "t")
 
 
-def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_final(tmp_path: Path) -> None:
-    policy = parse_policy({"due": datetime.fromisoformat(f"2026-06-01T23:59:00{JST}"), "per_day": 10, "cap": 30}, "t")
-    out = write_records(tmp_path, record("smithjane_1001_5001_week8", lms=canvas("1001", "smithjane", late=True)),
-                        record("ontime"), record("moodle-student", {"fit.epochs": 0},
-                                                 lms={"system": "moodle", "user_id": "123456", "name": "J S"}))
+def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_final(
+    tmp_path: Path,
+) -> None:
+    policy = parse_policy(
+        {"due": datetime.fromisoformat(f"2026-06-01T23:59:00{JST}"), "per_day": 10, "cap": 30}, "t"
+    )
+    out = write_records(
+        tmp_path,
+        record("smithjane_1001_5001_week8", lms=canvas("1001", "smithjane", late=True)),
+        record("ontime"),
+        record(
+            "moodle-student",
+            {"fit.epochs": 0},
+            lms={"system": "moodle", "user_id": "123456", "name": "J S"},
+        ),
+    )
     (out / "submitted.csv").write_text(
-        "id,submitted\n1001,2026-06-03T10:00:00+09:00\nontime,2026-06-01T12:00:00+09:00\n")
+        "id,submitted\n1001,2026-06-03T10:00:00+09:00\nontime,2026-06-01T12:00:00+09:00\n"
+    )
     RecordFolder(out, policy).finish("en")
     late = read(out, "smithjane_1001_5001_week8")
     assert (late["score"], late["final_score"]) == (10.0, 8.0)
-    assert late["adjustments"][0] | {"reason": ""} == {"kind": "late", "check": "total", "change": -2.0, "reason": "",
-                                                       "days": 2, "percent": 20.0}
+    assert late["adjustments"][0] | {"reason": ""} == {
+        "kind": "late",
+        "check": "total",
+        "change": -2.0,
+        "reason": "",
+        "days": 2,
+        "percent": 20.0,
+    }
     assert "Late by 2 day(s)" in late["adjustments"][0]["reason"]
     assert "final_score" not in read(out, "ontime")
     # Moodle's grading worksheet saved as submitted.csv: its own columns and date format.
     (out / "submitted.csv").write_text(
         "Identifier,Full name,Last modified (submission)\n"
-        '"Participant 123456",J S,"Friday, 5 June 2026, 11:00 PM"\n')
+        '"Participant 123456",J S,"Friday, 5 June 2026, 11:00 PM"\n'
+    )
     RecordFolder(out, policy).finish("ja")
     moodle = read(out, "moodle-student")
     assert (moodle["score"], moodle["final_score"]) == (5.0, 2.0)
@@ -112,17 +150,30 @@ def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_fin
 
 @pytest.mark.slow
 def test_grader_grade_applies_the_assignments_late_policy_and_overrides(tmp_path: Path) -> None:
-    """A Canvas download graded with an assignment that has [late], submitted.csv and overrides.csv in OUT."""
+    """A Canvas download graded with an assignment that has [late], submitted.csv and
+    overrides.csv in OUT."""
     course = tmp_path / "course"
     shutil.copytree(WEEK8, course / "week8", ignore=shutil.ignore_patterns("examples", "*.ipynb"))
     with open(course / "week8" / "assignment.toml", "a", encoding="utf-8") as toml:
-        toml.write('\n[late]\ndue = 2026-06-01T23:59:00+09:00\nper_day = 5\ncap = 50\n')
+        toml.write("\n[late]\ndue = 2026-06-01T23:59:00+09:00\nper_day = 5\ncap = 50\n")
     out = tmp_path / "out"
     out.mkdir()
     (out / "submitted.csv").write_text("id,submitted\n1002,2026-06-03T08:00:00+09:00\n")
-    (out / "overrides.csv").write_text("id,check,points,reason\ndoejohn_LATE_1002_5002_week8-1,model.layers,+4,read by hand\n")
-    done = grader_cli("grade", "--assignments", str(course), "--assignment", "week8", "--out", str(out), "--jobs", "1",
-                      str(canvas_class(tmp_path / "canvas")))
+    (out / "overrides.csv").write_text(
+        "id,check,points,reason\ndoejohn_LATE_1002_5002_week8-1,model.layers,+4,read by hand\n"
+    )
+    done = grader_cli(
+        "grade",
+        "--assignments",
+        str(course),
+        "--assignment",
+        "week8",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        str(canvas_class(tmp_path / "canvas")),
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     john = read(out, "doejohn_LATE_1002_5002_week8-1")
     assert (john["score"], john["final_score"]) == (0.0, 1.7)

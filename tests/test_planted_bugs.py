@@ -13,16 +13,46 @@ from reference import starters
 from tests.conftest import LECTURE, finished, grade_many, mutate
 from tests.golden import PLANTED, differences
 
-
 ALL_CHECKS = {
-    "run.cells", "data.x_shape", "data.x_dtype", "data.x_range", "data.y_onehot", "data.y_agree",
-    "model.layers", "model.output_shapes", "model.params", "compile.loss", "compile.optimizer",
-    "compile.metrics", "fit.batch_size", "fit.epochs", "fit.validation", "fit.history",
-    "results.accuracy", "plots.loss", "plots.accuracy",
+    "run.cells",
+    "data.x_shape",
+    "data.x_dtype",
+    "data.x_range",
+    "data.y_onehot",
+    "data.y_agree",
+    "model.layers",
+    "model.output_shapes",
+    "model.params",
+    "compile.loss",
+    "compile.optimizer",
+    "compile.metrics",
+    "fit.batch_size",
+    "fit.epochs",
+    "fit.validation",
+    "fit.history",
+    "results.accuracy",
+    "plots.loss",
+    "plots.accuracy",
 }
-DEPENDS_ON_FIT = {"fit.batch_size", "fit.epochs", "fit.validation", "fit.history", "plots.loss", "plots.accuracy",
-                  "results.accuracy", "model.layers", "model.output_shapes", "model.params", "data.y_agree",
-                  "compile.loss", "compile.optimizer", "compile.metrics", "data.x_dtype", "data.x_range", "data.y_onehot"}
+DEPENDS_ON_FIT = {
+    "fit.batch_size",
+    "fit.epochs",
+    "fit.validation",
+    "fit.history",
+    "plots.loss",
+    "plots.accuracy",
+    "results.accuracy",
+    "model.layers",
+    "model.output_shapes",
+    "model.params",
+    "data.y_agree",
+    "compile.loss",
+    "compile.optimizer",
+    "compile.metrics",
+    "data.x_dtype",
+    "data.x_range",
+    "data.y_onehot",
+}
 
 
 @dataclass(frozen=True)
@@ -38,60 +68,170 @@ class Bug:
     status: str = "graded"
 
 
-SCALE = [("x_train = x_train.astype('float32') / 255", "x_train = x_train.astype('float32')"),
-         ("x_test = x_test.astype('float32') / 255", "x_test = x_test.astype('float32')")]
+SCALE = [
+    ("x_train = x_train.astype('float32') / 255", "x_train = x_train.astype('float32')"),
+    ("x_test = x_test.astype('float32') / 255", "x_test = x_test.astype('float32')"),
+]
 BUGS = [
     Bug("no_scaling", SCALE, {"data.x_range": "not divided by 255"}, {"results.accuracy"}),
     Bug("float64", [("astype('float32')", "astype('float64')")], {"data.x_dtype": "float64"}),
-    Bug("flat_input", [("x_train.reshape(60000, 28, 28, 1)", "x_train.reshape(60000, 784)"),
-                       ("x_test.reshape(10000, 28, 28, 1)", "x_test.reshape(10000, 784)")],
-        {"data.x_shape": "(60000, 784)", "run.cells": "ValueError"}, DEPENDS_ON_FIT),
-    Bug("no_onehot", [("y_train = to_categorical(y_train, 10)\n", ""), ("y_test = to_categorical(y_test, 10)", "")],
-        {"data.y_onehot": "to_categorical", "run.cells": "error"}, DEPENDS_ON_FIT),
-    Bug("eleven_classes", [("to_categorical(y_train, 10)", "to_categorical(y_train, 11)"),
-                           ("to_categorical(y_test, 10)", "to_categorical(y_test, 11)")],
-        {"data.y_onehot": "11 columns", "run.cells": "error"}, DEPENDS_ON_FIT),
-    Bug("no_softmax", [("Dense(10, activation='softmax')", "Dense(10)")],
-        {"model.layers": "activation='linear'"}, {"results.accuracy"}),
-    Bug("wrong_filters", [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)")],
-        {"model.layers": "filters=32", "model.params": "665,738"}, {"model.output_shapes", "results.accuracy"}),
-    Bug("valid_padding", [(", padding='same'", "")],
-        {"model.layers": "padding='valid'", "model.output_shapes": "(26, 26, 64)", "model.params": "665,738"},
-        {"results.accuracy"}),
-    Bug("swapped_dropout", [("Dropout(0.5)", "Dropout(X)"), ("Dropout(0.25)", "Dropout(0.5)"), ("Dropout(X)", "Dropout(0.25)")],
-        {"model.layers": "rate=0.25"}, {"results.accuracy"}),
-    Bug("mse_loss", [("loss='categorical_crossentropy'", "loss='mse'")],
-        {"compile.loss": "mean_squared_error"}, {"results.accuracy"}),
-    Bug("sgd", [("optimizer='adam'", "optimizer='sgd'")], {"compile.optimizer": "SGD"}, {"results.accuracy"}),
-    Bug("no_validation", [(", validation_data=(x_test, y_test)", "")],
-        {"fit.validation": "validation_data=(x_test, y_test)", "fit.history": "val_loss", "run.cells": "KeyError"},
-        {"plots.loss", "plots.accuracy"}),
-    Bug("old_acc_key", [("history.history['accuracy']", "history.history['acc']"),
-                        ("history.history['val_accuracy']", "history.history['val_acc']")],
-        {"run.cells": "KeyError", "plots.accuracy": "history.history['accuracy']"}),
-    Bug("plot_without_validation", [("plt.plot(range(epochs), history.history['val_loss'], marker='.', label='val_loss')\n", "")],
-        {"plots.loss": "val_loss"}),
+    Bug(
+        "flat_input",
+        [
+            ("x_train.reshape(60000, 28, 28, 1)", "x_train.reshape(60000, 784)"),
+            ("x_test.reshape(10000, 28, 28, 1)", "x_test.reshape(10000, 784)"),
+        ],
+        {"data.x_shape": "(60000, 784)", "run.cells": "ValueError"},
+        DEPENDS_ON_FIT,
+    ),
+    Bug(
+        "no_onehot",
+        [
+            ("y_train = to_categorical(y_train, 10)\n", ""),
+            ("y_test = to_categorical(y_test, 10)", ""),
+        ],
+        {"data.y_onehot": "to_categorical", "run.cells": "error"},
+        DEPENDS_ON_FIT,
+    ),
+    Bug(
+        "eleven_classes",
+        [
+            ("to_categorical(y_train, 10)", "to_categorical(y_train, 11)"),
+            ("to_categorical(y_test, 10)", "to_categorical(y_test, 11)"),
+        ],
+        {"data.y_onehot": "11 columns", "run.cells": "error"},
+        DEPENDS_ON_FIT,
+    ),
+    Bug(
+        "no_softmax",
+        [("Dense(10, activation='softmax')", "Dense(10)")],
+        {"model.layers": "activation='linear'"},
+        {"results.accuracy"},
+    ),
+    Bug(
+        "wrong_filters",
+        [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)")],
+        {"model.layers": "filters=32", "model.params": "665,738"},
+        {"model.output_shapes", "results.accuracy"},
+    ),
+    Bug(
+        "valid_padding",
+        [(", padding='same'", "")],
+        {
+            "model.layers": "padding='valid'",
+            "model.output_shapes": "(26, 26, 64)",
+            "model.params": "665,738",
+        },
+        {"results.accuracy"},
+    ),
+    Bug(
+        "swapped_dropout",
+        [
+            ("Dropout(0.5)", "Dropout(X)"),
+            ("Dropout(0.25)", "Dropout(0.5)"),
+            ("Dropout(X)", "Dropout(0.25)"),
+        ],
+        {"model.layers": "rate=0.25"},
+        {"results.accuracy"},
+    ),
+    Bug(
+        "mse_loss",
+        [("loss='categorical_crossentropy'", "loss='mse'")],
+        {"compile.loss": "mean_squared_error"},
+        {"results.accuracy"},
+    ),
+    Bug(
+        "sgd",
+        [("optimizer='adam'", "optimizer='sgd'")],
+        {"compile.optimizer": "SGD"},
+        {"results.accuracy"},
+    ),
+    Bug(
+        "no_validation",
+        [(", validation_data=(x_test, y_test)", "")],
+        {
+            "fit.validation": "validation_data=(x_test, y_test)",
+            "fit.history": "val_loss",
+            "run.cells": "KeyError",
+        },
+        {"plots.loss", "plots.accuracy"},
+    ),
+    Bug(
+        "old_acc_key",
+        [
+            ("history.history['accuracy']", "history.history['acc']"),
+            ("history.history['val_accuracy']", "history.history['val_acc']"),
+        ],
+        {"run.cells": "KeyError", "plots.accuracy": "history.history['accuracy']"},
+    ),
+    Bug(
+        "plot_without_validation",
+        [
+            (
+                "plt.plot(range(epochs), history.history['val_loss'], marker='.', "
+                "label='val_loss')\n",
+                "",
+            )
+        ],
+        {"plots.loss": "val_loss"},
+    ),
     Bug("syntax_error", [], {"run.cells": "SyntaxError"}, extra_cells=["def broken(:\n    pass"]),
-    Bug("patched_count_params", [("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)"),
-                                 ("model.summary()", "model.summary()\nfrom tensorflow.keras import Model\nModel.count_params = lambda self: 665738")],
-        {"model.params": "665,738", "model.layers": "filters=32"}, {"model.output_shapes", "results.accuracy"}),
-    Bug("faked_evaluate", [("optimizer='adam'", "optimizer='sgd'"),
-                           ("score = model.evaluate(x_test, y_test, verbose=0)",
-                            "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, y_test, verbose=0)")],
-        {"results.accuracy": "measured by the grader", "compile.optimizer": "SGD"}),
+    Bug(
+        "patched_count_params",
+        [
+            ("Conv2D(64, (3, 3)", "Conv2D(32, (3, 3)"),
+            (
+                "model.summary()",
+                "model.summary()\nfrom tensorflow.keras import Model\nModel.count_params = lambda "
+                "self: 665738",
+            ),
+        ],
+        {"model.params": "665,738", "model.layers": "filters=32"},
+        {"model.output_shapes", "results.accuracy"},
+    ),
+    Bug(
+        "faked_evaluate",
+        [
+            ("optimizer='adam'", "optimizer='sgd'"),
+            (
+                "score = model.evaluate(x_test, y_test, verbose=0)",
+                "model.evaluate = lambda *a, **k: [0.01, 0.999]\nscore = model.evaluate(x_test, "
+                "y_test, verbose=0)",
+            ),
+        ],
+        {"results.accuracy": "measured by the grader", "compile.optimizer": "SGD"},
+    ),
     # A fake fit (no training, a History of perfect numbers) and a patched numpy: the
     # grader trains the architecture itself, and finds no fit to check.
-    Bug("patched_fit_and_numpy", [("history = model.ﬁt(",
-                                   "from tensorflow.keras import Model\n"
-                                   "class FakeHistory:\n"
-                                   "    history = {k: [0.999] * 20 for k in ('loss', 'accuracy', 'val_loss', 'val_accuracy')}\n"
-                                   "Model.fit = lambda self, *a, **k: FakeHistory()\n"
-                                   "np.argmax = lambda *a, **k: 0\n"
-                                   "history = model.ﬁt(")],
-        {"fit.batch_size": "fit was never called", "fit.epochs": "fit was never called", "fit.validation": "fit was never called",
-         "fit.history": "no finished fit"},
-        {"plots.loss", "plots.accuracy"}),
-    Bug("hanging_cell", [], {"run.cells": "CellTimeout"}, extra_cells=["import time\ntime.sleep(10**6)"], status="timeout"),
+    Bug(
+        "patched_fit_and_numpy",
+        [
+            (
+                "history = model.ﬁt(",
+                "from tensorflow.keras import Model\n"
+                "class FakeHistory:\n"
+                "    history = {k: [0.999] * 20 for k in ('loss', 'accuracy', 'val_loss', "
+                "'val_accuracy')}\n"
+                "Model.fit = lambda self, *a, **k: FakeHistory()\n"
+                "np.argmax = lambda *a, **k: 0\n"
+                "history = model.ﬁt(",
+            )
+        ],
+        {
+            "fit.batch_size": "fit was never called",
+            "fit.epochs": "fit was never called",
+            "fit.validation": "fit was never called",
+            "fit.history": "no finished fit",
+        },
+        {"plots.loss", "plots.accuracy"},
+    ),
+    Bug(
+        "hanging_cell",
+        [],
+        {"run.cells": "CellTimeout"},
+        extra_cells=["import time\ntime.sleep(10**6)"],
+        status="timeout",
+    ),
 ]
 
 
@@ -101,7 +241,9 @@ def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
     # The bug that waits out its cell limit goes first, not last: a worker left idle while the
     # other still has a queue costs the batch nothing.
     first = sorted(BUGS, key=lambda bug: bug.status != "timeout")
-    paths = [mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in first]
+    paths = [
+        mutate(LECTURE, folder / f"{bug.name}.ipynb", bug.edits, bug.extra_cells) for bug in first
+    ]
     # The week-8 starter shares the run: it must run and earn only the parts it gives.
     paths.append(mutate(starters.starter_path("week8", "ja"), folder / "starter.ipynb", []))
     # A generous cell limit: the batch runs beside the rest of the suite on a loaded machine.
@@ -134,7 +276,8 @@ def test_planted_bug_fails_the_right_checks(bug: Bug, records: dict[str, dict]) 
 @pytest.mark.slow
 def test_the_planted_records_are_the_golden_ones(records: dict[str, dict]) -> None:
     """Every field of every record as it was graded before the results spine was restructured
-    (``tests/golden.py``; the measured accuracy is compared there, on the machine that made them)."""
+    (``tests/golden.py``; the measured accuracy is compared there, on the machine that made them).
+    """
     assert differences(PLANTED, records, across_machines=True) == []
 
 
@@ -151,8 +294,18 @@ def test_faked_evaluate_does_not_change_the_measured_accuracy(records: dict[str,
     assert measured < 0.5
 
 
-STARTER_EARNS = {"run.cells", "data.y_onehot", "data.y_agree", "compile.loss", "compile.optimizer", "compile.metrics",
-                 "fit.validation", "fit.history", "plots.loss", "plots.accuracy"}
+STARTER_EARNS = {
+    "run.cells",
+    "data.y_onehot",
+    "data.y_agree",
+    "compile.loss",
+    "compile.optimizer",
+    "compile.metrics",
+    "fit.validation",
+    "fit.history",
+    "plots.loss",
+    "plots.accuracy",
+}
 
 
 @pytest.mark.slow
@@ -161,4 +314,6 @@ def test_the_starter_runs_and_earns_only_what_it_gives(records: dict[str, dict])
     assert all(cell["outcome"] == "ok" for cell in record["cells"]), record["cells"]
     passed = {c["id"] for c in record["checks"] if c["passed"]}
     assert passed == STARTER_EARNS
-    assert record["score"] == sum(c["max_points"] for c in record["checks"] if c["id"] in STARTER_EARNS)
+    assert record["score"] == sum(
+        c["max_points"] for c in record["checks"] if c["id"] in STARTER_EARNS
+    )

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.processes import CHILDREN_LISTED, process_tree
 from grader.sandbox.runner import Limits, run_submission
+from grader.sandbox.system.processes import CHILDREN_LISTED, process_tree
 from grader.sandbox.watchdog import kill_tree
-from grader.sandbox.submission import Cell, InvalidSubmission, Submission, read_submission
+from grader.submissions.cells import Cell, InvalidSubmission, Submission, read_submission
 
 LIMITS = Limits(cell_timeout_s=3, total_timeout_s=20, memory_mb=2000, output_bytes=64 * 1024)
 BUDGET = {"fit_samples": 8, "validation_samples": 8, "evaluate_samples": 8, "max_epochs": 2}
@@ -22,8 +22,9 @@ def run(tmp_path: Path, *sources: str, limits: Limits = LIMITS):
     cells = tuple(Cell(i + 1, s) for i, s in enumerate(sources))
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    return run_submission(Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET,
-                          preload=False)  # these cells never import TensorFlow
+    return run_submission(
+        Submission(tmp_path / "x.py", cells), artifacts, limits, BUDGET, preload=False
+    )  # these cells never import TensorFlow
 
 
 @pytest.mark.slow
@@ -31,7 +32,10 @@ def test_a_raising_cell_is_reported_and_the_next_cells_run(tmp_path) -> None:
     result = run(tmp_path, "x = 1", "1/0", "print(x + 1)")
     assert result.status == "completed"
     assert [c.outcome for c in result.cells] == ["ok", "error", "ok"]
-    assert result.cells[1].error.name == "ZeroDivisionError" and "1/0" in result.cells[1].error.traceback
+    assert (
+        result.cells[1].error.name == "ZeroDivisionError"
+        and "1/0" in result.cells[1].error.traceback
+    )
     assert result.cells[2].output.strip() == "2"
 
 
@@ -57,13 +61,23 @@ def test_a_cell_that_ignores_interrupts_ends_as_timeout(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("limits", "source", "status"),
     [
-        pytest.param(Limits(cell_timeout_s=30, total_timeout_s=4, memory_mb=2000, output_bytes=65536),
-                     "import time\ntime.sleep(60)", "timeout", id="the_whole_submission_has_a_time_limit"),
-        pytest.param(Limits(cell_timeout_s=20, total_timeout_s=30, memory_mb=400, output_bytes=65536),
-                     "import time\nblock = bytearray(800 * 2**20)\ntime.sleep(10)", "resource_limit", id="a_memory_hog_is_stopped"),
+        pytest.param(
+            Limits(cell_timeout_s=30, total_timeout_s=4, memory_mb=2000, output_bytes=65536),
+            "import time\ntime.sleep(60)",
+            "timeout",
+            id="the_whole_submission_has_a_time_limit",
+        ),
+        pytest.param(
+            Limits(cell_timeout_s=20, total_timeout_s=30, memory_mb=400, output_bytes=65536),
+            "import time\nblock = bytearray(800 * 2**20)\ntime.sleep(10)",
+            "resource_limit",
+            id="a_memory_hog_is_stopped",
+        ),
     ],
 )
-def test_a_limit_of_the_whole_run_stops_it(tmp_path, limits: Limits, source: str, status: str) -> None:
+def test_a_limit_of_the_whole_run_stops_it(
+    tmp_path, limits: Limits, source: str, status: str
+) -> None:
     assert run(tmp_path, source, limits=limits).status == status
 
 
@@ -95,11 +109,22 @@ def test_student_code_cannot_open_network_connections(tmp_path) -> None:
         (b"[]", "submission.not_notebook"),
         (b"", "submission.empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00junk", "submission.binary"),
-        (json.dumps({"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}], "metadata": {},
-                     "nbformat": 4, "nbformat_minor": 5}).encode(), "submission.empty"),
+        (
+            json.dumps(
+                {
+                    "cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],
+                    "metadata": {},
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            ).encode(),
+            "submission.empty",
+        ),
     ],
 )
-def test_malformed_notebooks_are_refused_with_a_reason(tmp_path, content: bytes, reason: str) -> None:
+def test_malformed_notebooks_are_refused_with_a_reason(
+    tmp_path, content: bytes, reason: str
+) -> None:
     path = tmp_path / "bad.ipynb"
     path.write_bytes(content)
     with pytest.raises(InvalidSubmission) as info:
@@ -123,7 +148,10 @@ def test_the_process_tree_reaches_grandchildren_both_ways_it_reads_proc() -> Non
         deadline = time.monotonic() + 10
         while len(process_tree(shell.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        listed, scanned = process_tree(shell.pid, listed=True), process_tree(shell.pid, listed=False)
+        listed, scanned = (
+            process_tree(shell.pid, listed=True),
+            process_tree(shell.pid, listed=False),
+        )
         assert len(listed) == 3 and listed[0] == shell.pid
         assert sorted(listed) == sorted(scanned)
     finally:

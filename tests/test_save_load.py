@@ -17,26 +17,33 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader.architecture import parse_architecture
 from grader.checks.catalog import load_all
-from grader.evidence import read_evidence
-from grader.facts import Facts
+from grader.evidence.facts import Facts
+from grader.evidence.reading import read_evidence
+from grader.evidence.reloading import saving_facts
 from grader.messages import one_line
-from grader.model_files import MAX_FILE_BYTES, ModelFileError, read_keras_archive
-from grader.reloading import saving_facts
-from grader.sandbox.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
+from grader.model.architecture import parse_architecture
+from grader.model.saved_files import MAX_FILE_BYTES, ModelFileError, read_keras_archive
+from grader.sandbox.kernel.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
 from grader.sandbox.runner import Execution
 from tests.article_marks import article, assert_full_marks
 from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
 
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
 PLANTED = {
-    "saved_before_training": {"saving.keras": "was it saved before training?",
-                              "saving.reloaded_predictions": "reloaded model's predictions differ"},
-    "json_without_weights": {"saving.json_weights": "load_weights was never called",
-                             "saving.reloaded_predictions": "reloaded model's predictions differ"},
-    "no_h5": {"saving.h5": "no model was saved as .h5", "saving.reloaded_predictions": "reloaded from: .h5",
-              "custom.file_names": "saved as model.keras, -, model.weights.h5"},
+    "saved_before_training": {
+        "saving.keras": "was it saved before training?",
+        "saving.reloaded_predictions": "reloaded model's predictions differ",
+    },
+    "json_without_weights": {
+        "saving.json_weights": "load_weights was never called",
+        "saving.reloaded_predictions": "reloaded model's predictions differ",
+    },
+    "no_h5": {
+        "saving.h5": "no model was saved as .h5",
+        "saving.reloaded_predictions": "reloaded from: .h5",
+        "custom.file_names": "saved as model.keras, -, model.weights.h5",
+    },
 }
 
 
@@ -44,8 +51,12 @@ PLANTED = {
 def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """The save-load solution, English starter and planted examples, graded once in one batch."""
     out = tmp_path_factory.mktemp("save-load-records")
-    submissions = [SAVE_LOAD / "solution.ipynb", SAVE_LOAD / "starter_en.ipynb",
-                   *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED), article("save-load")]
+    submissions = [
+        SAVE_LOAD / "solution.ipynb",
+        SAVE_LOAD / "starter_en.ipynb",
+        *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED),
+        article("save-load"),
+    ]
     return finished(grade_many("save-load", submissions, out), out)
 
 
@@ -75,12 +86,16 @@ def test_the_article_earns_full_marks(save_load_records: dict[str, dict]) -> Non
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PLANTED)
-def test_planted_mistake_fails_the_right_checks(name: str, save_load_records: dict[str, dict]) -> None:
+def test_planted_mistake_fails_the_right_checks(
+    name: str, save_load_records: dict[str, dict]
+) -> None:
     checks = checks_of(save_load_records[name])
     for check_id, phrase in PLANTED[name].items():
         assert not checks[check_id]["passed"], check_id
         assert phrase in checks[check_id]["message"], checks[check_id]["message"]
-    wrongly_failed = {c: v["message"] for c, v in checks.items() if c not in PLANTED[name] and not v["passed"]}
+    wrongly_failed = {
+        c: v["message"] for c, v in checks.items() if c not in PLANTED[name] and not v["passed"]
+    }
     assert not wrongly_failed
 
 
@@ -92,42 +107,75 @@ def test_starter_earns_the_given_parts_only(save_load_records: dict[str, dict]) 
     assert record["status"] == "graded"
     assert {c for c, v in checks.items() if not v["passed"]} == left_to_student
     assert "no model was saved as .keras" in checks["saving.keras"]["message"]
-    assert record["score"] == record["max_score"] - sum(checks[c]["max_points"] for c in left_to_student)
+    assert record["score"] == record["max_score"] - sum(
+        checks[c]["max_points"] for c in left_to_student
+    )
 
 
 @pytest.mark.slow
-def test_both_front_ends_give_the_same_custom_verdicts(save_load_under_pytest: PytestRun,
-                                                       save_load_records: dict[str, dict]) -> None:
+def test_both_front_ends_give_the_same_custom_verdicts(
+    save_load_under_pytest: PytestRun, save_load_records: dict[str, dict]
+) -> None:
     run = save_load_under_pytest
-    pytest.LineMatcher(run.done.stdout.splitlines()).fnmatch_lines([
-        "*my_notebook.ipynb::custom::dense_network PASSED*", "*my_notebook.ipynb::custom::file_names FAILED*",
-        "*files named as the task asks (0/2)*"])
+    pytest.LineMatcher(run.done.stdout.splitlines()).fnmatch_lines(
+        [
+            "*my_notebook.ipynb::custom::dense_network PASSED*",
+            "*my_notebook.ipynb::custom::file_names FAILED*",
+            "*files named as the task asks (0/2)*",
+        ]
+    )
     from_pytest, from_cli = run.record, save_load_records["no_h5"]
-    strip = lambda r: [(c["id"], c["title"], c["passed"], c["points"], c["max_points"], c["message"]) for c in r["checks"]]  # noqa: E731
+    strip = lambda r: [
+        (c["id"], c["title"], c["passed"], c["points"], c["max_points"], c["message"])
+        for c in r["checks"]
+    ]  # noqa: E731
     assert strip(from_pytest) == strip(from_cli)
-    assert from_pytest["score"] == from_cli["score"] and from_pytest["max_score"] == from_cli["max_score"] == 20
+    assert (
+        from_pytest["score"] == from_cli["score"]
+        and from_pytest["max_score"] == from_cli["max_score"] == 20
+    )
 
 
 def test_japanese_and_english_starters_have_the_same_code() -> None:
     def code(lang: str) -> list[str]:
         cells = nbformat.read(SAVE_LOAD / f"starter_{lang}.ipynb", as_version=4).cells
         return [c.source.split("# TODO")[0] for c in cells if c.cell_type == "code"]
+
     assert code("en") == code("ja")
-    assert any("# TODO" in c.source for c in nbformat.read(SAVE_LOAD / "starter_ja.ipynb", as_version=4).cells)
+    assert any(
+        "# TODO" in c.source
+        for c in nbformat.read(SAVE_LOAD / "starter_ja.ipynb", as_version=4).cells
+    )
 
 
 # Hostile and broken model files, judged by the grader's side alone (no kernel).
 
+
 def sequential(*layers: dict) -> dict:
-    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "input_layer"}}, *layers]}}
+    return {
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_shape": [None, 4], "name": "input_layer"},
+                },
+                *layers,
+            ],
+        },
+    }
 
 
-DENSE = [{"class_name": "Dense", "config": {"name": "dense", "units": 3, "activation": "relu"}},
-         {"class_name": "Dense", "config": {"name": "dense_1", "units": 2, "activation": "softmax"}}]
+DENSE = [
+    {"class_name": "Dense", "config": {"name": "dense", "units": 3, "activation": "relu"}},
+    {"class_name": "Dense", "config": {"name": "dense_1", "units": 2, "activation": "softmax"}},
+]
 RNG = np.random.default_rng(0)
-WEIGHTS = {"dense": [RNG.random((4, 3), dtype=np.float32), RNG.random(3, dtype=np.float32)],
-           "dense_1": [RNG.random((3, 2), dtype=np.float32), RNG.random(2, dtype=np.float32)]}
+WEIGHTS = {
+    "dense": [RNG.random((4, 3), dtype=np.float32), RNG.random(3, dtype=np.float32)],
+    "dense_1": [RNG.random((3, 2), dtype=np.float32), RNG.random(2, dtype=np.float32)],
+}
 
 
 def weights_h5(weights: dict[str, list[np.ndarray]]) -> bytes:
@@ -158,17 +206,26 @@ def judge(tmp_path: Path, content: bytes | None, *, write=None) -> tuple[str, st
             refs.append(f"a{sum(len(r) for _, r in layers) + len(refs)}.npy")
             np.save(tmp_path / ARRAYS_DIR / refs[-1], array)
         layers.append([name, refs])
-    events = [{"kind": "fit_start", "model": "m0"}, {"kind": "final_weights", "model": "m0", "layers": layers},
-              {"kind": "model_saved", "model": "m0", "name": "model.keras", "file": "f0.keras"},
-              {"kind": "model_loaded", "model": "m1", "name": "model.keras", "file": "f0.keras"}]
+    events = [
+        {"kind": "fit_start", "model": "m0"},
+        {"kind": "final_weights", "model": "m0", "layers": layers},
+        {"kind": "model_saved", "model": "m0", "name": "model.keras", "file": "f0.keras"},
+        {"kind": "model_loaded", "model": "m1", "name": "model.keras", "file": "f0.keras"},
+    ]
     (tmp_path / EVENTS_FILE).write_text("\n".join(json.dumps(e) for e in events))
     target = tmp_path / MODELS_DIR / "f0.keras"
     if write is not None:
         write(target)
     else:
         target.write_bytes(content or b"")
-    facts = Facts(Execution("completed", (), 0.0, False), "mnist", False,
-                  saving=saving_facts(read_evidence(tmp_path), parse_architecture(json.dumps(sequential(*DENSE)))))
+    facts = Facts(
+        Execution("completed", (), 0.0, False),
+        "mnist",
+        False,
+        saving=saving_facts(
+            read_evidence(tmp_path), parse_architecture(json.dumps(sequential(*DENSE)))
+        ),
+    )
     outcome = load_all()["saving.keras"].function(facts, None)
     return outcome.status, one_line(outcome.message, "en") if outcome.message else ""
 
@@ -198,23 +255,51 @@ def write_huge_file(target: Path) -> None:
 
 def lambda_layer(marker: Path) -> dict:
     code = marshal.dumps((lambda x: open(str(marker), "w")).__code__)
-    return {"class_name": "Lambda", "config": {"name": "lambda", "function": {
-        "class_name": "__lambda__", "config": {"code": base64.b64encode(code).decode(), "defaults": None, "closure": None}}}}
+    return {
+        "class_name": "Lambda",
+        "config": {
+            "name": "lambda",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {
+                    "code": base64.b64encode(code).decode(),
+                    "defaults": None,
+                    "closure": None,
+                },
+            },
+        },
+    }
 
 
-CUSTOM_LAYER = {"class_name": "MyLayer", "module": "student_code", "registered_name": "Custom>MyLayer",
-                "config": {"name": "my_layer", "units": 3}}
+CUSTOM_LAYER = {
+    "class_name": "MyLayer",
+    "module": "student_code",
+    "registered_name": "Custom>MyLayer",
+    "config": {"name": "my_layer", "units": 3},
+}
 HOSTILE = {
     "zip_bomb": (None, write_zip_bomb, "unpacks to more than 64 MiB"),
     "huge_file": (None, write_huge_file, "larger than 64 MiB"),
     "not_a_zip": (b"PK\x03\x04" + bytes(range(256)) * 4, None, "is damaged"),
-    "no_config": (b"", lambda t: zipfile.ZipFile(t, "w").writestr("model.weights.h5", weights_h5(WEIGHTS)), "has no config.json"),
+    "no_config": (
+        b"",
+        lambda t: zipfile.ZipFile(t, "w").writestr("model.weights.h5", weights_h5(WEIGHTS)),
+        "has no config.json",
+    ),
     "config_not_json": (keras_archive("{not json", weights_h5(WEIGHTS)), None, "is not JSON"),
-    "custom_layer": (keras_archive(sequential(CUSTOM_LAYER, DENSE[1]), weights_h5(WEIGHTS)), None,
-                     "is a MyLayer, which the grader does not rebuild"),
-    "weights_of_wrong_shape": (keras_archive(sequential(*DENSE), weights_h5({**WEIGHTS, "dense": [np.zeros((5, 3), np.float32),
-                                                                                              WEIGHTS["dense"][1]]})),
-                               None, "have shapes"),
+    "custom_layer": (
+        keras_archive(sequential(CUSTOM_LAYER, DENSE[1]), weights_h5(WEIGHTS)),
+        None,
+        "is a MyLayer, which the grader does not rebuild",
+    ),
+    "weights_of_wrong_shape": (
+        keras_archive(
+            sequential(*DENSE),
+            weights_h5({**WEIGHTS, "dense": [np.zeros((5, 3), np.float32), WEIGHTS["dense"][1]]}),
+        ),
+        None,
+        "have shapes",
+    ),
 }
 
 
@@ -230,7 +315,9 @@ def test_hostile_model_file_is_a_failed_check_with_a_reason(case: str, tmp_path:
 @pytest.mark.slow
 def test_a_lambda_layer_is_refused_and_its_code_never_runs(tmp_path: Path) -> None:
     marker = tmp_path / "code-ran"
-    status, message = judge(tmp_path, keras_archive(sequential(lambda_layer(marker), *DENSE), weights_h5(WEIGHTS)))
+    status, message = judge(
+        tmp_path, keras_archive(sequential(lambda_layer(marker), *DENSE), weights_h5(WEIGHTS))
+    )
     assert status == "failed" and "is a Lambda, which the grader does not rebuild" in message
     assert not marker.exists()
 

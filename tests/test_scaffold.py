@@ -1,4 +1,5 @@
-"""``grader new NAME`` writes an assignment that loads, with a working reference and custom checks."""
+"""``grader new NAME`` writes an assignment that loads, with a working reference and custom
+checks."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.assignment import load_assignment
-from grader.scaffold import ScaffoldError, scaffold
+from grader.course.assignment import load_assignment
+from grader.course.scaffold import ScaffoldError, scaffold
 from tests.conftest import grader_cli
 
 
 @pytest.mark.slow
-def test_grader_new_writes_an_assignment_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grader_new_writes_an_assignment_that_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GRADER_ASSIGNMENTS", str(tmp_path / "assignments"))
     done = grader_cli("new", "dense-demo")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -22,9 +25,14 @@ def test_grader_new_writes_an_assignment_that_loads(tmp_path: Path, monkeypatch:
     assert "created" in said and "reference/__init__.py" in said
     assignment = load_assignment("dense-demo")
     assert assignment.reference == "reference.dense_demo" and assignment.dataset == "mnist"
-    assert {c.id: c.points for c in assignment.custom} == {"custom.flat_images": 1.0, "custom.one_hidden_layer": 2.0}
+    assert {c.id: c.points for c in assignment.custom} == {
+        "custom.flat_images": 1.0,
+        "custom.one_hidden_layer": 2.0,
+    }
     assert assignment.max_score == sum(assignment.points.values()) + 3
-    nbformat.validate(nbformat.read(tmp_path / "assignments" / "dense-demo" / "starter.ipynb", as_version=4))
+    nbformat.validate(
+        nbformat.read(tmp_path / "assignments" / "dense-demo" / "starter.ipynb", as_version=4)
+    )
 
     again = grader_cli("new", "dense-demo")
     assert again.returncode == 2 and "already exists" in " ".join(again.stdout.split())

@@ -1,8 +1,20 @@
-"""Every built-in check, by id: importing the check modules registers them."""
+"""Every built-in check, by id: importing the check modules registers them.
+
+Each module is named as the area of its checks' ids (``plots.filters`` in ``plots.py``).
+"""
 
 from __future__ import annotations
 
-from grader.checks import data, model, plots, predictions, results, run, saving, settings, visuals  # noqa: F401 - registration
+from grader.checks import (  # noqa: F401 - registration
+    compile,
+    data,
+    fit,
+    model,
+    plots,
+    results,
+    run,
+    saving,
+)
 from grader.checks.registry import REGISTRY, Check
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence.facts import ArrayFacts, Facts, ImageFacts, LabelFacts
 from grader.outcome import PASSED, Outcome, failed, not_run
-from grader.expected import Expected
-from grader.facts import ArrayFacts, Facts, ImageFacts, LabelFacts
 
 Item = TypeVar("Item", bound=ArrayFacts)
 
 
-def _first_fault(items: Sequence[Item | None], absent: str, fault: Callable[[Item], Outcome | None]) -> Outcome:
-    """``fault``'s outcome for the first of the arrays it finds wrong; ``absent`` when there are none."""
+def _first_fault(
+    items: Sequence[Item | None], absent: str, fault: Callable[[Item], Outcome | None]
+) -> Outcome:
+    """``fault``'s outcome for the first of the arrays it finds wrong; ``absent`` when there are
+    none."""
     present = [item for item in items if item is not None]
     if not present:
         return not_run(absent)
@@ -34,14 +37,27 @@ def x_shape(facts: Facts, expected: Expected) -> Outcome:
     def fault(array: ImageFacts) -> Outcome | None:
         if tuple(array.shape[1:]) == expected.input_shape:
             return None
-        return failed("data.x_shape", name=array.name, shape=array.shape, expected=("N", *expected.input_shape),
-                      reshape=", ".join(str(d) for d in (-1, *expected.input_shape)))
+        return failed(
+            "data.x_shape",
+            name=array.name,
+            shape=array.shape,
+            expected=("N", *expected.input_shape),
+            reshape=", ".join(str(d) for d in (-1, *expected.input_shape)),
+        )
+
     return _images(facts, fault)
 
 
 @check("data.x_dtype")
 def x_dtype(facts: Facts, expected: Expected) -> Outcome:
-    return _images(facts, lambda array: None if array.dtype == "float32" else failed("data.x_dtype", name=array.name, dtype=array.dtype))
+    return _images(
+        facts,
+        lambda array: (
+            None
+            if array.dtype == "float32"
+            else failed("data.x_dtype", name=array.name, dtype=array.dtype)
+        ),
+    )
 
 
 @check("data.x_range")
@@ -54,8 +70,14 @@ def x_range(facts: Facts, expected: Expected) -> Outcome:
             return failed("data.x_range", **found)
         if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
             # What this very network reaches on raw pixels, from the reference's full training.
-            return failed("data.x_range_raw_known", raw=expected.raw_input_accuracy, full=expected.full_accuracy, **found)
+            return failed(
+                "data.x_range_raw_known",
+                raw=expected.raw_input_accuracy,
+                full=expected.full_accuracy,
+                **found,
+            )
         return failed("data.x_range_raw", **found)
+
     return _images(facts, fault)
 
 
@@ -65,8 +87,11 @@ def y_onehot(facts: Facts, expected: Expected) -> Outcome:
         if len(y.shape) != 2 or not y.one_hot:
             return failed("data.y_not_onehot", name=y.name, shape=y.shape, classes=expected.classes)
         if y.shape[1] != expected.classes:
-            return failed("data.y_columns", name=y.name, columns=y.shape[1], classes=expected.classes)
+            return failed(
+                "data.y_columns", name=y.name, columns=y.shape[1], classes=expected.classes
+            )
         return None
+
     return _labels(facts, fault)
 
 
@@ -78,4 +103,5 @@ def y_agree(facts: Facts, expected: Expected) -> Outcome:
         if y.agreement < 0.999:
             return failed("data.y_agree", name=y.name, percent=round(100 * y.agreement, 1))
         return None
+
     return _labels(facts, fault)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from grader.architecture import LayerSpec, describe_layer
+from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence.facts import Facts
+from grader.model.architecture import LayerSpec, describe_layer
 from grader.outcome import PASSED, Outcome, failed, not_run, skipped
-from grader.expected import Expected
-from grader.facts import Facts
 
 
 def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object, object] | None:
@@ -26,19 +26,46 @@ def layers(facts: Facts, expected: Expected) -> Outcome:
     found, wanted = facts.architecture.layers, expected.architecture.layers
     for position, (have, want) in enumerate(zip(found, wanted), start=1):
         if have.class_name != want.class_name:
-            return failed("model.layer_class", position=position, found=describe_layer(have), expected=describe_layer(want))
+            return failed(
+                "model.layer_class",
+                position=position,
+                found=describe_layer(have),
+                expected=describe_layer(want),
+            )
         difference = _field_difference(have, want)
         if difference is not None:
             key, value, target = difference
-            if (have.class_name == "Conv2D" and key == "strides" and value == have.config.get("kernel_size")
-                    and target == [1, 1]):
-                return failed("model.keras1_conv", position=position, found=describe_layer(have), expected=describe_layer(want))
-            return failed("model.layer_field", position=position, layer=have.class_name, field=key,
-                          value=value, target=target, expected=describe_layer(want))
+            if (
+                have.class_name == "Conv2D"
+                and key == "strides"
+                and value == have.config.get("kernel_size")
+                and target == [1, 1]
+            ):
+                return failed(
+                    "model.keras1_conv",
+                    position=position,
+                    found=describe_layer(have),
+                    expected=describe_layer(want),
+                )
+            return failed(
+                "model.layer_field",
+                position=position,
+                layer=have.class_name,
+                field=key,
+                value=value,
+                target=target,
+                expected=describe_layer(want),
+            )
     if len(found) > len(wanted):
-        return failed("model.layer_extra", position=len(wanted) + 1, found=describe_layer(found[len(wanted)]))
+        return failed(
+            "model.layer_extra", position=len(wanted) + 1, found=describe_layer(found[len(wanted)])
+        )
     if len(found) < len(wanted):
-        return failed("model.layer_missing", position=len(found) + 1, expected=describe_layer(wanted[len(found)]))
+        return failed(
+            "model.layer_missing",
+            position=len(found) + 1,
+            expected=describe_layer(wanted[len(found)]),
+        )
     return PASSED
 
 
@@ -46,14 +73,30 @@ def layers(facts: Facts, expected: Expected) -> Outcome:
 def output_shapes(facts: Facts, expected: Expected) -> Outcome:
     if facts.built is None:
         return _unbuilt(facts)
-    if facts.architecture is not None and facts.architecture.input_shape != expected.architecture.input_shape:
-        return failed("model.input_shape", found=facts.architecture.input_shape, expected=expected.architecture.input_shape)
-    for position, (have, want) in enumerate(zip(facts.built.layers, expected.built.layers), start=1):
+    if (
+        facts.architecture is not None
+        and facts.architecture.input_shape != expected.architecture.input_shape
+    ):
+        return failed(
+            "model.input_shape",
+            found=facts.architecture.input_shape,
+            expected=expected.architecture.input_shape,
+        )
+    for position, (have, want) in enumerate(
+        zip(facts.built.layers, expected.built.layers), start=1
+    ):
         if have.output_shape != want.output_shape:
-            return failed("model.output_shape", position=position, layer=have.class_name,
-                          found=have.output_shape, expected=want.output_shape)
+            return failed(
+                "model.output_shape",
+                position=position,
+                layer=have.class_name,
+                found=have.output_shape,
+                expected=want.output_shape,
+            )
     if len(facts.built.layers) != len(expected.built.layers):
-        return failed("model.layer_count", found=len(facts.built.layers), expected=len(expected.built.layers))
+        return failed(
+            "model.layer_count", found=len(facts.built.layers), expected=len(expected.built.layers)
+        )
     return PASSED
 
 
@@ -65,8 +108,13 @@ def params(facts: Facts, expected: Expected) -> Outcome:
         return PASSED
     have = [l.params for l in facts.built.layers if l.params]
     want = [l.params for l in expected.built.layers if l.params]
-    return failed("model.params", found=f"{facts.built.total_params:,}", expected=f"{expected.built.total_params:,}",
-                  found_layers=" / ".join(f"{p:,}" for p in have), expected_layers=" / ".join(f"{p:,}" for p in want))
+    return failed(
+        "model.params",
+        found=f"{facts.built.total_params:,}",
+        expected=f"{expected.built.total_params:,}",
+        found_layers=" / ".join(f"{p:,}" for p in have),
+        expected_layers=" / ".join(f"{p:,}" for p in want),
+    )
 
 
 def _unbuilt(facts: Facts) -> Outcome:

@@ -1,4 +1,5 @@
-"""Where checks register: ``@check("area.name")`` on a pure function ``(Facts, Expected) -> Outcome``."""
+"""Where checks register: ``@check("area.name")`` on a pure function
+``(Facts, Expected) -> Outcome``."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ REGISTRY: dict[str, Check] = {}
 
 def check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under ``area.name``."""
+
     def register(function: CheckFunction) -> CheckFunction:
         REGISTRY[check_id] = Check(check_id, check_id.split(".", 1)[0], function)
         return function
+
     return register

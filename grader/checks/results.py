@@ -1,11 +1,43 @@
-"""The accuracy the grader measured itself (never the one the student's code printed)."""
+"""The results: the accuracy the grader measured itself (never the one the student's code printed),
+and predictions turned into class names (``predict``, then ``argmax``, then a name per class)."""
 
 from __future__ import annotations
 
+import re
+
+from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence.facts import Facts
 from grader.outcome import PASSED, Outcome, failed, not_run, skipped
-from grader.expected import Expected
-from grader.facts import Facts
+
+# How many of the first predictions must appear, by name and in order, in the notebook's output.
+NAMED = 10
+
+
+def named_in_order(names: list[str], text: str) -> bool:
+    """Whether every name occurs in ``text`` as a word, each after the one before."""
+    position = 0
+    for name in names:
+        found = re.compile(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])").search(text, position)
+        if found is None:
+            return False
+        position = found.end()
+    return True
+
+
+@check("results.predictions")
+def predictions(facts: Facts, expected: Expected) -> Outcome:
+    if facts.fit is None:
+        return not_run("results.no_trained_model")
+    made = [p for p in facts.shown.predictions if p.columns == expected.classes and p.classes]
+    if not made:
+        return failed("results.no_predictions", classes=expected.classes)
+    output = "\n".join(cell.output for cell in facts.execution.cells)
+    for prediction in made:
+        if named_in_order([expected.class_names[c] for c in prediction.classes[:NAMED]], output):
+            return PASSED
+    example = ", ".join(expected.class_names[c] for c in made[-1].classes[:3])
+    return failed("results.predictions_unnamed", rows=made[-1].rows, example=example)
 
 
 @check("results.accuracy")
@@ -18,25 +50,52 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
     if training is None and facts.subclassed is not None:
         return skipped("results.subclassed", name=facts.subclassed)
     if training is None:
-        return not_run("results.not_measured", reason=facts.build_error or facts.architecture_error or "")
+        return not_run(
+            "results.not_measured", reason=facts.build_error or facts.architecture_error or ""
+        )
     budget = {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}
     if training.error is not None:
         return failed("results.train_error", reason=training.error, **budget)
     if training.accuracy is None or training.accuracy >= expected.threshold:
         return PASSED
-    params = dict(found=round(training.accuracy, 4), threshold=expected.threshold, reference=expected.reference_accuracy, **budget)
+    params = dict(
+        found=round(training.accuracy, 4),
+        threshold=expected.threshold,
+        reference=expected.reference_accuracy,
+        **budget,
+    )
     if facts.x_train is not None and facts.x_train.maximum > 1.5:
         if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
-            return failed("results.accuracy_raw_known", raw=expected.raw_input_accuracy, full=expected.full_accuracy, **params)
+            return failed(
+                "results.accuracy_raw_known",
+                raw=expected.raw_input_accuracy,
+                full=expected.full_accuracy,
+                **params,
+            )
         return failed("results.accuracy_raw", **params)
     compiled = facts.compile
-    if (compiled is not None and compiled.optimizer == expected.optimizer
-            and any(compiled.optimizer_settings.get(k) != v for k, v in expected.optimizer_settings.items())):
+    if (
+        compiled is not None
+        and compiled.optimizer == expected.optimizer
+        and any(
+            compiled.optimizer_settings.get(k) != v for k, v in expected.optimizer_settings.items()
+        )
+    ):
         if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:
-            return failed("results.accuracy_optimizer_known", optimizer=expected.optimizer,
-                          settings=_settings(expected), default=expected.default_setting_accuracy,
-                          full=expected.full_accuracy, **params)
-        return failed("results.accuracy_optimizer", optimizer=expected.optimizer, settings=expected.optimizer_settings, **params)
+            return failed(
+                "results.accuracy_optimizer_known",
+                optimizer=expected.optimizer,
+                settings=_settings(expected),
+                default=expected.default_setting_accuracy,
+                full=expected.full_accuracy,
+                **params,
+            )
+        return failed(
+            "results.accuracy_optimizer",
+            optimizer=expected.optimizer,
+            settings=expected.optimizer_settings,
+            **params,
+        )
     return failed("results.accuracy", **params)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence.facts import Facts
 from grader.outcome import PASSED, Outcome, failed
-from grader.expected import Expected
-from grader.facts import Facts
 
 
 @check("run.cells")
@@ -15,5 +15,10 @@ def cells_run(facts: Facts, expected: Expected) -> Outcome:
         return PASSED
     first = broken[0]
     what = first.error.name if first.error else first.outcome
-    return failed("run.cells", count=len(broken), cell=first.number, error=what,
-                  cells=", ".join(str(c.number) for c in broken[:10]))
+    return failed(
+        "run.cells",
+        count=len(broken),
+        cell=first.number,
+        error=what,
+        cells=", ".join(str(c.number) for c in broken[:10]),
+    )

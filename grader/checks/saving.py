@@ -1,6 +1,6 @@
 """Saved models: each way of saving must bring back the trained model, predicting exactly alike.
 
-The facts come from ``grader.reloading``: the saved files read as data and rebuilt in the
+The facts come from ``grader.evidence.reloading``: the saved files read as data and rebuilt in the
 grader's process, never the student's own claims.
 """
 
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from grader.checks.registry import CheckFunction, check
+from grader.checks.expected import Expected
+from grader.checks.registry import check
+from grader.evidence.facts import Facts
+from grader.evidence.reloading import FORMATS, RECORDED_TOLERANCE, SavingFacts
 from grader.outcome import PASSED, Outcome, failed, not_run
-from grader.expected import Expected
-from grader.facts import Facts
-from grader.reloading import FORMATS, RECORDED_TOLERANCE, SavingFacts
+
 
 class Way(NamedTuple):
     """One way of saving, as a student's report names it: its label, how to save, how to load."""
@@ -23,15 +24,22 @@ class Way(NamedTuple):
 
 
 WAYS = {
-    "keras": Way(".keras", "model.save('model.keras')", "restored = keras.models.load_model('model.keras')"),
+    "keras": Way(
+        ".keras", "model.save('model.keras')", "restored = keras.models.load_model('model.keras')"
+    ),
     "h5": Way(".h5", "model.save('model.h5')", "restored = keras.models.load_model('model.h5')"),
-    "json_weights": Way("JSON + weights", "open('model.json', 'w').write(model.to_json()); model.save_weights('model.weights.h5')",
-                        "restored = keras.models.model_from_json(open('model.json').read()); restored.load_weights('model.weights.h5')"),
+    "json_weights": Way(
+        "JSON + weights",
+        "open('model.json', 'w').write(model.to_json()); model.save_weights('model.weights.h5')",
+        "restored = keras.models.model_from_json(open('model.json').read()); "
+        "restored.load_weights('model.weights.h5')",
+    ),
 }
 
 
 def _trained(facts: Facts) -> SavingFacts | Outcome:
-    """The round trips of the trained model, or why there are none (then no saving check can run)."""
+    """The round trips of the trained model, or why there are none (then no saving check can
+    run)."""
     saving = facts.saving
     if saving is None:
         return not_run("saving.not_checked")
@@ -58,17 +66,25 @@ def _round_trip(facts: Facts, fmt: str) -> Outcome:
     if trip.same_layers is False:
         return failed("saving.other_model", file=trip.loaded, **names)
     if trip.difference != 0.0:
-        return failed("saving.differs", file=trip.loaded, difference=f"{trip.difference:.3g}", **names)
+        return failed(
+            "saving.differs", file=trip.loaded, difference=f"{trip.difference:.3g}", **names
+        )
     return PASSED
 
 
-def _round_trip_check(fmt: str) -> CheckFunction:
-    return lambda facts, expected: _round_trip(facts, fmt)
+@check("saving.keras")
+def keras_format(facts: Facts, expected: Expected) -> Outcome:
+    return _round_trip(facts, "keras")
 
 
-# One check per way of saving: "saving.keras", "saving.h5", "saving.json_weights".
-for _fmt in FORMATS:
-    check(f"saving.{_fmt}")(_round_trip_check(_fmt))
+@check("saving.h5")
+def h5_format(facts: Facts, expected: Expected) -> Outcome:
+    return _round_trip(facts, "h5")
+
+
+@check("saving.json_weights")
+def json_weights_format(facts: Facts, expected: Expected) -> Outcome:
+    return _round_trip(facts, "json_weights")
 
 
 @check("saving.reloaded_predictions")
@@ -81,9 +97,15 @@ def reloaded_predictions(facts: Facts, expected: Expected) -> Outcome:
         if prediction is None:
             continue
         if prediction.error is not None:
-            return failed("saving.predictions_unusable", format=WAYS[fmt].label, reason=prediction.error)
+            return failed(
+                "saving.predictions_unusable", format=WAYS[fmt].label, reason=prediction.error
+            )
         if prediction.difference is not None and prediction.difference > RECORDED_TOLERANCE:
-            return failed("saving.predictions_differ", format=WAYS[fmt].label, difference=f"{prediction.difference:.3g}")
+            return failed(
+                "saving.predictions_differ",
+                format=WAYS[fmt].label,
+                difference=f"{prediction.difference:.3g}",
+            )
     missing = [WAYS[fmt].label for fmt in FORMATS if fmt not in saving.predictions]
     if missing:
         return failed("saving.no_predictions", formats=", ".join(missing))

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from grader.datasets import synthetic
-from grader.datasets.dataset import Dataset, DatasetError
 from grader.datasets.catalog import SPECS, Spec
+from grader.datasets.dataset import Dataset, DatasetError
 from grader.datasets.sources import Arrays, SourceError, fetch_default, read_source
 
 CACHE_ENV = "GRADER_CACHE_DIR"
@@ -72,17 +72,25 @@ def provision(name: str, source: Path | None = None) -> Path:
         arrays = read_source(spec, source) if source is not None else fetch_default(spec)
     except SourceError as exc:
         raise DatasetError(f"{spec.name}: {exc}") from None
-    arrays = tuple(a.reshape(shape) if a.size == int(np.prod(shape)) else a for a, shape in zip(
-        arrays,
-        [(spec.n_train, *spec.image_shape), spec.label_shape(spec.n_train),
-         (spec.n_test, *spec.image_shape), spec.label_shape(spec.n_test)],
-    ))  # type: ignore[assignment]
+    arrays = tuple(
+        a.reshape(shape) if a.size == int(np.prod(shape)) else a
+        for a, shape in zip(
+            arrays,
+            [
+                (spec.n_train, *spec.image_shape),
+                spec.label_shape(spec.n_train),
+                (spec.n_test, *spec.image_shape),
+                spec.label_shape(spec.n_test),
+            ],
+        )
+    )  # type: ignore[assignment]
     _check_shapes(spec, arrays)
     found = digest(arrays)
     if spec.pinned_sha256 is not None and found != spec.pinned_sha256:
         raise DatasetError(
             f"{spec.name}: the arrays' checksum {found[:12]}... is not the official one "
-            f"({spec.pinned_sha256[:12]}...); the source is damaged or different. Run: {spec.how_to_provision}"
+            f"({spec.pinned_sha256[:12]}...); the source is damaged or different. Run: "
+            f"{spec.how_to_provision}"
         )
     npz_path, manifest_path = _paths(spec)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +118,9 @@ def load(name: str, *, provision_missing: bool = True) -> Dataset:
     if not npz_path.exists():
         if not provision_missing:
             if spec.name == "mnist":
-                raise DatasetError(f"mnist is not provisioned in {npz_path.parent}. Run: {spec.how_to_provision}")
+                raise DatasetError(
+                    f"mnist is not provisioned in {npz_path.parent}. Run: {spec.how_to_provision}"
+                )
             return synthetic.generate(spec)
         try:
             provision(spec.name)

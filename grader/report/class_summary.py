@@ -86,7 +86,11 @@ class ClassSummary:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+    return (
+        float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        else None
+    )
 
 
 def histogram(scores: Sequence[float], max_score: float) -> tuple[Bin, ...]:
@@ -99,8 +103,10 @@ def histogram(scores: Sequence[float], max_score: float) -> tuple[Bin, ...]:
     counts = [0] * bars
     for score in scores:
         counts[min(bars - 1, max(0, int(score // width)))] += 1
-    return tuple(Bin(i * width, (i + 1) * width if per_point else min(max_score, (i + 1) * width), c)
-                 for i, c in enumerate(counts))
+    return tuple(
+        Bin(i * width, (i + 1) * width if per_point else min(max_score, (i + 1) * width), c)
+        for i, c in enumerate(counts)
+    )
 
 
 def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
@@ -134,8 +140,11 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
         if record.get("status") == GRADER_ERROR:
             continue
         seen: set[tuple[str, str | None]] = set()
-        found = [(check.get("key"), check.get("id"), check.get("params")) for check in record.get("checks") or ()
-                 if isinstance(check, dict) and check.get("status") == "failed"]
+        found = [
+            (check.get("key"), check.get("id"), check.get("params"))
+            for check in record.get("checks") or ()
+            if isinstance(check, dict) and check.get("status") == "failed"
+        ]
         if record.get("error_key"):
             found.append((record["error_key"], None, record.get("error_params")))
         for key, check_id, params in found:
@@ -162,7 +171,9 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
     known = [s for s in STATUSES if statuses[s]] + sorted(s for s in statuses if s not in STATUSES)
     scored = [r for r in records if r.get("status") != GRADER_ERROR]
     scores = tuple(s for r in scored if (s := _number(r.get("score"))) is not None)
-    max_score = max((m for r in records if (m := _number(r.get("max_score"))) is not None), default=0.0)
+    max_score = max(
+        (m for r in records if (m := _number(r.get("max_score"))) is not None), default=0.0
+    )
     assignments = Counter(str(r.get("assignment", "")) for r in records)
     return ClassSummary(
         assignment=assignments.most_common(1)[0][0] if assignments else "",

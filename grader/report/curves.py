@@ -20,9 +20,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from grader.atomic_write import write_atomic
+from grader.checks.expected import Expected
 from grader.datasets import cache_dir
-from grader.expected import Expected
-from grader.files import write_atomic
 
 FILE_NAME = "reference_curves.json"
 # Where the drawn curves are kept, in the grader's cache folder.
@@ -47,7 +47,12 @@ def parse_curves(data: Any) -> ReferenceCurves | None:
         return None
     budget, history = data.get("budget"), data.get("history")
     batch_size, epochs = data.get("batch_size"), data.get("epochs")
-    if not (isinstance(budget, dict) and isinstance(history, dict) and isinstance(batch_size, int) and isinstance(epochs, int)):
+    if not (
+        isinstance(budget, dict)
+        and isinstance(history, dict)
+        and isinstance(batch_size, int)
+        and isinstance(epochs, int)
+    ):
         return None
     clean: dict[str, tuple[float, ...]] = {}
     for key, values in history.items():
@@ -56,20 +61,28 @@ def parse_curves(data: Any) -> ReferenceCurves | None:
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
             return None
         clean[str(key)] = tuple(float(v) for v in values)
-    return ReferenceCurves({str(k): int(v) for k, v in budget.items() if isinstance(v, int)}, batch_size, epochs, clean)
+    return ReferenceCurves(
+        {str(k): int(v) for k, v in budget.items() if isinstance(v, int)}, batch_size, epochs, clean
+    )
 
 
 def is_current(curves: ReferenceCurves, budget: dict[str, int], expected: Expected | None) -> bool:
-    """Made under this budget and, when the expectation is known, with its history keys and epochs."""
+    """Made under this budget and, when the expectation is known, with its history keys and
+    epochs."""
     if curves.budget != budget:
         return False
     if expected is None:
         return True
-    return set(expected.history_keys) <= set(curves.history) and curves.epochs == min(expected.epochs, budget.get("max_epochs", expected.epochs))
+    return set(expected.history_keys) <= set(curves.history) and curves.epochs == min(
+        expected.epochs, budget.get("max_epochs", expected.epochs)
+    )
 
 
-def reference_curves(folder: Path, budget: dict[str, int], expected: Expected | None) -> ReferenceCurves | None:
-    """The current reference curves in an assignment's ``folder``, or ``None`` (missing or stale)."""
+def reference_curves(
+    folder: Path, budget: dict[str, int], expected: Expected | None
+) -> ReferenceCurves | None:
+    """The current reference curves in an assignment's ``folder``, or ``None`` (missing or
+    stale)."""
     try:
         curves = parse_curves(json.loads((folder / FILE_NAME).read_text(encoding="utf-8")))
     except (OSError, ValueError):
@@ -99,7 +112,9 @@ def _draw(history: tuple[tuple[str, tuple[float, ...]], ...], quantity: str, xla
 
 
 @lru_cache(maxsize=16)
-def _cached_draw(history: tuple[tuple[str, tuple[float, ...]], ...], quantity: str, xlabel: str) -> bytes:
+def _cached_draw(
+    history: tuple[tuple[str, tuple[float, ...]], ...], quantity: str, xlabel: str
+) -> bytes:
     """Drawn once per machine: kept in the grader's cache folder under a digest of what it shows,
     of this drawing code and of matplotlib's version (importing matplotlib and drawing take half a
     second, which a student re-running the grader would pay on every run)."""
@@ -107,7 +122,9 @@ def _cached_draw(history: tuple[tuple[str, tuple[float, ...]], ...], quantity: s
         version = metadata.version("matplotlib")
     except metadata.PackageNotFoundError:
         version = "missing"
-    digest = hashlib.sha256(repr((history, quantity, xlabel, version)).encode() + Path(__file__).read_bytes()).hexdigest()
+    digest = hashlib.sha256(
+        repr((history, quantity, xlabel, version)).encode() + Path(__file__).read_bytes()
+    ).hexdigest()
     path = cache_dir() / FOLDER / f"{digest}.png"
     try:
         return path.read_bytes()
@@ -125,7 +142,11 @@ def curve_pngs(curves: ReferenceCurves, xlabel: str) -> list[tuple[str, bytes]]:
     """One PNG per quantity in the history: its training and validation curves."""
     figures = []
     for quantity in QUANTITIES:
-        lines = tuple((key, curves.history[key]) for key in (quantity, f"val_{quantity}") if key in curves.history)
+        lines = tuple(
+            (key, curves.history[key])
+            for key in (quantity, f"val_{quantity}")
+            if key in curves.history
+        )
         if lines:
             figures.append((quantity, _cached_draw(lines, quantity, xlabel)))
     return figures

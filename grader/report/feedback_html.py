@@ -3,11 +3,12 @@
 The page shows what the terminal report shows (score, each check with expected / found /
 how to fix, the cells that raised with their hints) and what only a page can: the
 student's own figures beside the reference curves trained under the same budget, and
-their layer table beside the expected one with the differing rows coloured.  Everything
-the student wrote (layer names, labels, tracebacks, file names) is escaped.  The page is the
-student's: a check they may not see yet (``CheckView.shown``) shows its title only, the
-score counts only what they may see, and the expected model and the reference curves are
-left out where they would give such a check away (``View.disclosure``).
+their layer table beside the expected one with the differing rows coloured
+(``layers_html.py``).  Everything the student wrote (layer names, labels, tracebacks, file
+names) is escaped.  The page is the student's: a check they may not see yet
+(``CheckView.shown``) shows its title only, the score counts only what they may see, and the
+expected model and the reference curves are left out where they would give such a check away
+(``View.disclosure``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from grader.messages import text
 from grader.report.curves import curve_pngs
 from grader.report.html_page import esc, page, png_data_uri
-from grader.report.layer_table import LayerCell, LayerRow, layer_rows
+from grader.report.layers_html import layers_section
 from grader.report.view import CheckView, MessageView, View
 
 CURVE_XLABEL = "epoch"
@@ -31,9 +32,16 @@ def _t(lang: str) -> Callable[..., str]:
 
 def _message(message: MessageView, lang: str) -> str:
     rendered = message.rendered
-    parts = ((text(lang, "ui", "expected"), rendered.expected), (text(lang, "ui", "found"), rendered.found),
-             (text(lang, "ui", "fix"), rendered.fix))
-    return '<dl class="message">' + "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in parts) + "</dl>"
+    parts = (
+        (text(lang, "ui", "expected"), rendered.expected),
+        (text(lang, "ui", "found"), rendered.found),
+        (text(lang, "ui", "fix"), rendered.fix),
+    )
+    return (
+        '<dl class="message">'
+        + "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in parts)
+        + "</dl>"
+    )
 
 
 def _score(view: View) -> tuple[float, float]:
@@ -51,7 +59,7 @@ def _header(view: View) -> str:
     share = score / max_score if max_score else 0.0
     badge = "ok" if record.status == "graded" else "bad"
     return (
-        f'<header><h1>{esc(t("heading", submission=record.submission))}</h1>'
+        f"<header><h1>{esc(t('heading', submission=record.submission))}</h1>"
         f'<p class="muted">{esc(t("assignment", assignment=record.assignment))}</p>'
         f'<p><span class="score" id="score">{score:g} / {max_score:g}</span> '
         f'<span class="badge {badge}" id="status">{esc(view.status)}</span></p>'
@@ -62,24 +70,35 @@ def _header(view: View) -> str:
 def _error(view: View) -> str:
     if view.error is None:
         return ""
-    return f'<div class="panel error" id="error"><h3>{esc(view.status)}</h3>{_message(view.error, view.lang)}</div>'
+    return (
+        f'<div class="panel error" id="error"><h3>{esc(view.status)}</h3>'
+        f"{_message(view.error, view.lang)}</div>"
+    )
 
 
 def _check_rows(check: CheckView, lang: str) -> str:
     result = check.result
     if not check.shown:
-        return (f'<tr class="withheld" id="check-{esc(result.id)}"><td>{esc(check.area)}</td><td>{esc(check.title)}</td>'
-                f'<td class="result">{esc(text(lang, "ui", "withheld"))}</td><td class="num">–/{result.max_points:g}</td></tr>'
-                f'<tr class="detail"><td></td><td colspan="3">{esc(text(lang, "ui", "withheld_detail"))}</td></tr>')
+        return (
+            '<tr class="withheld" '
+            f'id="check-{esc(result.id)}"><td>{esc(check.area)}</td><td>{esc(check.title)}</td>'
+            f'<td class="result">{esc(text(lang, "ui", "withheld"))}</td><td '
+            f'class="num">–/{result.max_points:g}</td></tr>'
+            '<tr class="detail"><td></td><td '
+            f'colspan="3">{esc(text(lang, "ui", "withheld_detail"))}</td></tr>'
+        )
     row = (
         f'<tr class="{esc(result.status)}" id="check-{esc(result.id)}"><td>{esc(check.area)}</td>'
-        f'<td>{esc(check.title)}</td>'
+        f"<td>{esc(check.title)}</td>"
         f'<td class="result">{check.mark} {esc(check.status)}</td>'
         f'<td class="num">{result.points:g}/{result.max_points:g}</td></tr>'
     )
     if check.message is None:
         return row
-    return row + f'<tr class="detail"><td></td><td colspan="3">{_message(check.message, lang)}</td></tr>'
+    return (
+        row
+        + f'<tr class="detail"><td></td><td colspan="3">{_message(check.message, lang)}</td></tr>'
+    )
 
 
 def _checks(view: View) -> str:
@@ -89,8 +108,9 @@ def _checks(view: View) -> str:
     rows = "".join(_check_rows(check, lang) for check in view.checks)
     return (
         f'<section id="checks"><h2>{esc(_t(lang)("checks"))}</h2><table>'
-        f'<tr><th>{ui("area")}</th><th>{ui("check")}</th><th>{ui("result")}</th><th class="num">{ui("points")}</th></tr>'
-        f'{rows}<tr><th></th><th>{ui("total")}</th><th>{esc(view.status)}</th>'
+        f"<tr><th>{ui('area')}</th><th>{ui('check')}</th><th>{ui('result')}</th><th "
+        f'class="num">{ui("points")}</th></tr>'
+        f"{rows}<tr><th></th><th>{ui('total')}</th><th>{esc(view.status)}</th>"
         f'<th class="num">{score:g}/{max_score:g}</th></tr></table></section>'
     )
 
@@ -101,29 +121,44 @@ def _cell_errors(view: View) -> str:
     for cell in view.cells:
         if not cell.failed:
             continue
-        hint_html = f'<p><strong>{esc(_t(lang)("hint"))}:</strong> {esc(cell.hint)}</p>' if cell.hint else ""
-        panels.append(f'<div class="panel"><h3>{esc(text(lang, "ui", "cell", number=cell.number))}</h3>'
-                      f"<pre>{esc(cell.trace)}</pre>{hint_html}</div>")
+        hint_html = (
+            f"<p><strong>{esc(_t(lang)('hint'))}:</strong> {esc(cell.hint)}</p>"
+            if cell.hint
+            else ""
+        )
+        panels.append(
+            f'<div class="panel"><h3>{esc(text(lang, "ui", "cell", number=cell.number))}</h3>'
+            f"<pre>{esc(cell.trace)}</pre>{hint_html}</div>"
+        )
     if not panels:
         return ""
-    return f'<section id="cells"><h2>{esc(text(lang, "ui", "cell_errors"))}</h2>{"".join(panels)}</section>'
+    return (
+        f'<section id="cells"><h2>{esc(text(lang, "ui", "cell_errors"))}</h2>'
+        f"{''.join(panels)}</section>"
+    )
 
 
 def _figure(png: bytes, caption: str) -> str:
     uri = png_data_uri(png)
     if uri is None:
         return ""
-    return f'<figure><img src="{uri}" alt="{esc(caption)}"><figcaption class="muted">{esc(caption)}</figcaption></figure>'
+    return (
+        f'<figure><img src="{uri}" alt="{esc(caption)}">'
+        f'<figcaption class="muted">{esc(caption)}</figcaption></figure>'
+    )
 
 
 def _student_figures(view: View) -> str:
-    """The figures the notebook drew (PNG bytes checked at the boundary), captioned by their axes."""
+    """The figures the notebook drew (PNG bytes checked at the boundary), captioned by their
+    axes."""
     figures = view.record.facts.figures if view.record.facts is not None else ()
     html = []
     for number, figure in enumerate(figures, start=1):
         titles = [a.title or a.ylabel for a in figure.axes if a.title or a.ylabel]
         if figure.png is not None:
-            html.append(_figure(figure.png, f"{number}. {' / '.join(titles)}" if titles else f"{number}."))
+            html.append(
+                _figure(figure.png, f"{number}. {' / '.join(titles)}" if titles else f"{number}.")
+            )
     return "".join(html)
 
 
@@ -134,71 +169,24 @@ def _curves(view: View) -> str:
     if not view.disclosure.shows("curves"):
         theirs = f'<p class="muted" id="reference-withheld">{esc(t("reference_withheld"))}</p>'
     elif reference is not None:
-        budget = t("reference_budget", fit_samples=reference.budget.get("fit_samples", "?"),
-                   validation_samples=reference.budget.get("validation_samples", "?"),
-                   batch_size=reference.batch_size, epochs=reference.epochs)
-        theirs = f'<p class="muted">{esc(budget)}</p>' + "".join(_figure(png, quantity) for quantity, png in curve_pngs(reference, CURVE_XLABEL))
+        budget = t(
+            "reference_budget",
+            fit_samples=reference.budget.get("fit_samples", "?"),
+            validation_samples=reference.budget.get("validation_samples", "?"),
+            batch_size=reference.batch_size,
+            epochs=reference.epochs,
+        )
+        theirs = f'<p class="muted">{esc(budget)}</p>' + "".join(
+            _figure(png, quantity) for quantity, png in curve_pngs(reference, CURVE_XLABEL)
+        )
     else:
         theirs = f'<p class="muted">{esc(t("no_reference"))}</p>'
     return (
         f'<section id="curves"><h2>{esc(t("curves"))}</h2><div class="side-by-side">'
         f'<div id="student-curves"><h3>{esc(t("your_curves"))}</h3>'
-        f'{mine or "<p class=muted>" + esc(t("no_figures")) + "</p>"}</div>'
-        f'<div id="reference-curves"><h3>{esc(t("reference_curves"))}</h3>{theirs}</div></div></section>'
-    )
-
-
-def _td(content: str, *classes: str) -> str:
-    names = " ".join(c for c in classes if c)
-    return f'<td class="{names}">{content}</td>' if names else f"<td>{content}</td>"
-
-
-def _layer_cells(cell: LayerCell | None, differs: frozenset[str], with_name: bool) -> str:
-    if cell is None:
-        return "<td></td>" * (4 if with_name else 3)
-    mark = lambda column: "differs" if column in differs else ""  # noqa: E731
-    layer = f"<strong>{esc(cell.class_name)}</strong>" + (f'<br><span class="muted">{esc(cell.settings)}</span>' if cell.settings else "")
-    return (
-        _td(layer, mark("layer"))
-        + (_td(esc(cell.name)) if with_name else "")
-        + _td(esc(cell.output_shape) if cell.output_shape is not None else "", "shape", mark("output"))
-        + _td(f"{cell.params:,}" if cell.params is not None else "", "num", mark("params"))
-    )
-
-
-def _layer_row(row: LayerRow) -> str:
-    css = ' class="differs"' if row.differs else ""
-    return (f'<tr{css}><td class="num">{row.position}</td>{_layer_cells(row.found, row.differs, True)}'
-            f"{_layer_cells(row.expected, row.differs, False)}</tr>")
-
-
-def _layers(view: View) -> str:
-    lang = view.lang
-    # The expected model gives away what the model checks expect: shown only when the student may read them.
-    expected = view.expected if view.disclosure.shows("model") else None
-    t = _t(lang)
-    facts = view.record.facts
-    if facts is None:  # nothing ran: the error panel says why
-        return ""
-    heading = f'<section id="layers"><h2>{esc(t("layers"))}</h2>'
-    if facts.architecture is None:
-        return heading + f'<p class="muted">{esc(t("no_model"))}</p></section>'
-    rows = layer_rows(facts.architecture, facts.built, expected.architecture if expected else None,
-                      expected.built if expected else None)
-    withheld = view.expected is not None and expected is None
-    note = t("expected_withheld") if withheld else t("no_expected") if expected is None else t("layers_differ") if any(r.differs for r in rows) else t("layers_same")
-    total_found = f"{facts.built.total_params:,}" if facts.built else ""
-    total_expected = f"{expected.built.total_params:,}" if expected else ""
-    totals_differ = ' class="differs"' if expected and facts.built and facts.built.total_params != expected.built.total_params else ""
-    return (
-        heading + f'<p class="muted">{esc(note)}</p><table id="layer-table">'
-        f'<tr><th rowspan="2" class="num">#</th><th colspan="4">{esc(t("your_model"))}</th>'
-        f'<th colspan="3">{esc(t("expected_model"))}</th></tr>'
-        f'<tr><th>{esc(t("layer"))}</th><th>{esc(t("name"))}</th><th>{esc(t("output"))}</th><th class="num">{esc(t("params"))}</th>'
-        f'<th>{esc(t("layer"))}</th><th>{esc(t("output"))}</th><th class="num">{esc(t("params"))}</th></tr>'
-        + "".join(_layer_row(row) for row in rows)
-        + f'<tr{totals_differ}><th></th><th colspan="3">{esc(text(lang, "ui", "total"))}</th><th class="num">{total_found}</th>'
-        f'<th colspan="2"></th><th class="num">{total_expected}</th></tr></table></section>'
+        f"{mine or '<p class=muted>' + esc(t('no_figures')) + '</p>'}</div>"
+        "<div "
+        f'id="reference-curves"><h3>{esc(t("reference_curves"))}</h3>{theirs}</div></div></section>'
     )
 
 
@@ -206,15 +194,32 @@ def _notes(view: View) -> str:
     if not view.notes:
         return ""
     items = "".join(f"<li>{esc(note)}</li>" for note in view.notes)
-    return f'<section id="notes"><h2>{esc(text(view.lang, "ui", "notes"))}</h2><ul class="notes">{items}</ul></section>'
+    return (
+        f'<section id="notes"><h2>{esc(text(view.lang, "ui", "notes"))}</h2>'
+        f'<ul class="notes">{items}</ul></section>'
+    )
 
 
 def feedback_page(view: View) -> str:
     """The whole page as one self-contained HTML document."""
     record, lang = view.record, view.lang
     body = (
-        _header(view) + ADJUSTMENTS_START + ADJUSTMENTS_END + _error(view) + _checks(view) + _cell_errors(view) + _curves(view) + _layers(view) + _notes(view)
-        + f'<footer><p class="muted">{esc(text(lang, "ui", "duration", seconds=record.duration_s))}</p></footer>'
+        _header(view)
+        + ADJUSTMENTS_START
+        + ADJUSTMENTS_END
+        + _error(view)
+        + _checks(view)
+        + _cell_errors(view)
+        + _curves(view)
+        + layers_section(view)
+        + _notes(view)
+        + (
+            '<footer><p class="muted">'
+            f"{esc(text(lang, 'ui', 'duration', seconds=record.duration_s))}</p></footer>"
+        )
     )
-    return page(_t(lang)("page_title", assignment=record.assignment, submission=record.submission), lang, body)
-
+    return page(
+        _t(lang)("page_title", assignment=record.assignment, submission=record.submission),
+        lang,
+        body,
+    )

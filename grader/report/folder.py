@@ -2,7 +2,7 @@
 
 ``add`` writes a submission's ``feedback/<id>.html`` and then its ``<id>.json`` (last: a
 record on disk means the submission is done); ``finish`` applies the instructor's
-``overrides.csv`` and the late policy (``adjusting.py``), then rebuilds the class files
+``overrides.csv`` and the late policy (``applied_marks.py``), then rebuilds the class files
 (``gradebook.csv``, ``junit.xml``, ``summary.html``) from every record in the folder, so a
 resumed batch writes them whole; after ``compare`` (a class's batch), ``similarity.csv`` too.
 """
@@ -12,17 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader.files import write_atomic
-from grader.late import LatePolicy
+from grader.atomic_write import write_atomic
+from grader.marks.late import LatePolicy
+from grader.marks.similarity import Code, Pair, boilerplate, compare, read_code
 from grader.report import json_record
-from grader.report.adjusting import adjust_folder
+from grader.report.applied_marks import adjust_folder
 from grader.report.gradebook import gradebook_csv
 from grader.report.graded import Graded
 from grader.report.junit import junit_xml
-from grader.report.similarity_report import similarity_csv, similarity_section
+from grader.report.similarity import similarity_csv, similarity_section
 from grader.report.summary import write_summary
-from grader.similarity import Code, Pair, boilerplate, compare, read_code
-from grader.submissions import Job
+from grader.submissions.finding import Job
 
 FEEDBACK_DIR = "feedback"
 
@@ -37,11 +37,19 @@ class RecordFolder:
         self.similar: tuple[list[Pair], dict[str, Code]] | None = None
 
     def compare(self, jobs: list[Job], assignment_folder: Path) -> None:
-        """Compare the class's code (the assignment's own subtracted); ``finish`` writes the report."""
+        """Compare the class's code (the assignment's own subtracted); ``finish`` writes the
+        report."""
         if len(jobs) < 2:
-            self.similar = ([], {})  # one submission: nothing to compare it with (nor copydetect to import)
+            self.similar = (
+                [],
+                {},
+            )  # one submission: nothing to compare it with (nor copydetect to import)
             return
-        codes = {job.id: code for job in jobs if job.problem is None and (code := read_code(job.id, job.path)) is not None}
+        codes = {
+            job.id: code
+            for job in jobs
+            if job.problem is None and (code := read_code(job.id, job.path)) is not None
+        }
         self.similar = (compare(list(codes.values()), boilerplate(assignment_folder)), codes)
 
     def existing(self, job: Job) -> dict[str, Any] | None:

@@ -49,6 +49,10 @@ def gradebook_csv(records: Sequence[dict[str, Any]]) -> str:
         points = {str(c.get("id")): c.get("points") for c in record.get("checks", [])}
         values = {**record, "final_score": final_score(record)}
         reasons = "; ".join(str(a.get("reason", "")) for a in record.get("adjustments", []))
-        row = [values.get(column) for column in FIXED_COLUMNS] + [points.get(column, "") for column in columns] + [reasons]
+        row = (
+            [values.get(column) for column in FIXED_COLUMNS]
+            + [points.get(column, "") for column in columns]
+            + [reasons]
+        )
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

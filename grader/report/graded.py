@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.assignment import Assignment
+from grader.course.assignment import Assignment
+from grader.course.visibility import disclosure
 from grader.record import Record
 from grader.report.curves import reference_curves
 from grader.report.feedback_html import feedback_page
 from grader.report.json_record import to_data
 from grader.report.view import View, build_view
-from grader.submissions import Job, fingerprint
-from grader.visibility import disclosure
+from grader.submissions.finding import Job, fingerprint
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,34 @@ class Graded:
     feedback: str | None
 
 
-def view_of(job: Job, record: Record, assignment: Assignment, lang: str, assignment_sha256: str, *,
-            instructor: bool = False, released: bool = False) -> View:
-    """The view of a graded ``record`` of ``job``, with the expected model and reference curves (what of
+def view_of(
+    job: Job,
+    record: Record,
+    assignment: Assignment,
+    lang: str,
+    assignment_sha256: str,
+    *,
+    instructor: bool = False,
+    released: bool = False,
+) -> View:
+    """The view of a graded ``record`` of ``job``, with the expected model and reference curves
+    (what of
     them the student may see: ``visibility.disclosure``)."""
     # The expected model is shown beside the student's when the notebook ran (Keras is loaded then).
     expected = assignment.expected if record.facts is not None else None
     curves = reference_curves(assignment.folder, assignment.budget, expected)
-    return build_view(record, lang, job.id, fingerprint(job.path), assignment_sha256, expected, curves,
-                      instructor=instructor, released=released, 
-                      disclosure=disclosure(assignment.visibility, released, assignment.undisclosed))
+    return build_view(
+        record,
+        lang,
+        job.id,
+        fingerprint(job.path),
+        assignment_sha256,
+        expected,
+        curves,
+        instructor=instructor,
+        released=released,
+        disclosure=disclosure(assignment.visibility, released, assignment.undisclosed),
+    )
 
 
 def package(view: View, job: Job) -> Graded:

@@ -16,7 +16,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans CJK JP", sans-serif;
+body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans CJK JP",
+       sans-serif;
        margin: 0 auto; max-width: 1160px; padding: 16px 20px; color: #1b1f24; background: #ffffff; }
 h1 { font-size: 1.6em; margin: 0.2em 0; }
 h2 { font-size: 1.25em; border-bottom: 2px solid #d8dee4; padding-bottom: 4px; margin-top: 1.6em; }
@@ -43,9 +44,11 @@ td.differs { font-weight: 700; }
 dl.message { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 dl.message dt { font-weight: 600; }
 dl.message dd { margin: 0; }
-pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; overflow-x: auto; white-space: pre-wrap;
+pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; overflow-x: auto;
+      white-space: pre-wrap;
       word-break: break-word; font-size: 0.85em; }
-.panel { border: 1px solid #d0d7de; border-left: 4px solid #bf8700; padding: 8px 12px; margin: 8px 0; }
+.panel { border: 1px solid #d0d7de; border-left: 4px solid #bf8700; padding: 8px 12px;
+         margin: 8px 0; }
 .panel.error { border-left-color: #cf222e; }
 .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; align-items: start; }
 figure { margin: 0 0 12px 0; }
@@ -74,4 +77,3 @@ def page(title: str, lang: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
-

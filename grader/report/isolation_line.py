@@ -23,7 +23,12 @@ def record_line(data: Mapping[str, Any] | None, lang: str) -> tuple[str, bool] |
         return None
     missing = _missing(data)
     if missing:
-        return text(lang, "ui", "isolation_missing", missing=", ".join(text(lang, "layer", m) for m in missing)), False
+        return text(
+            lang,
+            "ui",
+            "isolation_missing",
+            missing=", ".join(text(lang, "layer", m) for m in missing),
+        ), False
     return text(lang, "ui", "isolation_held", layers=_layers(data, lang)), True
 
 
@@ -37,5 +42,11 @@ def batch_line(records: Sequence[Mapping[str, Any]], lang: str) -> tuple[str, bo
     if not short:
         return text(lang, "ui", "isolation_held", layers=_layers(ran[0], lang)), True
     missing = sorted({m for r in short for m in _missing(r)})
-    return text(lang, "summary", "isolation_missing", count=len(short), total=len(ran),
-                missing=", ".join(text(lang, "layer", m) for m in missing)), False
+    return text(
+        lang,
+        "summary",
+        "isolation_missing",
+        count=len(short),
+        total=len(ran),
+        missing=", ".join(text(lang, "layer", m) for m in missing),
+    ), False

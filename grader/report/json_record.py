@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.artifacts import as_json
-from grader.files import write_atomic
+from grader.atomic_write import write_atomic
+from grader.boundary.artifacts import as_json
 from grader.report.view import View
 
 
@@ -51,7 +51,10 @@ def to_data(view: View) -> dict[str, Any]:
         "released": view.released,
     }
     if record.withheld.checks:
-        data["graded_after_submission"] = {"checks": record.withheld.checks, "points": record.withheld.points}
+        data["graded_after_submission"] = {
+            "checks": record.withheld.checks,
+            "points": record.withheld.points,
+        }
     if view.error is not None:
         data["error"] = view.error.line
         data["error_key"] = view.error.message.key
@@ -59,11 +62,17 @@ def to_data(view: View) -> dict[str, Any]:
     facts = record.facts
     if facts is not None:
         data["cells"] = [
-            {"cell": c.number, "outcome": c.outcome, "duration_s": round(c.duration_s, 2), "error": c.error, "hint": c.hint}
+            {
+                "cell": c.number,
+                "outcome": c.outcome,
+                "duration_s": round(c.duration_s, 2),
+                "error": c.error,
+                "hint": c.hint,
+            }
             for c in view.cells
         ]
-        # The grader's measurement is what the accuracy check judges: a self-check that left that check
-        # out does not give it away (an instructor's grading keeps it).
+        # The grader's measurement is what the accuracy check judges: a self-check that left that
+        # check out does not give it away (an instructor's grading keeps it).
         if facts.training is not None and (view.instructor or view.disclosure.shows("measured")):
             data["measured"] = {
                 "accuracy": facts.training.accuracy,
@@ -83,7 +92,9 @@ def to_data(view: View) -> dict[str, Any]:
 
 def write(data: dict[str, Any], directory: Path) -> Path:
     """Write ``<directory>/<id>.json`` atomically (a reader never sees half a file)."""
-    return write_atomic(directory / f"{data['id']}.json", json.dumps(data, ensure_ascii=False, indent=2))
+    return write_atomic(
+        directory / f"{data['id']}.json", json.dumps(data, ensure_ascii=False, indent=2)
+    )
 
 
 def read(path: Path) -> dict[str, Any] | None:
@@ -92,4 +103,8 @@ def read(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("id"), str) and "status" in data else None
+    return (
+        data
+        if isinstance(data, dict) and isinstance(data.get("id"), str) and "status" in data
+        else None
+    )

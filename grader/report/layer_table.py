@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from grader.architecture import Architecture, LayerSpec
-from grader.training import Built, LayerMeasure
+from grader.model.architecture import Architecture, LayerSpec
+from grader.model.training import Built, LayerMeasure
 
 COLUMNS = ("layer", "output", "params")
 
@@ -40,17 +40,23 @@ def _shape(shape: tuple[int | None, ...]) -> str:
 
 
 def _cells(architecture: Architecture, built: Built | None) -> list[LayerCell]:
-    measures: list[LayerMeasure | None] = list(built.layers) if built is not None and len(built.layers) == len(architecture.layers) else []
+    measures: list[LayerMeasure | None] = (
+        list(built.layers)
+        if built is not None and len(built.layers) == len(architecture.layers)
+        else []
+    )
     cells = []
     for index, spec in enumerate(architecture.layers):
         measure = measures[index] if measures else None
-        cells.append(LayerCell(
-            spec.class_name,
-            spec.name,
-            _settings(spec),
-            _shape(measure.output_shape) if measure else None,
-            measure.params if measure else None,
-        ))
+        cells.append(
+            LayerCell(
+                spec.class_name,
+                spec.name,
+                _settings(spec),
+                _shape(measure.output_shape) if measure else None,
+                measure.params if measure else None,
+            )
+        )
     return cells
 
 
@@ -64,19 +70,34 @@ def _differences(found: LayerCell | None, expected: LayerCell | None) -> frozens
     differs = set()
     if (found.class_name, found.settings) != (expected.class_name, expected.settings):
         differs.add("layer")
-    if found.output_shape is not None and expected.output_shape is not None and found.output_shape != expected.output_shape:
+    if (
+        found.output_shape is not None
+        and expected.output_shape is not None
+        and found.output_shape != expected.output_shape
+    ):
         differs.add("output")
     if found.params is not None and expected.params is not None and found.params != expected.params:
         differs.add("params")
     return frozenset(differs)
 
 
-def layer_rows(found: Architecture, found_built: Built | None, expected: Architecture | None,
-               expected_built: Built | None) -> list[LayerRow]:
+def layer_rows(
+    found: Architecture,
+    found_built: Built | None,
+    expected: Architecture | None,
+    expected_built: Built | None,
+) -> list[LayerRow]:
     """One row per position in the longer of the two models."""
     mine = _cells(found, found_built)
     theirs = _cells(expected, expected_built) if expected is not None else []
     rows = []
     for position, (have, want) in enumerate(zip_longest(mine, theirs), start=1):
-        rows.append(LayerRow(position, have, want, _differences(have, want) if expected is not None else frozenset()))
+        rows.append(
+            LayerRow(
+                position,
+                have,
+                want,
+                _differences(have, want) if expected is not None else frozenset(),
+            )
+        )
     return rows

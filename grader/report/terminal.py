@@ -25,18 +25,33 @@ MARKS = {"graded": "✔", "grader_error": "!"}
 def checks_table(view: View) -> Table:
     lang, record = view.lang, view.record
     ui = lambda key, **p: text(lang, "ui", key, **p)  # noqa: E731
-    table = Table(title=ui("title", assignment=record.assignment, submission=escape(record.submission)), expand=False)
+    table = Table(
+        title=ui("title", assignment=record.assignment, submission=escape(record.submission)),
+        expand=False,
+    )
     table.add_column(ui("area"))
     table.add_column(ui("check"))
     table.add_column(ui("result"))
     table.add_column(ui("points"), justify="right")
     for check in view.checks:
-        title = check.title if check.result.visibility == "visible" else f"{check.title} ({ui('hidden_mark')})"
-        table.add_row(check.area, title, Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
-                      f"{check.result.points:g}/{check.result.max_points:g}")
+        title = (
+            check.title
+            if check.result.visibility == "visible"
+            else f"{check.title} ({ui('hidden_mark')})"
+        )
+        table.add_row(
+            check.area,
+            title,
+            Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
+            f"{check.result.points:g}/{check.result.max_points:g}",
+        )
     table.add_section()
-    table.add_row("", Text(ui("total"), style="bold"), Text(view.status, style="bold"),
-                  Text(f"{record.score:g}/{record.max_score:g}", style="bold"))
+    table.add_row(
+        "",
+        Text(ui("total"), style="bold"),
+        Text(view.status, style="bold"),
+        Text(f"{record.score:g}/{record.max_score:g}", style="bold"),
+    )
     return table
 
 
@@ -52,8 +67,14 @@ def _panel(title: str, message: MessageView, lang: str) -> Panel:
 
 
 def failures(view: View) -> list[RenderableType]:
-    parts: list[RenderableType] = [_panel(view.status, view.error, view.lang)] if view.error is not None else []
-    parts.extend(_panel(check.title, check.message, view.lang) for check in view.unpassed if check.message is not None)
+    parts: list[RenderableType] = (
+        [_panel(view.status, view.error, view.lang)] if view.error is not None else []
+    )
+    parts.extend(
+        _panel(check.title, check.message, view.lang)
+        for check in view.unpassed
+        if check.message is not None
+    )
     return parts
 
 
@@ -65,8 +86,14 @@ def cell_errors(view: View) -> list[RenderableType]:
         body = Text(cell.trace)
         if cell.hint:
             body.append("\n→ " + cell.hint, style="bold yellow")
-        parts.append(Panel(body, title=escape(text(view.lang, "ui", "cell", number=cell.number)), title_align="left",
-                           border_style="yellow"))
+        parts.append(
+            Panel(
+                body,
+                title=escape(text(view.lang, "ui", "cell", number=cell.number)),
+                title_align="left",
+                border_style="yellow",
+            )
+        )
     return parts
 
 
@@ -86,16 +113,31 @@ def report(view: View) -> RenderableType:
         notes = Text()
         for note in view.notes:
             notes.append("• " + note + "\n")
-        parts.append(Panel(notes, title=text(lang, "ui", "notes"), title_align="left", border_style="blue"))
+        parts.append(
+            Panel(notes, title=text(lang, "ui", "notes"), title_align="left", border_style="blue")
+        )
     if view.isolation is not None:
         parts.append(Text(view.isolation[0], style="dim" if view.isolation[1] else "bold yellow"))
-    parts.append(Text(f"{text(lang, 'ui', 'score')}: {view.record.score:g}/{view.record.max_score:g} — "
-                      + text(lang, "ui", "duration", seconds=view.record.duration_s), style="bold"))
+    parts.append(
+        Text(
+            f"{text(lang, 'ui', 'score')}: {view.record.score:g}/{view.record.max_score:g} — "
+            + text(lang, "ui", "duration", seconds=view.record.duration_s),
+            style="bold",
+        )
+    )
     return Group(*parts)
 
 
 def result_line(record: dict[str, Any], lang: str) -> str:
     """A batch's one line for a submission, from its JSON document."""
-    return text(lang, "ui", "result_line", mark=MARKS.get(record["status"], "✘"), id=escape(str(record["id"])),
-                status=text(lang, "status", record["status"]), score=f"{record['score']:g}",
-                max_score=f"{record['max_score']:g}", seconds=float(record.get("duration_s") or 0))
+    return text(
+        lang,
+        "ui",
+        "result_line",
+        mark=MARKS.get(record["status"], "✘"),
+        id=escape(str(record["id"])),
+        status=text(lang, "status", record["status"]),
+        score=f"{record['score']:g}",
+        max_score=f"{record['max_score']:g}",
+        seconds=float(record.get("duration_s") or 0),
+    )

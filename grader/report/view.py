@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.execution import CellOutcome
-from grader.expected import Expected
-from grader.hints import hint_for
+from grader.boundary.execution import CellOutcome
+from grader.checks.expected import Expected
+from grader.course.visibility import Disclosure, shown_to_student
+from grader.evidence.hints import hint_for
 from grader.messages import Rendered, check_title, in_language, one_line, render, text
 from grader.outcome import Message, Term
 from grader.record import CheckResult, Record
 from grader.report.curves import ReferenceCurves
 from grader.report.isolation_line import record_line
-from grader.visibility import Disclosure, shown_to_student
 
 # A check's result at a glance, in every writer.
 MARK = {"passed": "✔", "failed": "✘", "not_run": "–", "skipped": "○"}
@@ -43,7 +43,8 @@ class CheckView:
     mark: str
     # Shown when the check did not pass and says why.
     message: MessageView | None
-    # Whether the student may read this result (``visibility.shown_to_student``); the instructor always may.
+    # Whether the student may read this result (``visibility.shown_to_student``); the instructor
+    # always may.
     shown: bool = True
 
 
@@ -89,19 +90,32 @@ class View:
     @property
     def unpassed(self) -> tuple[CheckView, ...]:
         """The failed and not-run checks that say why."""
-        return tuple(c for c in self.checks if c.result.status in ("failed", "not_run") and c.message is not None)
+        return tuple(
+            c
+            for c in self.checks
+            if c.result.status in ("failed", "not_run") and c.message is not None
+        )
 
 
 def _message(message: Message, lang: str) -> MessageView:
-    params = {key: in_language(value, lang) if isinstance(value, Term) else value for key, value in message.params.items()}
+    params = {
+        key: in_language(value, lang) if isinstance(value, Term) else value
+        for key, value in message.params.items()
+    }
     return MessageView(message, params, render(message, lang), one_line(message, lang))
 
 
 def _check(check: CheckResult, lang: str, released: bool) -> CheckView:
     explained = check.message is not None and not check.passed
-    return CheckView(check, check_title(check, lang), text(lang, "area", check.area), text(lang, "ui", check.status),
-                     MARK.get(check.status, ""), _message(check.message, lang) if explained and check.message else None,
-                     shown_to_student(check.visibility, released))
+    return CheckView(
+        check,
+        check_title(check, lang),
+        text(lang, "area", check.area),
+        text(lang, "ui", check.status),
+        MARK.get(check.status, ""),
+        _message(check.message, lang) if explained and check.message else None,
+        shown_to_student(check.visibility, released),
+    )
 
 
 def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
@@ -112,33 +126,70 @@ def _cells(record: Record, lang: str) -> tuple[CellView, ...]:
         error = f"{cell.error.name}: {cell.error.value}" if cell.error else None
         trace = (cell.error.traceback or error or "") if cell.error else cell.outcome
         hint = hint_for(cell)
-        views.append(CellView(cell.number, cell.outcome, cell.duration_s, error, trace, text(lang, "hint", hint) if hint else None))
+        views.append(
+            CellView(
+                cell.number,
+                cell.outcome,
+                cell.duration_s,
+                error,
+                trace,
+                text(lang, "hint", hint) if hint else None,
+            )
+        )
     return tuple(views)
 
 
 def _note(note: Message, lang: str) -> str:
-    return text(lang, "note", note.key.split(".", 1)[1], **{k: in_language(v, lang) for k, v in note.params.items()})
+    return text(
+        lang,
+        "note",
+        note.key.split(".", 1)[1],
+        **{k: in_language(v, lang) for k, v in note.params.items()},
+    )
 
 
 def _notes(record: Record, lang: str) -> tuple[str, ...]:
     withheld = record.withheld
-    later = (text(lang, "note", "withheld", checks=withheld.checks, points=f"{withheld.points:g}"),) if withheld.checks else ()
+    later = (
+        (text(lang, "note", "withheld", checks=withheld.checks, points=f"{withheld.points:g}"),)
+        if withheld.checks
+        else ()
+    )
     return tuple(_note(note, lang) for note in record.notes) + later
 
 
-def build_view(record: Record, lang: str, student: str, submission_sha256: str | None, assignment_sha256: str,
-               expected: Expected | None = None, curves: ReferenceCurves | None = None, *,
-               instructor: bool = False, released: bool = False, disclosure: Disclosure = Disclosure()) -> View:
-    """The view of ``record`` in ``lang``; ``expected`` and ``curves`` for the feedback page; ``instructor``:
-    every check ran, ``released``: after-due-date results may be shown to the student; ``disclosure``:
+def build_view(
+    record: Record,
+    lang: str,
+    student: str,
+    submission_sha256: str | None,
+    assignment_sha256: str,
+    expected: Expected | None = None,
+    curves: ReferenceCurves | None = None,
+    *,
+    instructor: bool = False,
+    released: bool = False,
+    disclosure: Disclosure = Disclosure(),
+) -> View:
+    """The view of ``record`` in ``lang``; ``expected`` and ``curves`` for the feedback page;
+    ``instructor``: every check ran, ``released``: after-due-date results may be shown to the
+    student; ``disclosure``:
     what of the expectation the student may see."""
     return View(
-        record=record, lang=lang, id=student, submission_sha256=submission_sha256, assignment_sha256=assignment_sha256,
+        record=record,
+        lang=lang,
+        id=student,
+        submission_sha256=submission_sha256,
+        assignment_sha256=assignment_sha256,
         status=text(lang, "status", record.status),
         checks=tuple(_check(check, lang, released) for check in record.checks),
         error=_message(record.error, lang) if record.error is not None else None,
         cells=_cells(record, lang),
         notes=_notes(record, lang),
         isolation=record_line(record.isolation.to_data() if record.isolation else None, lang),
-        expected=expected, curves=curves, instructor=instructor, released=released, disclosure=disclosure,
+        expected=expected,
+        curves=curves,
+        instructor=instructor,
+        released=released,
+        disclosure=disclosure,
     )

@@ -2,7 +2,7 @@
 
 jupyter_client starts a kernel through a provisioner and then knows it as a process
 (``subprocess.Popen``'s interface).  Here the provisioner asks this process's fork server
-(``forkserver``) for the kernel, confined by the plan ``scratch`` wrote, in the namespaces the
+(``fork_client``) for the kernel, confined by the plan ``scratch`` wrote, in the namespaces the
 probe chose; the process is the kernel's first process, a child of the server's handler, which
 the grader watches and kills as it would a child of its own.
 """
@@ -20,9 +20,10 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-from grader.sandbox import forkserver, isolation, namespaces
-from grader.sandbox.forkserver import Server
-from grader.sandbox.processes import living
+from grader.sandbox import fork_client, isolation
+from grader.sandbox.fork_client import Server
+from grader.sandbox.kernel import namespaces
+from grader.sandbox.system.processes import living
 
 
 class ForkedKernel:
@@ -46,7 +47,9 @@ class ForkedKernel:
         if self.returncode is None:
             if not self.owner.answered(self.number):
                 return None if self.owner.alive() else -signal.SIGKILL
-            if self.pid == self.owner.handler:  # the handler became this kernel's first process; the server reaps it
+            if (
+                self.pid == self.owner.handler
+            ):  # the handler became this kernel's first process; the server reaps it
                 self.returncode = None if living([self.pid]) else -signal.SIGKILL
             elif not living([self.pid]):
                 self.returncode = -signal.SIGKILL
@@ -62,8 +65,9 @@ class ForkedKernel:
         return code
 
     def abandon(self) -> None:
-        """The server never said which process this kernel is: end the server, and its kernels with it."""
-        forkserver.retire(self.owner)
+        """The server never said which process this kernel is: end the server, and its kernels
+        with it."""
+        fork_client.retire(self.owner)
         self.owner.close()
 
     def send_signal(self, signum: int) -> None:
@@ -86,8 +90,13 @@ class ForkedProvisioner(LocalProvisioner):
     last: bool
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        request = {"plan": str(self.plan), "unshare": self.spaces.flags, "args": cmd[cmd.index("-f"):],
-                   "env": kwargs["env"], "cwd": str(kwargs.get("cwd") or os.getcwd())}
+        request = {
+            "plan": str(self.plan),
+            "unshare": self.spaces.flags,
+            "args": cmd[cmd.index("-f") :],
+            "env": kwargs["env"],
+            "cwd": str(kwargs.get("cwd") or os.getcwd()),
+        }
         # Popen's interface, all that the provisioner and the manager use of it.
         self.process = ForkedKernel(self.owner, self.owner.spawn(request, self.last))  # type: ignore[assignment]
         self.pgid = None  # its own group: the provisioner signals the process itself
@@ -95,13 +104,19 @@ class ForkedProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def provision(km: AsyncKernelManager, preload: bool, key: tuple[Any, ...], support: isolation.Support, plan: Path,
-              only: bool = False) -> None:
+def provision(
+    km: AsyncKernelManager,
+    preload: bool,
+    key: tuple[Any, ...],
+    support: isolation.Support,
+    plan: Path,
+    only: bool = False,
+) -> None:
     """Have ``km`` start its kernel through this process's fork server, confined by ``plan``;
     ``only``: the one kernel this process needs (the server becomes it, no copy kept)."""
     km.kernel_id = km.kernel_id or str(uuid.uuid4())
     provisioner = ForkedProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
-    provisioner.owner = forkserver.server(preload, key)
+    provisioner.owner = fork_client.server(preload, key)
     provisioner.plan = plan
     provisioner.spaces = namespaces.Unshare.of(support.prefix)
     provisioner.last = only

@@ -1,15 +1,15 @@
 """Grader side: find, or start, the resident fork server for a kind of kernel (Linux).
 
-A fork server imports TensorFlow once; a resident one does so once for every grader process
-of this user that asks for the same kind of kernel (``preload``), from the same environment,
-Python and grader: a second ``grader grade``, a batch's workers, a test session's commands.
-It listens on an abstract Unix socket named by all of that (``name_for``), forks a handler for
-each grader process that connects (``zygote``), and ends once no grader has been connected for
-``$GRADER_SERVER_IDLE_S`` seconds (``IDLE_S`` by default).  It accepts only processes of this
-user that it did not fork itself: no kernel, nor anything a kernel started, can ask it for
-anything (besides, a kernel's seccomp filter refuses ``connect``, its network namespace has
-abstract sockets of its own, and Landlock scopes them).  Its folder (HOME, ``sys.path``) lies
-under the cache's ``servers/``, with its pid, so a test session can end the ones it started.
+A fork server imports TensorFlow once; a resident one does so once for every grader process of this
+user that asks for the same kind of kernel (``preload``), from the same environment, Python and
+grader: a second ``grader grade``, a batch's workers, a test session's commands. It listens on an
+abstract Unix socket named by all of that (``name_for``), forks a handler for each grader process
+that connects (``forkserver.server``), and ends once no grader has been connected for
+``$GRADER_SERVER_IDLE_S`` seconds (``IDLE_S`` by default).  It accepts only processes of this user
+that it did not fork itself: no kernel, nor anything a kernel started, can ask it for anything
+(besides, a kernel's seccomp filter refuses ``connect``, its network namespace has abstract sockets
+of its own, and Landlock scopes them).  Its folder (HOME, ``sys.path``) lies under the cache's
+``servers/``, with its pid, so a test session can end the ones it started.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any
 
 import grader
 from grader.datasets import cache_dir
-from grader.sandbox import isolation, scratch
+from grader.sandbox import filesystem_plan, scratch
 
-SERVER = [sys.executable, "-c", "import grader.sandbox.zygote as z; z.main()"]
+SERVER = [sys.executable, "-c", "import grader.sandbox.forkserver.server as z; z.main()"]
 IDLE_ENV = "GRADER_SERVER_IDLE_S"
 IDLE_S = 300.0
 PID_FILE = "server.pid"
@@ -40,10 +40,11 @@ PID_FILE = "server.pid"
 
 @functools.cache
 def _sources() -> str:
-    """A digest of what a kernel runs of the grader: a server started by another version is not this one's."""
+    """A digest of what a kernel runs of the grader: a server started by another version is not
+    this one's."""
     digest = hashlib.sha256()
     package = Path(grader.__file__).resolve().parent
-    for part in isolation.KERNEL_PACKAGE_PARTS:
+    for part in filesystem_plan.KERNEL_PACKAGE_PARTS:
         path = package / part
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
@@ -78,9 +79,19 @@ def start(preload: bool, name: str, timeout: float) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"{name[-8:]}-", dir=servers_folder()))
     pythonpath = scratch.lay_out(root)
     started = subprocess.Popen(
-        [*SERVER, "preload" if preload else "bare", name, str(root), os.environ.get(IDLE_ENV, str(IDLE_S))],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env={**scratch.base_env(), **scratch.kernel_env(root, pythonpath)}, cwd=root / "work")
+        [
+            *SERVER,
+            "preload" if preload else "bare",
+            name,
+            str(root),
+            os.environ.get(IDLE_ENV, str(IDLE_S)),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**scratch.base_env(), **scratch.kernel_env(root, pythonpath)},
+        cwd=root / "work",
+    )
     assert started.stdout is not None
     try:
         if not select.select([started.stdout], [], [], timeout)[0]:

@@ -1,14 +1,14 @@
 """Grader side: run a submission's cells in a fresh kernel, confined and under limits.
 
-The kernel is an ordinary IPython kernel started through ``boot.main`` in a scratch
-folder (``scratch``), behind the launcher that confines it (``confine``, planned by
-``isolation``), by ``kernels`` (often before the submission is known); it runs one
-submission and is killed with its tree.  Each cell runs with a timeout; a cell that raises is recorded with the
-student's own traceback and the next cells still run.  The ``watchdog`` enforces, from
-outside, the time for the whole submission and the memory, process count and disk use
-of the kernel's process tree; output beyond a cap is dropped.  ``guard`` adds fast
-refusals inside the kernel.  The result is plain data (``Execution``, with the isolation
-that held); the artifacts the kernel wrote stay in its artifacts folder for the grader.
+The kernel is an ordinary IPython kernel started through ``boot.main`` in a scratch folder
+(``scratch``), behind the launcher that confines it (``confine``, planned by ``filesystem_plan``),
+by ``kernel_start`` (often before the submission is known: ``kernels``); it runs one submission
+and is killed with its tree.  Each cell runs with a timeout; a cell that raises is recorded with
+the student's own traceback and the next cells still run.  The ``watchdog`` enforces, from
+outside, the time for the whole submission and the memory, process count and disk use of the
+kernel's process tree; output beyond a cap is dropped.  ``guard`` adds fast refusals inside the
+kernel.  The result is plain data (``Execution``, with the isolation that held); the artifacts the
+kernel wrote stay in its artifacts folder for the grader.
 """
 
 from __future__ import annotations
@@ -24,13 +24,21 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grader.execution import CellError, CellOutcome, CellRun, Execution, ExecutionStatus, Limits, Progress
-from grader.refusals import PROCESS_MESSAGE
-from grader.sandbox import isolation, kernels, scratch
-from grader.sandbox.submission import Submission
+from grader.boundary.execution import (
+    CellError,
+    CellOutcome,
+    CellRun,
+    Execution,
+    ExecutionStatus,
+    Limits,
+    Progress,
+)
+from grader.boundary.refusals import PROCESS_MESSAGE
+from grader.sandbox import isolation, kernel_start, kernels, scratch
 from grader.sandbox.watchdog import Watchdog, kill_tree
+from grader.submissions.cells import Submission
 
-FINAL_DUMP = "import grader.sandbox.boot as _grader_boot; _grader_boot.final_dump(globals())"
+FINAL_DUMP = "import grader.sandbox.kernel.boot as _grader_boot; _grader_boot.final_dump(globals())"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRACEBACK_LINES = 40
 TRUNCATED = "\n[... output truncated by the grader ...]\n"
@@ -85,21 +93,40 @@ def _limit_hit(run: CellRun) -> str | None:
     return None
 
 
-def _final_status(status: ExecutionStatus, detail: str, watchdog: Watchdog, runs: list[CellRun], limit_hits: list[str],
-                  client: _CappedClient, limits: Limits) -> tuple[ExecutionStatus, str]:
+def _final_status(
+    status: ExecutionStatus,
+    detail: str,
+    watchdog: Watchdog,
+    runs: list[CellRun],
+    limit_hits: list[str],
+    client: _CappedClient,
+    limits: Limits,
+) -> tuple[ExecutionStatus, str]:
     if watchdog.breach:
         return watchdog.breach, watchdog.detail
     if status == "completed" and (limit_hits or client.truncated):
-        limit_hits += [f"printed more than {limits.output_bytes // 1024} KiB"] if client.truncated else []
+        limit_hits += (
+            [f"printed more than {limits.output_bytes // 1024} KiB"] if client.truncated else []
+        )
         return "resource_limit", "; ".join(limit_hits)
     if status == "completed" and any(r.outcome == "timeout" for r in runs):
-        return "timeout", "; ".join(f"cell {r.number} ran longer than {limits.cell_timeout_s:g} s and was interrupted"
-                                    for r in runs if r.outcome == "timeout")
+        return "timeout", "; ".join(
+            f"cell {r.number} ran longer than {limits.cell_timeout_s:g} s and was interrupted"
+            for r in runs
+            if r.outcome == "timeout"
+        )
     return status, detail
 
 
-def _run_cells(client: _CappedClient, notebook: Any, submission: Submission, watchdog: Watchdog, limits: Limits,
-               progress: Progress | None, started: float) -> tuple[ExecutionStatus, str, list[CellRun], list[str]]:
+def _run_cells(
+    client: _CappedClient,
+    notebook: Any,
+    submission: Submission,
+    watchdog: Watchdog,
+    limits: Limits,
+    progress: Progress | None,
+    started: float,
+) -> tuple[ExecutionStatus, str, list[CellRun], list[str]]:
     runs: list[CellRun] = []
     limit_hits: list[str] = []
     total = len(submission.cells)
@@ -112,16 +139,32 @@ def _run_cells(client: _CappedClient, notebook: Any, submission: Submission, wat
             client.execute_cell(nb_cell, index)
         except DeadKernelError:
             output, error = _text_of(nb_cell.outputs)
-            runs.append(CellRun(cell.number, cell.source, "error", time.monotonic() - cell_started,
-                                error or CellError("DeadKernel", "the kernel stopped while running this cell", ""), output))
+            runs.append(
+                CellRun(
+                    cell.number,
+                    cell.source,
+                    "error",
+                    time.monotonic() - cell_started,
+                    error
+                    or CellError("DeadKernel", "the kernel stopped while running this cell", ""),
+                    output,
+                )
+            )
             return watchdog.breach or "kernel_died", "", runs, limit_hits
         output, error = _text_of(nb_cell.outputs)
         outcome: CellOutcome = "ok" if error is None else "error"
         if time.monotonic() - cell_started >= limits.cell_timeout_s:
             outcome = "timeout"
-            error = CellError("CellTimeout", f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
-                              error.traceback if error else "")
-        runs.append(CellRun(cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output))
+            error = CellError(
+                "CellTimeout",
+                f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
+                error.traceback if error else "",
+            )
+        runs.append(
+            CellRun(
+                cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output
+            )
+        )
         hit = _limit_hit(runs[-1])
         if hit:
             limit_hits.append(hit)
@@ -134,7 +177,12 @@ def _run_cells(client: _CappedClient, notebook: Any, submission: Submission, wat
     except DeadKernelError:
         return watchdog.breach or "kernel_died", "", runs, limit_hits
     _, error = _text_of(dump.outputs)
-    return "completed", f"final dump: {error.name}: {error.value}"[:300] if error else "", runs, limit_hits
+    return (
+        "completed",
+        f"final dump: {error.name}: {error.value}"[:300] if error else "",
+        runs,
+        limit_hits,
+    )
 
 
 def run_submission(
@@ -148,10 +196,13 @@ def run_submission(
     compat: Mapping[str, bool] | None = None,
 ) -> Execution:
     """Execute every cell of ``submission`` in a kernel started now, its evidence in ``artifacts``;
-    never raises for anything the student did.  ``private``: folders hidden from the kernel
-    besides the usual ones (``scratch.prepare``); ``preload`` and ``compat``: as ``[kernel]`` and ``[compat]``."""
+    never raises for anything the student did.  ``private``: folders hidden from the kernel besides
+    the usual ones (``scratch.prepare``); ``preload`` and ``compat``: as ``[kernel]`` and
+    ``[compat]``."""
     started = time.monotonic()
-    kernel = kernels.start(kernels.KernelSettings.of(limits, budget, private, preload, compat), artifacts)
+    kernel = kernel_start.start(
+        kernel_start.KernelSettings.of(limits, budget, private, preload, compat), artifacts
+    )
     try:
         kernel.answer()
         kernel.waited_s = time.monotonic() - started
@@ -160,7 +211,9 @@ def run_submission(
         kernel.close()
 
 
-def run_in(kernel: kernels.Kernel, submission: Submission, progress: Progress | None = None) -> Execution:
+def run_in(
+    kernel: kernel_start.Kernel, submission: Submission, progress: Progress | None = None
+) -> Execution:
     """Execute every cell of ``submission`` in ``kernel`` (one that answered: ``kernels.take``),
     then kill it with its whole tree; never raises for anything the student did.  The kernel's
     folders stay until ``kernel.close()``: the evidence is read from ``kernel.artifacts``."""
@@ -173,29 +226,46 @@ def run_in(kernel: kernels.Kernel, submission: Submission, progress: Progress | 
         km=kernel.km,
         timeout=int(limits.cell_timeout_s),
         interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeout", "evalue": f"the cell ran longer than {limits.cell_timeout_s:g} s", "traceback": []},
+        error_on_timeout={
+            "ename": "CellTimeout",
+            "evalue": f"the cell ran longer than {limits.cell_timeout_s:g} s",
+            "traceback": [],
+        },
         allow_errors=True,
-        startup_timeout=kernels.STARTUP_TIMEOUT_S,
+        startup_timeout=kernel_start.STARTUP_TIMEOUT_S,
         resources={"metadata": {"path": str(kernel.place.work)}},
     )
     client.output_cap = limits.output_bytes
     client.kc = kernel.kc
-    # The launcher wrote its report before the kernel existed; the kernel answered, so it is complete.
+    # The launcher wrote its report before the kernel existed; the kernel answered, so it is
+    # complete.
     held = isolation.assess(scratch.read_report(kernel.place), kernel.support)
     watchdog = Watchdog(kernel.pid, limits, [kernel.place.root, kernel.artifacts])
     watchdog.start()
     try:
-        status, detail, runs, limit_hits = _run_cells(client, notebook, submission, watchdog, limits, progress, started)
+        status, detail, runs, limit_hits = _run_cells(
+            client, notebook, submission, watchdog, limits, progress, started
+        )
     finally:
         watchdog.stop()
-        # What is on disk or still running at the end counts too (it may be newer than the last scan).
+        # What is on disk or still running at the end counts too (it may be newer than the last
+        # scan).
         watchdog.check(running=False)
         kill_tree(kernel.pid)
     kernels.ran(kernel)
     status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
     ran = {r.number for r in runs}
-    runs.extend(CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran)
-    return Execution(status, tuple(runs), kernel.waited_s + time.monotonic() - started, client.truncated, detail, held)
+    runs.extend(
+        CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran
+    )
+    return Execution(
+        status,
+        tuple(runs),
+        kernel.waited_s + time.monotonic() - started,
+        client.truncated,
+        detail,
+        held,
+    )
 
 
 def _responsive(client: NotebookClient, notebook: Any) -> bool:

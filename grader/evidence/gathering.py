@@ -1,0 +1,147 @@
+"""From evidence to facts: which of the kernel's arrays, events and models are the student's
+(``train_arrays``, ``test_arrays``, ``architecture_of``), and ``gather``, which turns them into
+the ``Facts`` the checks look at, plus the arrays the measurement needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.boundary.execution import Execution
+from grader.datasets import Dataset
+from grader.evidence.compat_notes import compat_facts
+from grader.evidence.facts import Facts
+from grader.evidence.figures import shown
+from grader.evidence.piece_facts import (
+    compile_facts,
+    fit_facts,
+    image_facts,
+    label_facts,
+    plot_facts,
+    true_labels_for,
+)
+from grader.evidence.reading import Evidence
+from grader.model.architecture import (
+    Architecture,
+    ArchitectureError,
+    SubclassedModel,
+    parse_architecture,
+)
+
+
+def architecture_of(
+    evidence: Evidence, model: str | None
+) -> tuple[Architecture | None, str | None, str | None]:
+    """The student's model: the one their last ``fit`` trained, else the variable ``model``."""
+    configs: list[Any] = [
+        e.get("config")
+        for e in evidence.of_kind("fit_end")
+        if e.get("model") == model and e.get("config")
+    ]
+    variable = evidence.variables.get("model", {})
+    configs += [variable["config"]] if isinstance(variable, dict) and variable.get("config") else []
+    if not configs:
+        return (
+            None,
+            "no model was found: train a keras model with model.fit(...) (or name it `model`)",
+            None,
+        )
+    try:
+        return parse_architecture(configs[0]), None, None
+    except ArchitectureError as exc:
+        return None, str(exc), exc.class_name if isinstance(exc, SubclassedModel) else None
+
+
+def test_arrays(
+    evidence: Evidence, model: str | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The student's prepared test set: what they evaluated on, else validated on, else
+    ``x_test``."""
+    for event in reversed(evidence.of_kind("evaluate")):
+        if event.get("model") == model:
+            x, y = evidence.array(event.get("x")), evidence.array(event.get("y"))
+            if x is not None:
+                return x, y
+    for event in reversed(evidence.of_kind("fit_start")):
+        if event.get("model") == model and event.get("validation_x"):
+            return evidence.array(event.get("validation_x")), evidence.array(
+                event.get("validation_y")
+            )
+    variables = evidence.variables
+    return (
+        evidence.array(variables.get("x_test", {}).get("array"))
+        if isinstance(variables.get("x_test"), dict)
+        else None,
+        evidence.array(variables.get("y_test", {}).get("array"))
+        if isinstance(variables.get("y_test"), dict)
+        else None,
+    )
+
+
+def train_arrays(
+    evidence: Evidence,
+) -> tuple[dict[str, Any] | None, np.ndarray | None, np.ndarray | None]:
+    if (start := evidence.last("fit_start")) is not None:
+        return start, evidence.array(start.get("x")), evidence.array(start.get("y"))
+    variables = evidence.variables
+    pick = lambda n: (
+        evidence.array(variables[n].get("array")) if isinstance(variables.get(n), dict) else None
+    )  # noqa: E731
+    return None, pick("x_train"), pick("y_train")
+
+
+def gather(
+    evidence: Evidence, execution: Execution, dataset: Dataset
+) -> tuple[Facts, dict[str, Any]]:
+    """Facts about data, model, settings and plots; plus the arrays the measurement needs."""
+    start, x_train, y_train = train_arrays(evidence)
+    model = start.get("model") if start else None
+    x_test, y_test = test_arrays(evidence, model)
+    train_truth = true_labels_for(x_train, dataset.x_train, dataset.y_train)
+    test_truth = true_labels_for(x_test, dataset.x_test, dataset.y_test)
+    test_matches = {id(x_test): test_truth}
+    end = next((e for e in reversed(evidence.of_kind("fit_end")) if e.get("model") == model), None)
+    validation_is_test = False
+    if start and start.get("validation_x"):
+        vx = evidence.array(start["validation_x"])
+        # Usually the very array evaluated on: matched once.
+        validation_truth = (
+            test_matches[id(vx)]
+            if id(vx) in test_matches
+            else true_labels_for(vx, dataset.x_test, dataset.y_test)
+        )
+        validation_is_test = validation_truth is not None and bool(
+            np.mean(validation_truth >= 0) > 0.99
+        )
+    compile_event = next(
+        (e for e in reversed(evidence.of_kind("compile")) if e.get("model") == model), None
+    ) or evidence.last("compile")
+    architecture, architecture_error, subclassed = architecture_of(evidence, model)
+    facts = Facts(
+        execution=execution,
+        dataset=dataset.name,
+        synthetic_data=dataset.synthetic,
+        x_train=image_facts("x_train", x_train) if x_train is not None else None,
+        x_test=image_facts("x_test", x_test) if x_test is not None else None,
+        y_train=label_facts("y_train", y_train, train_truth) if y_train is not None else None,
+        y_test=label_facts("y_test", y_test, test_truth) if y_test is not None else None,
+        architecture=architecture,
+        architecture_error=architecture_error,
+        subclassed=subclassed,
+        compile=compile_facts(compile_event) if compile_event else None,
+        fit=fit_facts(start, end, validation_is_test) if start else None,
+        figures=plot_facts(evidence),
+        shown=shown(evidence, model),
+        compat=compat_facts(evidence),
+    )
+    arrays = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_test": x_test,
+        "y_test": y_test,
+        "test_truth": test_truth,
+        "compile": compile_event or {},
+    }
+    return facts, arrays

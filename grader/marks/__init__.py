@@ -1,0 +1,1 @@
+"""What happens to marks after grading: overrides, late penalties, the final score, similarity."""

@@ -1,0 +1,147 @@
+"""Start the grader's measurement while the student's cells still run.
+
+The grader trains the student's architecture itself (``measurement.measurer``), seconds of CPU that
+the grading would otherwise add after the student's last cell.  The kernel records each ``fit`` as
+it starts (``fit_start``: the model's config, the arrays it trains on and validates on), so this
+thread watches the events and, at the first fit whose model has a fixed input shape (else at its
+``fit_end``), starts measuring that architecture on those arrays, judged on the validation images
+(the lecture's ``validation_data=(x_test, y_test)``: the very images it evaluates on later).  The
+later cells run meanwhile.  At the end the grading works out what to measure from everything the
+kernel left (``engine``); when that is this measurement it waits for it (the ``Measurer`` runs each
+once), when not this one only spent time the kernel left idle.
+
+Nothing here decides a verdict: the events and arrays are read as data, bounded, never
+through a link, and the arrays are copied before they are used, so what the kernel writes
+later changes nothing the measurement is keyed by.  A fit without validation images starts the
+rebuilt layers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.boundary.artifacts import EVENTS_FILE
+from grader.checks.expected import Expected
+from grader.datasets import Dataset
+from grader.evidence.piece_facts import true_labels_for
+from grader.evidence.reading import MAX_EVENTS_BYTES, Evidence
+from grader.measurement.measurer import Measurer, TrainingData, training_data
+from grader.model.architecture import Architecture, ArchitectureError, parse_architecture
+
+POLL_S = 0.25
+
+
+class EarlyMeasurement(threading.Thread):
+    """Watches the kernel's events in ``artifacts`` until ``stop()``; starts one measurement."""
+
+    def __init__(
+        self,
+        artifacts: Path,
+        measurer: Measurer,
+        dataset: Dataset,
+        expected: Callable[[], Expected],
+        seed: int,
+    ) -> None:
+        super().__init__(daemon=True)
+        self.evidence = Evidence(artifacts, ())
+        self.path = artifacts / EVENTS_FILE
+        self.measurer, self.dataset, self.expected, self.seed = measurer, dataset, expected, seed
+        self.offset = 0
+        self.pending = b""
+        self.compiles: dict[Any, dict[str, Any]] = {}  # the last compile of each model
+        self.last_compile: dict[str, Any] = {}
+        self.unbuilt: dict[
+            Any, dict[str, Any]
+        ] = {}  # a fit of a model its fit builds: its fit_end tells the shape
+        self.started = False
+        self._finished = threading.Event()
+
+    def run(self) -> None:
+        while not self._finished.wait(POLL_S):
+            try:
+                if self._decided():
+                    return
+            except Exception:  # noqa: BLE001 - a head start only: the grading measures what it needs anyway
+                return
+
+    def stop(self) -> None:
+        self._finished.set()
+
+    def _read_new(self) -> bytes:
+        """Bytes written since the last look (a regular file only, never through a link,
+        bounded)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError:
+            return b""
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or self.offset >= MAX_EVENTS_BYTES:
+                return b""
+            f.seek(self.offset)
+            data = f.read(MAX_EVENTS_BYTES - self.offset)
+        self.offset += len(data)
+        return data
+
+    def _decided(self) -> bool:
+        lines = (self.pending + self._read_new()).split(b"\n")
+        self.pending = lines.pop()  # a line not yet finished
+        for line in lines:
+            if b'"compile"' not in line and b'"fit_' not in line:
+                continue
+            event = json.loads(line)
+            if not isinstance(event, dict):
+                continue
+            kind, model = event.get("kind"), event.get("model")
+            if kind == "compile":
+                self.compiles[model] = self.last_compile = event
+            elif kind in ("fit_start", "fit_end") and isinstance(event.get("config"), str):
+                start = event if kind == "fit_start" else self.unbuilt.get(model)
+                if start is None:
+                    continue
+                try:
+                    architecture = parse_architecture(event["config"])
+                except ArchitectureError:
+                    return True
+                if architecture.input_shape is None:
+                    self.unbuilt[model] = start
+                    continue
+                self._start(architecture, start)
+                return True
+        return False
+
+    def _start(self, architecture: Architecture, start: dict[str, Any]) -> None:
+        data = None if self.dataset.synthetic else self._data(start)
+        self.measurer.start(architecture, self.seed, data)
+        self.started = True
+
+    def _data(self, start: dict[str, Any]) -> TrainingData | None:
+        x, y, validation = (
+            self.evidence.array(start.get(name)) for name in ("x", "y", "validation_x")
+        )
+        if x is None or y is None or validation is None:
+            return None
+        images = np.array(
+            validation
+        )  # matched and measured on this copy, whatever the file holds later
+        batch = start.get("batch_size")
+        compiled = self.compiles.get(start.get("model")) or self.last_compile
+        data = training_data(
+            {
+                "x_train": x,
+                "y_train": y,
+                "x_test": images,
+                "compile": compiled,
+                "test_truth": true_labels_for(images, self.dataset.x_test, self.dataset.y_test),
+            },
+            self.expected(),
+            batch if isinstance(batch, int) else None,
+        )
+        return data if isinstance(data, TrainingData) else None

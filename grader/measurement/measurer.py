@@ -1,0 +1,246 @@
+"""Where the grader's measurement of one grading runs, and each at most once.
+
+The grader rebuilds the student's architecture and trains it itself (``training``); what it
+trains on is ``TrainingData``, and the same inputs always give the same result, which
+``measurement.cache`` remembers on disk.  A measurement not remembered runs in a measurer forked
+from the resident fork server (``sandbox/measurer``: TensorFlow is imported there already, so
+this process never imports it), and in this process only where no fork server serves (not
+Linux) or the server failed.  A ``Measurer`` belongs to one grading: a measurement started early
+(``measurement.early``: at the student's first ``fit``, while their later cells still run) is
+waited for, not made twice, when the grading asks for the same one at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks.expected import Expected
+from grader.measurement import cache
+from grader.model.architecture import Architecture, signature, to_plain
+from grader.model.training import BuildError, Built, Training, build, measure, train_and_evaluate
+from grader.sandbox.fork_client import Server
+from grader.sandbox.forkserver.measurer import ARRAYS, NUMBERS
+
+# The longest a forked measurer may take before this process measures itself.
+MEASURE_TIMEOUT_S = 600
+MIN_MATCHED_TEST_SHARE = 0.5
+
+
+def _as_trained(values: Any) -> np.ndarray:
+    """Data as the grader trains on it: a copy of its own (what a kernel still running writes later
+    changes nothing), numbers as float32 (Keras's own type, so a float64 copy of the same data is
+    the same measurement)."""
+    array = np.array(values)
+    return array.astype(np.float32, copy=False) if array.dtype.kind in "fiub" else array
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What one measurement trains and is judged on: the student's prepared data (the first
+    ``samples`` training rows, the test images matched to the dataset and their true labels),
+    their compile settings and batch size, the assignment's budget."""
+
+    compile: dict[str, Any]
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    truth: np.ndarray
+    samples: int
+    epochs: int
+    batch_size: int
+
+    def key(self, architecture: Architecture, seed: int) -> str:
+        """Identical inputs train to identical results: a measurement made before (by any grading
+        on this machine) is reused."""
+        return cache.key(
+            signature(architecture),
+            self.compile.get("optimizer"),
+            self.compile.get("loss"),
+            self.samples,
+            self.epochs,
+            self.batch_size,
+            seed,
+            self.x_train,
+            self.y_train,
+            self.x_test,
+            self.truth,
+        )
+
+
+def training_data(
+    arrays: dict[str, Any], expected: Expected, batch_size: int | None
+) -> TrainingData | str | None:
+    """The ``TrainingData`` of the arrays ``gathering.gather`` (or the early measurement) found;
+    ``None`` when one is missing, a reason when the test images cannot be matched to the dataset.
+    ``batch_size``: the student's (the assignment's when their fit never ran)."""
+    x_train, y_train, x_test, truth = (
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays["x_test"],
+        arrays["test_truth"],
+    )
+    if x_train is None or y_train is None or x_test is None:
+        return None
+    if truth is None or np.mean(truth >= 0) < MIN_MATCHED_TEST_SHARE:
+        return "the test images could not be matched to the dataset's test set"
+    known = truth >= 0
+    samples, kept = expected.measure_samples, expected.measure_test_samples
+    # The first test images the student's set has in common with the dataset (all by default).
+    compile_event = arrays["compile"]
+    return TrainingData(
+        {name: compile_event.get(name) for name in ("optimizer", "loss")},
+        _as_trained(x_train[:samples]),
+        _as_trained(y_train[:samples]),
+        _as_trained(np.asarray(x_test)[known][:kept]),
+        np.array(truth[known][:kept]),
+        samples,
+        expected.measure_epochs,
+        batch_size or expected.batch_size,
+    )
+
+
+@dataclass(frozen=True)
+class Measured:
+    built: Built
+    training: Training | None
+
+
+class Measurer:
+    """One grading's measurements: each run once (a second ask waits for the first), in a
+    measurer forked from the fork server ``server()`` gives when there is one, else in this process.
+    """
+
+    def __init__(self, server: Callable[[], Server | None]) -> None:
+        # Connected to only when a measurement is not remembered (a connection costs a handler
+        # there).
+        self.server = server
+        self.lock = threading.Lock()
+        self.running: dict[tuple[str, str | None], Future[Measured]] = {}
+
+    def start(self, architecture: Architecture, seed: int, data: TrainingData | None) -> None:
+        """Measure in a thread of its own (the grading asks for the result later)."""
+        threading.Thread(
+            target=lambda: self._quietly(architecture, seed, data), daemon=True
+        ).start()
+
+    def _quietly(self, architecture: Architecture, seed: int, data: TrainingData | None) -> None:
+        try:
+            self.measure(architecture, seed, data)
+        except Exception:  # noqa: BLE001 - never a thread's traceback on the terminal: the grading asks again and reports it
+            pass
+
+    def measure(self, architecture: Architecture, seed: int, data: TrainingData | None) -> Measured:
+        """The rebuilt layers and (with ``data``) the measurement; raises ``BuildError`` when the
+        architecture cannot be rebuilt."""
+        ident = (
+            cache.built_key(architecture, seed),
+            data.key(architecture, seed) if data else None,
+        )
+        with self.lock:
+            running = self.running.get(ident)
+            if running is None:
+                running = self.running[ident] = Future()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            try:
+                running.set_result(self._remembered_or_made(ident, architecture, seed, data))
+            except BaseException as exc:  # noqa: BLE001 - whoever waits for it raises it
+                running.set_exception(exc)
+        return running.result()
+
+    def _remembered_or_made(
+        self,
+        ident: tuple[str, str | None],
+        architecture: Architecture,
+        seed: int,
+        data: TrainingData | None,
+    ) -> Measured:
+        built_key, key = ident
+        made: list[Measured] = []
+
+        def make() -> Measured:
+            """Both at once, the first time either is not remembered."""
+            if not made:
+                made.append(
+                    self._forked(architecture, seed, data) or _here(architecture, seed, data)
+                )
+            return made[0]
+
+        built = cache.remembered_built(built_key, lambda: make().built)
+        if key is None:
+            return Measured(built, None)
+        return Measured(built, cache.remembered(key, lambda: _trained(make())))
+
+    def _forked(
+        self, architecture: Architecture, seed: int, data: TrainingData | None
+    ) -> Measured | None:
+        """Measured by a measurer forked from the fork server; ``None`` when there is none or it
+        failed."""
+        try:
+            server = self.server()
+        except (RuntimeError, OSError):
+            return None
+        if server is None:
+            return None
+        request: dict[str, Any] = {"architecture": to_plain(architecture), "seed": seed}
+        payload: tuple[memoryview, ...] = ()
+        if data is not None:
+            arrays = [(name, getattr(data, name)) for name in ARRAYS]
+            if any(array.dtype.kind not in NUMBERS for _, array in arrays):
+                return None  # not numbers: measured here (Keras says what is wrong with them)
+            request.update(
+                compile=data.compile,
+                samples=data.samples,
+                epochs=data.epochs,
+                batch_size=data.batch_size,
+                arrays=[[name, array.dtype.str, list(array.shape)] for name, array in arrays],
+            )
+            # Each array's own memory, sent as it is: no copy of tens of MB while the measurement
+            # runs.
+            payload = tuple(np.ascontiguousarray(array).data.cast("B") for _, array in arrays)
+        try:
+            result = server.call({"measure": request}, payload, MEASURE_TIMEOUT_S)
+        except (RuntimeError, OSError):
+            return None
+        if "build_error" in result:
+            raise BuildError(str(result["build_error"]))
+        built = cache.built_of(result.get("built"))
+        if built is None:
+            return None  # the measurer failed ("error"): measured here
+        trained = result.get("training")
+        return Measured(built, Training(**trained) if isinstance(trained, dict) else None)
+
+
+def _trained(made: Measured) -> Training:
+    assert made.training is not None  # made with data
+    return made.training
+
+
+def _here(architecture: Architecture, seed: int, data: TrainingData | None) -> Measured:
+    """Measured in this process (Keras imported here)."""
+    model = build(architecture, seed)
+    built = measure(model)
+    if data is None:
+        return Measured(built, None)
+    fields = {name: getattr(data, name) for name in ("samples", "epochs", "batch_size")}
+    return Measured(
+        built,
+        train_and_evaluate(
+            model,
+            data.compile,
+            data.x_train,
+            data.y_train,
+            data.x_test,
+            data.truth,
+            seed=seed,
+            **fields,
+        ),
+    )

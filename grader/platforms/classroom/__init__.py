@@ -1,0 +1,1 @@
+"""GitHub Classroom: the autograding workflow, and the result of one submission."""

@@ -1,0 +1,1 @@
+"""Gradescope: the autograder zip, and the results.json of one submission."""

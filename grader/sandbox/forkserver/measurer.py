@@ -1,0 +1,123 @@
+"""Fork-server side: the grader's measurement, in a process forked from the fork server (Linux).
+
+The grader rebuilds the student's architecture and trains it itself (``training``).  Importing
+TensorFlow for that costs the grader seconds and a second copy of it in memory; the fork server
+(``forkserver.server``) has imported it already, with no op run.  So a grader process asks its
+handler there to fork a measurer: a process of the grader's, never a kernel, that closes every file
+but the pipe its result goes back through, rebuilds and trains with the grader's own code (the same
+``training`` functions the grader would call) and ends.  Nothing the student wrote runs here: the
+request is the parsed architecture as plain data and the compile settings; the arrays travel in the
+request's bytes as ``.npy`` (no pickle), never through a file a kernel could reach.
+
+The handler relays the result (``collect``) as one reply line, so a measurement runs beside the
+kernels the same handler serves.  A measurer dies with its handler (a parent-death signal), as
+kernels do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox.kernel import confine
+
+# What a measurer is sent, in this order, and the kinds of array it takes (numbers: an object
+# array has no bytes of its own to send).
+ARRAYS = ("x_train", "y_train", "x_test", "truth")
+NUMBERS = "biuf"
+
+
+def measure(request: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    """Rebuild the architecture (its layers: ``built``) and, when arrays came with it, train and
+    evaluate it (``training``); ``build_error`` when it cannot be rebuilt."""
+    from grader.model import architecture, training
+
+    layers = architecture.from_plain(request["architecture"])
+    try:
+        model = training.build(layers, int(request["seed"]))
+        result: dict[str, Any] = {"built": dataclasses.asdict(training.measure(model))}
+    except training.BuildError as exc:
+        return {"build_error": str(exc)}
+    if payload:
+        x_train, y_train, x_test, truth = arrays_from(request["arrays"], payload)
+        trained = training.train_and_evaluate(
+            model,
+            request["compile"],
+            x_train,
+            y_train,
+            x_test,
+            truth,
+            samples=int(request["samples"]),
+            epochs=int(request["epochs"]),
+            batch_size=int(request["batch_size"]),
+            seed=int(request["seed"]),
+        )
+        result["training"] = dataclasses.asdict(trained)
+    return result
+
+
+def arrays_from(layout: list[list[Any]], payload: bytes) -> list[np.ndarray]:
+    """The arrays ``ARRAYS``, one after the other in ``payload`` as ``layout`` says: name, dtype and
+    shape of each; the sizes must add up."""
+    arrays, offset = [], 0
+    for (name, dtype, shape), expected in zip(layout, ARRAYS, strict=True):
+        kind = np.dtype(dtype)
+        if name != expected or kind.kind not in NUMBERS:
+            raise ValueError(f"unexpected array {name!r} of {kind}")
+        count = int(np.prod(shape, dtype=np.int64))
+        arrays.append(np.frombuffer(payload, kind, count, offset).reshape(shape))
+        offset += count * kind.itemsize
+    if offset != len(payload):
+        raise ValueError(f"{len(payload)} bytes sent for {offset} bytes of arrays")
+    return arrays
+
+
+def _run(request: dict[str, Any], payload: bytes, write: int) -> None:
+    confine.keep_only(write)
+    try:
+        result = measure(request, payload)
+    except Exception as exc:  # noqa: BLE001 - said to the grader, which measures in its own process then
+        result = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+    data = json.dumps(result).encode()
+    while data:
+        data = data[os.write(write, data) :]
+
+
+def fork(request: dict[str, Any], payload: bytes) -> tuple[int, int]:
+    """Fork a measurer for ``request``; returns the pipe its result comes through, and its pid."""
+    read, write = os.pipe()
+    pid = confine.fork_tied()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            _run(request, payload, write)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return read, pid
+
+
+def collect(read: int, pid: int, chunks: list[bytes]) -> dict[str, Any] | None:
+    """Read what the measurer on ``read`` wrote so far; its result once it ended (``None``
+    before)."""
+    chunk = os.read(read, 1 << 16)
+    if chunk:
+        chunks.append(chunk)
+        return None
+    os.close(read)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    try:
+        result = json.loads(b"".join(chunks))
+    except ValueError:
+        result = None
+    return (
+        result
+        if isinstance(result, dict)
+        else {"error": f"the measurer ended with code {code} and no result"}
+    )

@@ -1,0 +1,204 @@
+"""Grader side: one kernel, for one submission: what it is started with (``KernelSettings``,
+``inherited_environment``), how it is started (``start``), and the ``Kernel`` that answers and is
+closed with its whole tree.
+
+Starting a kernel takes a while even when it is forked from a process that has imported
+TensorFlow, Keras, numpy and matplotlib (``fork_client``: on Linux every kernel is): the
+launcher confines it (``confine``), the hooks are installed and IPython starts (``boot``);
+off Linux, the kernel imports everything itself, seconds of it.  Every kernel has a scratch folder
+and an artifacts folder of its own, made when it starts and removed when it is closed; it runs one
+submission and is then killed with its whole tree.  Which kernel a grading gets, started before
+its submission was known, is ``kernels``'.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from grader.boundary.execution import Limits
+from grader.datasets import cache_dir
+from grader.sandbox import isolation, provisioner, scratch
+from grader.sandbox.system.host import SIMULATE_ENV
+from grader.sandbox.watchdog import kill_tree
+
+STARTUP_TIMEOUT_S = 60
+# How long closing a kernel waits for its fork server to say which process it is (then the server is
+# ended).
+CLOSE_WAIT_S = 5
+# The kernel's IPython keeps no history file (nbclient's own default for IPython kernels).
+HISTORY = "--HistoryManager.hist_file=:memory:"
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """What a kernel is started with, besides the environment: one assignment's."""
+
+    limits: Limits
+    budget: tuple[tuple[str, int], ...]
+    private: tuple[Path, ...] = ()
+    # Whether it imports TensorFlow, Keras, numpy and pyplot before it answers (``[kernel]
+    # preload``).
+    preload: bool = True
+    # The assignment's ``[compat]`` switches (``legacy_paths.SWITCHES``; one not given is on).
+    compat: tuple[tuple[str, bool], ...] = ()
+
+    @staticmethod
+    def of(
+        limits: Limits,
+        budget: dict[str, int],
+        private: Sequence[Path] = (),
+        preload: bool = True,
+        compat: Mapping[str, bool] | None = None,
+    ) -> KernelSettings:
+        return KernelSettings(
+            limits,
+            tuple(sorted(budget.items())),
+            tuple(private),
+            preload,
+            tuple(sorted((compat or {}).items())),
+        )
+
+
+def inherited_environment() -> tuple[Any, ...]:
+    """What a kernel inherits from this process when it starts: a kernel started under
+    another is not used (a test's simulated machine, another cache)."""
+    return (
+        tuple(sorted(scratch.base_env().items())),
+        os.environ.get(SIMULATE_ENV),
+        str(cache_dir()),
+        os.environ.get("GRADER_ASSIGNMENTS"),
+    )
+
+
+@dataclass(eq=False)
+class Kernel:
+    """One started kernel: its manager, its folders, and (once it answered) its client."""
+
+    settings: KernelSettings
+    environment: tuple[Any, ...]
+    place: scratch.Scratch
+    artifacts: Path
+    support: isolation.Support
+    km: AsyncKernelManager
+    started_at: float
+    folders: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    kc: AsyncKernelClient | None = None
+    # Seconds this grading waited for the kernel to answer (0 when it was ready before).
+    waited_s: float = 0.0
+    closed: bool = False
+
+    @property
+    def pid(self) -> int:
+        """The root of the kernel's process tree (``unshare`` or the launcher)."""
+        return int(self.km.provisioner.process.pid)  # type: ignore[union-attr]
+
+    def alive(self) -> bool:
+        process = getattr(self.km.provisioner, "process", None)
+        return process is not None and process.poll() is None
+
+    def answer(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
+        """Wait until the kernel answers; raises ``RuntimeError`` when it does not."""
+        if not self.alive():
+            raise RuntimeError("the kernel stopped before it answered")
+        client: AsyncKernelClient = self.km.client()
+        self.kc = client
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=timeout)
+        client.allow_stdin = False
+        if not self.alive():
+            raise RuntimeError("the kernel stopped after it answered")
+
+    def close(self) -> None:
+        """Kill the kernel's whole tree, release its sockets and remove its folders (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        process = getattr(self.km.provisioner, "process", None)
+        if process is not None:
+            try:
+                kill_tree(
+                    process.pid_within(CLOSE_WAIT_S)
+                    if isinstance(process, provisioner.ForkedKernel)
+                    else process.pid
+                )
+                process.wait(timeout=5)  # no zombie left in a long-lived batch worker
+            except (subprocess.TimeoutExpired, OSError):
+                pass
+            except RuntimeError:  # its fork server ended, or never said which process the kernel is
+                process.abandon()
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            # The manager's control socket and its zmq context: left open, they can hold up this
+            # process's exit.
+            run_sync(self.km.cleanup_resources)()
+        except Exception:  # noqa: BLE001 - the sockets of a killed kernel
+            pass
+        self.kc = None
+        for folder in self.folders:
+            folder.cleanup()
+        self.folders.clear()
+
+
+def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
+    """Launch a kernel for ``settings`` in fresh folders; returns at once (it boots meanwhile).
+    ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
+    one kernel this process will need (a front end grading one submission), so its handler in the
+    fork server becomes the kernel's first process rather than keeping a copy for others."""
+    folders = [tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)]
+    if artifacts is None:
+        folders.append(
+            tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True)
+        )
+        artifacts = Path(folders[-1].name)
+    try:
+        place = scratch.prepare(
+            Path(folders[0].name),
+            artifacts,
+            dict(settings.budget),
+            settings.limits,
+            settings.private,
+            settings.preload,
+            dict(settings.compat),
+        )
+        support = isolation.probe()
+        km = AsyncKernelManager(
+            kernel_name=scratch.KERNEL_NAME,
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),
+            # Unix sockets where the system has them; else TCP on the loopback (no network namespace
+            # then).
+            transport="ipc" if support.ipc else "tcp",
+            ip=str(place.ipc) if support.ipc else "127.0.0.1",
+            connection_file=str(place.connection_file),
+        )
+        environment = inherited_environment()
+        kernel = Kernel(
+            settings, environment, place, artifacts, support, km, time.monotonic(), folders
+        )
+        if support.linux:
+            provisioner.provision(km, settings.preload, environment, support, place.plan, only)
+        # The kernel's own stdout/stderr (TensorFlow's C++ logs) never reach the terminal.
+        run_sync(km.start_kernel)(
+            extra_arguments=[HISTORY] if km.ipykernel else [],
+            cwd=str(place.work),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=scratch.base_env(),
+        )
+    except BaseException:
+        for folder in folders:
+            folder.cleanup()
+        raise
+    return kernel
