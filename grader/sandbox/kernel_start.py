@@ -73,12 +73,12 @@ class KernelSettings:
 
 def inherited_environment() -> tuple[Any, ...]:
     """What a kernel inherits from this process when it starts: a kernel started under
-    another is not used (a test's simulated machine, another cache)."""
+    another is not used (a test's simulated machine, another cache; another
+    ``$GRADER_ASSIGNMENTS`` gives other ``KernelSettings.private``)."""
     return (
         tuple(sorted(scratch.base_env().items())),
         os.environ.get(SIMULATE_ENV),
         str(cache_dir()),
-        os.environ.get("GRADER_ASSIGNMENTS"),
     )
 
 
