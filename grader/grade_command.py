@@ -44,7 +44,6 @@ from grader.course.assignment import (
     with_limits,
 )
 from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from grader.marks.late import late_policy
 from grader.messages import default_language, text
 from grader.platforms.classroom.result import write_classroom
 from grader.platforms.gradescope.results import write_gradescope
@@ -106,7 +105,7 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
         instructor=instructor,
         released=args.released,
     )
-    outputs = RecordFolder(Path(args.out), late_policy(assignment.folder)) if args.out else None
+    outputs = RecordFolder.for_assignment(Path(args.out), assignment.folder) if args.out else None
     results = (
         [_grade_here(jobs[0], assignment, settings, console, outputs)]
         if len(jobs) == 1 and not args.scheduler
