@@ -96,6 +96,21 @@ def test_a_wrong_late_policy_is_a_usage_error_in_both_front_ends(
     assert said in under_pytest.stderr.str()
 
 
+def test_a_wrong_overrides_file_is_a_usage_error_under_pytest_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``grader grade`` says it: the line named, exit code 2 (here, in this process, with the
+    kernel stood in for)."""
+    monkeypatch.setattr(plugin, "prepare_kernel", lambda *a, **k: None)
+    pytester.makefile(".ipynb", broken='{"cells": [')
+    out = pytester.mkdir("out")
+    (out / "overrides.csv").write_text("id,check,points,reason\nnobody,total,+1,typo\n")
+    result = pytester.runpytest_inprocess("--assignment=week8", f"--grader-out={out}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["error: *line 2*unknown id 'nobody'*"])
+    assert (out / "broken.json").is_file()
+
+
 @pytest.mark.slow
 def test_both_front_ends_give_the_same_final_score(
     pytester: pytest.Pytester, tmp_path: Path
