@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from grader.platforms.lms.gradebooks import canvas_csv, moodle_csv
+from grader.submissions.lms_names import LmsMark
 from tests.conftest import grader_cli
-from tests.records import canvas, record, write_records
+from tests.records import canvas, graded, record, write_records
 from tests.test_lms import canvas_class
 
 CANVAS_EXPORT = (
@@ -80,7 +81,7 @@ def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_coun
 
 
 def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
-    out = write_records(tmp_path / "out", record("a", lms=canvas("1001", "x")))
+    out = write_records(tmp_path / "out", graded("a", lms=canvas("1001", "x")))
     (tmp_path / "export.csv").write_text(CANVAS_EXPORT.replace("week8 (4242)", "Week 8 (4242)"))
     done = grader_cli(
         "export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv")
@@ -103,7 +104,7 @@ def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_moodle_import_and_worksheet(tmp_path: Path) -> None:
-    moodle = {"system": "moodle", "user_id": "123456", "name": "Jane Smith"}
+    moodle = LmsMark("moodle", "123456", "Jane Smith")
     records = [
         record("Jane Smith_123456_assignsubmission_file_", {"model.layers": 0}, lms=moodle),
         record("plain"),
@@ -122,7 +123,7 @@ def test_moodle_import_and_worksheet(tmp_path: Path) -> None:
 
 
 def test_csv_export_rewrites_the_gradebook_with_final_scores(tmp_path: Path) -> None:
-    out = write_records(tmp_path / "out", record("a"))
+    out = write_records(tmp_path / "out", graded("a"))
     (out / "overrides.csv").write_text("id,check,points,reason\na,fit.epochs,3,\n")
     done = grader_cli("export", str(out), "--format", "csv")
     assert done.returncode == 0, done.stdout + done.stderr
