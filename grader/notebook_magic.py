@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import Pretty, display
+from IPython.utils.process import arg_split
 
 from grader.messages import LANGUAGES
 from grader.notebook_check import PathLike, current_shell
@@ -53,6 +54,15 @@ def check(
             progress("")
 
 
+def arguments(line: str) -> list[str]:
+    """The magic's line split as a shell would, quotes removed, backslashes kept (a Windows
+    path)."""
+    return [
+        word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'" else word
+        for word in arg_split(line, posix=False)
+    ]
+
+
 @magic_arguments()
 @argument("assignment", help="the assignment to check against (e.g. week8)")
 @argument(
@@ -71,7 +81,7 @@ def check(
 def grade(line: str) -> None:
     """Check the saved notebook against an assignment, as ``pytest --assignment`` does, in a
     kernel of its own; the report appears in the cell."""
-    args = parse_argstring(grade, line)
+    args = grade.parser.parse_args(arguments(line))  # type: ignore[attr-defined]
     display(check(args.assignment, args.path, args.lang, args.assignments or None))
 
 
