@@ -13,7 +13,7 @@ from typing import Any
 
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import Pretty, display
-from IPython.utils.process import arg_split
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # (per platform)
 
 from grader.messages import LANGUAGES
 from grader.notebook_check import PathLike, current_shell
@@ -81,7 +81,7 @@ def arguments(line: str) -> list[str]:
 def grade(line: str) -> None:
     """Check the saved notebook against an assignment, as ``pytest --assignment`` does, in a
     kernel of its own; the report appears in the cell."""
-    args = grade.parser.parse_args(arguments(line))  # type: ignore[attr-defined]
+    args = grade.parser.parse_args(arguments(line))
     display(check(args.assignment, args.path, args.lang, args.assignments or None))
 
 
