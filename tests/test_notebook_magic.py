@@ -4,8 +4,8 @@
 One live notebook is run once (``live``): its kernel first knows no notebook (the missing-path
 error), then finds it the way Jupyter says it (the server's sessions, asked by ``ipynbname`` of a
 stand-in server) and grades it with ``%grade``; it finds it VS Code's way, then through a Colab
-stand-in, and grades Colab's contents with ``grader.check``.  The graded notebook holds the
-self-check's cells itself: they do nothing in its grading.
+stand-in, and grades Colab's contents with ``grader.check`` from a student pack.  The graded
+notebook holds the self-check's cells itself: they do nothing in its grading.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ import pytest
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
-from grader.course.assignment import load_assignment, self_check
+from grader.course.assignment import digest, load_assignment, self_check
 from grader.messages import text
+from grader.platforms.student_pack import pack_for_students
 from tests.conftest import ROOT, cli_env
 
 WEEK8 = ROOT / "assignments" / "week8"
@@ -52,6 +53,8 @@ sys.modules.update({{"google": google, "google.colab": colab, "google.colab._mes
 class Live:
     folder: Path
     notebook: nbformat.NotebookNode
+    # The student pack ``grader.check`` grades from.
+    pack: Path
 
     def outputs(self, number: int, kind: str) -> list[Any]:
         return [o for o in self.notebook.cells[number].outputs if o.output_type == kind]
@@ -105,6 +108,8 @@ def live(tmp_path_factory: pytest.TempPathFactory, jupyter_server: tuple[Path, s
     starter = nbformat.read(WEEK8 / "starter_en.ipynb", as_version=4)
     starter.metadata["colab"] = {"name": COLAB_NAME}
     nbformat.write(starter, folder / COLAB_NAME)
+    pack = tmp_path_factory.mktemp("pack")
+    pack_for_students(load_assignment("week8"), pack / "for-students")
     cells = [
         'x_train, history = "the student\'s own", [1, 2]\nimport json, os, sys',
         "%load_ext grader",
@@ -116,11 +121,12 @@ def live(tmp_path_factory: pytest.TempPathFactory, jupyter_server: tuple[Path, s
         "found = find(None, get_ipython().user_ns, Path('.'))\ndel __vsc_ipynb_file__\n"
         "print(json.dumps([str(found.path), found.source]))",
         COLAB_STAND_IN.format(path=str(folder / COLAB_NAME))
-        + "import grader\nresult = grader.check('week8', lang='en')\n"
+        + "import grader\n"
+        + f"result = grader.check('week8', lang='en', assignments={str(pack / 'for-students')!r})\n"
         "print(json.dumps({'score': result.score, 'max': result.max_score, 'status': "
         "result.status, 'file': str(result.submission), 'sha256': result.submission_sha256, "
         "'checks': [[c.id, c.passed, c.points] for c in result.checks], "
-        "'warnings': result.warnings}))",
+        "'warnings': result.warnings, 'digest': result.record['assignment_sha256']}))",
         "print(json.dumps({'x_train': x_train, 'history': history, 'tensorflow': "
         "'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules}))",
     ]
@@ -139,7 +145,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, jupyter_server: tuple[Path, s
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute(env=env)
-    return Live(folder, notebook)
+    return Live(folder, notebook, pack / "for-students")
 
 
 def _page(live: Live, number: int) -> tuple[str, str]:
@@ -198,6 +204,8 @@ def test_check_grades_colabs_contents_and_returns_the_checks_as_data(live: Live)
     assert ["data.x_shape", False, 0.0] in result["checks"]
     # Colab's contents are its current ones: nothing to save first.
     assert result["warnings"] == []
+    # Graded against the pack's assignment (``assignments=``), not the built-in one.
+    assert result["digest"] == digest(load_assignment("week8", explicit=[live.pack]))
 
 
 @pytest.mark.slow
