@@ -63,8 +63,11 @@ def find(given: str | os.PathLike[str] | None, user_ns: dict[str, Any], folder: 
         if found is not None:
             return Notebook(found, "vscode" if "__vsc_ipynb_file__" in user_ns else "jupyter")
     session = os.environ.get(SESSION_ENV)
-    if session and Path(session).is_file():
-        return Notebook(Path(session).resolve(), "session")
+    # The notebook's full path (Jupyter Server 2.0.7 on), else its path from the server's root;
+    # the kernel starts in the notebook's folder.
+    for candidate in (Path(session), Path(Path(session).name)) if session else ():
+        if candidate.is_file():
+            return Notebook(candidate.resolve(), "session")
     raise NotebookNotFound()
 
 
