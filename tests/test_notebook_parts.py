@@ -19,25 +19,39 @@ from grader.notebook_check import check
 from grader.notebook_magic import arguments, grade
 from grader.notebook_path import SESSION_ENV, NotebookNotFound, find
 from grader.notebook_result import SelfCheck
-from grader.notebook_saved import behind, is_self_check
+from grader.notebook_saved import Saved, behind, is_self_check
 from grader.sandbox.kernel import self_check
 from tests.conftest import ROOT, cli_env
 
 HISTORY = ["", "import numpy as np", "x = np.ones(3)", "%grade week8"]
 
 
+def saved(*cells: tuple[int | None, str]) -> Saved:
+    return Saved.of(cells)
+
+
 def test_a_file_saved_after_the_latest_cell_is_not_behind() -> None:
-    saved = {1: "import numpy as np\n", 2: "x = np.ones(3)"}
     # The self-check's own cell (execution 3) is no change to save.
-    assert not behind(saved, HISTORY, current=4)
-    assert not behind({}, ["", "%load_ext grader"], current=2)
+    assert not behind(saved((1, "import numpy as np\n"), (2, "x = np.ones(3)")), HISTORY, 4)
+    assert not behind(saved(), ["", "%load_ext grader"], 2)
+    # Saved in an earlier session, then run again unchanged (Restart and Run All).
+    assert not behind(saved((7, "import numpy as np"), (3, "x = np.ones(3)")), HISTORY, 4)
+    # Run, corrected, run again, then saved: the first version is no change to save.
+    history = ["", "import numpy as np", "x = np.one(3)", "x = np.ones(3)", "%grade week8"]
+    assert not behind(saved((1, "import numpy as np"), (3, "x = np.ones(3)")), history, 5)
 
 
 def test_a_file_saved_before_the_latest_cell_or_holding_other_code_is_behind() -> None:
-    assert behind({1: "import numpy as np"}, HISTORY, current=4)
-    assert behind({1: "import numpy as np", 2: "x = np.zeros(3)"}, HISTORY, current=4)
-    # Saved by an earlier session of the kernel: its counts hold other code.
-    assert behind({1: "import pandas", 2: "x = np.ones(3)"}, HISTORY, current=4)
+    # Saved before the latest cell ran; never saved since the starter (no counts).
+    assert behind(saved((1, "import numpy as np"), (None, "x = ...")), HISTORY, 4)
+    assert behind(saved((None, "import numpy as np"), (None, "x = ...")), HISTORY, 4)
+    # A cell edited after it ran, then saved: the file holds code the kernel did not run.
+    history = ["", "import numpy as np", "x = np.ones(3)", "y = x", "%grade week8"]
+    edited = saved((1, "import numpy as np"), (2, "x = np.zeros(3)"), (3, "y = x"))
+    assert behind(edited, history, 5)
+    assert not behind(
+        saved((1, "import numpy as np"), (2, "x = np.ones(3)"), (3, "y = x")), history, 5
+    )
 
 
 def test_only_the_self_checks_own_lines_make_a_self_check_cell() -> None:
