@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from IPython import get_ipython
 from IPython.core.error import UsageError
 
 from grader.messages import LANGUAGES, default_language, text
@@ -34,11 +35,7 @@ PathLike = str | os.PathLike[str]
 
 
 def current_shell() -> Any:
-    """The IPython shell this runs in, if any."""
-    if "IPython" not in sys.modules:
-        return None
-    from IPython import get_ipython
-
+    """The IPython shell this runs in (``None`` in plain Python)."""
     return get_ipython()
 
 
