@@ -1,8 +1,8 @@
 """``%load_ext grader``, then ``%grade week8``: the self-check as a line magic of the notebook.
 
 The magic takes the command line's options (``%grade week8 [PATH] [--lang ja|en] [--assignments
-DIR]``), shows a status line while the file is graded, then the report in the cell
-(``notebook_result.SelfCheck``).  ``check`` is ``grader.check`` with the same status line; the
+DIR]``), shows a status line while the file is graded, and returns the result
+(``notebook_result.SelfCheck``), which the cell shows as the report.  ``check`` is ``grader.check`` with the same status line; the
 grading itself is ``notebook_check``'s.
 """
 
@@ -78,11 +78,11 @@ def arguments(line: str) -> list[str]:
     metavar="DIR",
     help="a course's folder of assignments, e.g. the student pack (repeatable)",
 )
-def grade(line: str) -> None:
+def grade(line: str) -> SelfCheck:
     """Check the saved notebook against an assignment, as ``pytest --assignment`` does, in a
-    kernel of its own; the report appears in the cell."""
+    kernel of its own: the cell's result is the report (``result = %grade week8``: its data)."""
     args = grade.parser.parse_args(arguments(line))
-    display(check(args.assignment, args.path, args.lang, args.assignments or None))
+    return check(args.assignment, args.path, args.lang, args.assignments or None)
 
 
 def register(ipython: Any) -> None:
