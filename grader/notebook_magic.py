@@ -2,8 +2,8 @@
 
 The magic takes the command line's options (``%grade week8 [PATH] [--lang ja|en] [--assignments
 DIR]``), shows a status line while the file is graded, and returns the result
-(``notebook_result.SelfCheck``), which the cell shows as the report.  ``check`` is ``grader.check`` with the same status line; the
-grading itself is ``notebook_check``'s.
+(``notebook_result.SelfCheck``), which the cell shows as the report.  ``check`` is
+``grader.check`` with the same status line; the grading itself is ``notebook_check``'s.
 """
 
 from __future__ import annotations
