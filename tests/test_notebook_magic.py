@@ -138,7 +138,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, jupyter_server: tuple[Path, s
     manager = KernelManager(
         kernel_name="python3", connection_file=str(empty / f"kernel-{kernel_id}.json")
     )
-    env = cli_env(JUPYTER_RUNTIME_DIR=str(empty), GRADER_LANG="en")
+    env = cli_env(
+        JUPYTER_RUNTIME_DIR=str(empty), IPYTHONDIR=str(empty / "ipython"), GRADER_LANG="en"
+    )
     env.pop("JPY_SESSION_NAME", None)
     client = NotebookClient(
         notebook,
