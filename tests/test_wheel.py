@@ -236,6 +236,8 @@ class Graded:
     # graded by its pytest front end: the record, the command's exit code and output.
     cli: dict[str, tuple[dict, subprocess.CompletedProcess[str]]]
     by_pytest: tuple[dict, subprocess.CompletedProcess[str]]
+    # The record ``grader.check`` returned for week8's starter.
+    by_check: dict
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +280,17 @@ def graded(installed: Installed) -> Graded:
         "no:cacheprovider",
         "--grader-out=out",
     )
+    # The self-check a notebook runs (``grader.check``, here outside a kernel, the file named).
+    (installed.elsewhere / "check").mkdir()
+    shutil.copy(
+        package / "assignments" / "week8" / "starter_en.ipynb",
+        installed.elsewhere / "check" / "starter.ipynb",
+    )
+    commands["check"] = (
+        "-c",
+        "import json, grader; r = grader.check('week8', 'starter.ipynb', lang='en'); "
+        "print(json.dumps(r.record))",
+    )
     # Three at a time: two cores, and one fork server (this environment's) forks every kernel.
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = dict(
@@ -292,9 +305,12 @@ def graded(installed: Installed) -> Graded:
         assert path.is_file(), done[name].stdout[-3000:] + done[name].stderr[-3000:]
         return json.loads(path.read_text())
 
+    checked = done["check"]
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
     return Graded(
         {name: (record(name, "starter"), done[name]) for name in ASSIGNMENTS},
         (record("pytest", "my_notebook"), done["pytest"]),
+        json.loads(checked.stdout.splitlines()[-1]),
     )
 
 
@@ -325,3 +341,9 @@ def test_the_installed_pytest_front_end_grades_week8_as_the_repository_does(grad
     record, run = graded.by_pytest
     assert run.returncode == 1, run.stdout[-3000:]  # two of the checks fail, as in the repository
     assert outcome(record) == outcome(GOLDEN)
+
+
+def test_the_installed_self_check_grades_week8_as_the_command_line_does(graded: Graded) -> None:
+    record, checked = graded.cli["week8"][0], graded.by_check
+    assert outcome(checked) == outcome(record) == STARTERS["week8"]
+    assert checked["submission_sha256"] == record["submission_sha256"]

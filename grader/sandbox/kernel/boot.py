@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.boundary.refusals import NETWORK_MESSAGE
-from grader.sandbox.kernel import guard, legacy, offline, shell_commands
+from grader.sandbox.kernel import guard, legacy, offline, self_check, shell_commands
 from grader.sandbox.kernel.hooks import Budget, KerasHooks
 from grader.sandbox.kernel.recorder import Recorder
 from grader.sandbox.kernel.saving import SavingHooks
@@ -171,4 +171,6 @@ def main(argv: list[str] | None = None) -> None:
     assert app.shell is not None
     # ``%matplotlib inline`` would close figures behind our back; keep the Agg backend.
     app.shell.register_magic_function(lambda line="": None, "line", "matplotlib")
+    # The notebook's own ``%grade`` / ``grader.check``: no grading from inside its grading.
+    self_check.install(app.shell)
     app.start()
