@@ -11,6 +11,9 @@ import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
+
+import grader.plugin
 from grader.messages import text
 from grader.outcome import Message
 from grader.record import CheckResult, Record
@@ -113,7 +116,7 @@ def record_of(data: dict[str, Any]) -> Record:
         data["status"],
         float(data["score"]),
         float(data["max_score"]),
-        float(data["duration_s"]),
+        float(data.get("duration_s") or 0.0),
         checks,
     )
 
@@ -137,19 +140,39 @@ def assert_items(output: str, record: dict[str, Any], expected: Cascades) -> Non
     consequences in the cause's panel."""
     lang, titles = record["language"], _titles(record)
     sections = failure_sections(output[: output.index("short test summary")])
+    leads = {text(lang, "cause", "because_of", cause=title) for title in titles.values()}
     for cause, consequences in expected.items():
-        assert "" in sections[cause][-1] and (
-            f"{len(consequences)} more check" in sections[cause][-1]
-            or f"{len(consequences)} 件" in sections[cause][-1]
-        ), sections[cause]
+        count = f"{len(consequences)} more check" if lang == "en" else f"{len(consequences)} 件"
+        assert count in sections[cause][-1], sections[cause]
         for check_id in consequences:
             lead = text(lang, "cause", "because_of", cause=titles[cause])
             assert sections[check_id][1].strip() == lead, sections[check_id]
         panel = output[output.rindex(f"─ {titles[cause]} ─") :]
         panel = panel[: panel.index("╰")]
-        following = "Because of this" if lang == "en" else "これが原因で"
-        assert following in panel
+        assert text(lang, "cause", "following_many", count="", checks="", cost="")[:8] in panel
         for check_id in consequences:
-            assert titles[check_id][:20] in panel
-    because = [line for lines in sections.values() for line in lines[1:2] if "“" in line]
-    assert len(because) == sum(map(len, expected.values()))
+            assert titles[check_id][:12] in panel
+    # No other item says it follows from another.
+    led = [lines[1].strip() for lines in sections.values() if len(lines) > 1]
+    assert sum(line in leads for line in led) == sum(map(len, expected.values()))
+
+
+def items_of(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any]
+) -> str:
+    """What ``pytest --assignment`` prints for a notebook graded as ``data`` says: the plugin's
+    items and report, laid out from that graded record (the grading itself is not run again)."""
+    view = view_of(data, data["language"])
+    monkeypatch.setattr(grader.plugin, "prepare_kernel", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grader.plugin, "discard_kernel", lambda: None)
+    monkeypatch.setattr(grader.plugin, "grade_one", lambda *args, **kwargs: view)
+    pytester.makefile(".ipynb", my_notebook="{}")
+    result = pytester.runpytest_inprocess(
+        f"--assignment={data['assignment']}", f"--lang={data['language']}", "-p", "no:cacheprovider"
+    )
+    failed = sum(1 for c in data["checks"] if c["status"] in ("failed", "not_run"))
+    skipped = sum(1 for c in data["checks"] if c["status"] == "skipped")
+    result.assert_outcomes(
+        failed=failed, passed=len(data["checks"]) - failed - skipped, skipped=skipped
+    )
+    return result.stdout.str()
