@@ -34,7 +34,8 @@ def cascades_of(record: dict[str, Any]) -> Cascades:
 
 def assert_record(record: dict[str, Any], expected: Cascades, waived: bool = False) -> None:
     """Exactly ``expected`` follows from what: every other failure is a cause of its own."""
-    assert cascades_of(record) == expected
+    found = cascades_of(record)
+    assert found == expected, (record["id"], record["status"], found)
     checks = {c["id"]: c for c in record["checks"]}
     for cause, consequences in expected.items():
         assert not checks[cause]["passed"] and checks[cause]["caused_by"] is None
