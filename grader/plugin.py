@@ -32,6 +32,7 @@ from grader.course.custom_checks import AREA as CUSTOM_AREA
 from grader.engine import prepare_kernel
 from grader.marks.overrides import AdjustmentError
 from grader.messages import default_language, text
+from grader.report.causes import around
 from grader.report.folder import RecordFolder
 from grader.report.graded import package
 from grader.report.terminal import report
@@ -194,18 +195,22 @@ class Area(pytest.Collector):
 
 
 def failure_text(check: CheckView, view: View) -> str:
-    """A failing item's report: the submission's error if it has one, else the check's message."""
+    """A failing item's report: the submission's error if it has one, else the check's message,
+    led by its cause (a consequence) or followed by what fails because of it (a cause)."""
     message = view.error or check.message
     result, lang = check.result, view.lang
     if message is None:
         return f"{check.title}: {check.status}"
+    cause, following = around(check, view.checks, lang)
     return "\n".join(
-        [
-            f"{check.title} ({result.points:g}/{result.max_points:g})",
+        [f"{check.title} ({result.points:g}/{result.max_points:g})"]
+        + ([f"  {cause}"] if cause else [])
+        + [
             f"  {text(lang, 'ui', 'expected')}: {message.rendered.expected}",
             f"  {text(lang, 'ui', 'found')}: {message.rendered.found}",
             f"  {text(lang, 'ui', 'fix')}: {message.rendered.fix}",
         ]
+        + ([f"  {following}"] if following else [])
     )
 
 

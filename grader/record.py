@@ -41,6 +41,10 @@ class CheckResult:
     title: dict[str, str] | None = None
     # Who sees its result (``visibility.py``): a hidden one's message is the instructor's.
     visibility: Visibility = "visible"
+    # The check whose failure this one follows from (``checks/dependencies.py``): the first of
+    # its chain, to fix first.  ``waived``: its points kept all the same (``[scoring]``).
+    caused_by: str | None = None
+    waived: bool = False
 
     @property
     def passed(self) -> bool:

@@ -32,7 +32,14 @@ def validation(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("fit.history")
+@check(
+    "fit.history",
+    after={
+        # No finished fit: labels or images it cannot train on, a cell that raised, or no fit.
+        "fit.no_history": ("data.x_shape", "data.y_onehot", "run.cells", "fit.epochs"),
+        "fit.history": ("fit.validation", "compile.metrics"),
+    },
+)
 def history(facts: Facts, expected: Expected) -> Outcome:
     if facts.fit is None or facts.fit.history_keys is None:
         return not_run("fit.no_history")

@@ -69,7 +69,23 @@ def layers(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("model.output_shapes")
+# A model the grader could not build or whose shapes differ, after a layer that differs; a
+# different input shape is the check's own.
+SHAPES_AFTER = ("model.layers",)
+
+
+@check(
+    "model.output_shapes",
+    after={
+        key: SHAPES_AFTER
+        for key in (
+            "model.no_model",
+            "model.build_error",
+            "model.output_shape",
+            "model.layer_count",
+        )
+    },
+)
 def output_shapes(facts: Facts, expected: Expected) -> Outcome:
     if facts.built is None:
         return _unbuilt(facts)
@@ -100,7 +116,7 @@ def output_shapes(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("model.params")
+@check("model.params", after=("model.layers", "model.output_shapes"))
 def params(facts: Facts, expected: Expected) -> Outcome:
     if facts.built is None:
         return _unbuilt(facts)

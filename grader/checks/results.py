@@ -25,7 +25,7 @@ def named_in_order(names: list[str], text: str) -> bool:
     return True
 
 
-@check("results.predictions")
+@check("results.predictions", after={"results.no_trained_model": ("run.cells", "fit.epochs")})
 def predictions(facts: Facts, expected: Expected) -> Outcome:
     if facts.fit is None:
         return not_run("results.no_trained_model")
@@ -40,7 +40,27 @@ def predictions(facts: Facts, expected: Expected) -> Outcome:
     return failed("results.predictions_unnamed", rows=made[-1].rows, example=example)
 
 
-@check("results.accuracy")
+@check(
+    "results.accuracy",
+    after={
+        "results.not_measured": ("model.layers", "model.params"),
+        "results.train_error": ("data.x_shape", "data.y_onehot", "compile.loss", "model.layers"),
+        "results.accuracy_raw": ("data.x_range",),
+        "results.accuracy_raw_known": ("data.x_range",),
+        "results.accuracy_optimizer": ("compile.optimizer",),
+        "results.accuracy_optimizer_known": ("compile.optimizer",),
+        # Below the threshold: labels apart from their images, pixels out of range, another
+        # network, loss or optimizer, or another batch size (the grader trains at the student's).
+        "results.accuracy": (
+            "data.y_agree",
+            "data.x_range",
+            "model.layers",
+            "compile.loss",
+            "compile.optimizer",
+            "fit.batch_size",
+        ),
+    },
+)
 def accuracy(facts: Facts, expected: Expected) -> Outcome:
     if facts.synthetic_data:
         # Generated stand-ins are learnt by any model (a single dense layer scores 1.0):

@@ -21,6 +21,8 @@ from grader.boundary.execution import Limits
 from grader.checks import expected_file
 from grader.checks.catalog import load_all
 from grader.checks.expected import Expected
+from grader.course.consequences import Consequences, ScoringError
+from grader.course.consequences import parse as scoring_policy
 from grader.course.custom_checks import CustomCheck, CustomCheckError, collect
 from grader.course.locations import Located, LocationError, catalogue, private_folders, sources
 from grader.course.visibility import PARTS, Visibility, VisibilityError, Withheld, disclosure, parse
@@ -78,6 +80,8 @@ class Assignment:
     # ``[kernel] preload``: whether kernels import TensorFlow, Keras, numpy and pyplot before their
     # submission is known (off for an assignment whose notebooks never import them).
     preload: bool = True
+    # ``[scoring] consequences``: whether a failure that follows from another loses its points.
+    consequences: Consequences = "counted"
 
     def visibility_of(self, check_id: str) -> Visibility:
         return self.visibility.get(check_id, "visible")
@@ -194,6 +198,10 @@ def load_assignment(
     preload = _switches(data.get("kernel", {}), ("preload",), f"{path} [kernel]").get(
         "preload", True
     )
+    try:
+        consequences = scoring_policy(data.get("scoring", {}), f"{path} [scoring]")
+    except ScoringError as exc:
+        raise AssignmentError(str(exc)) from None
     return Assignment(
         name=name,
         folder=folder,
@@ -217,6 +225,7 @@ def load_assignment(
         extras=extras,
         compat=compat,
         preload=preload,
+        consequences=consequences,
     )
 
 

@@ -29,7 +29,11 @@ def to_data(view: View) -> dict[str, Any]:
             "key": c.message.message.key if c.message else None,
             "params": as_json(c.message.params, str) if c.message else {},
             "visibility": c.result.visibility,
+            # The check whose failure this one follows from (``checks/dependencies.py``).
+            "caused_by": c.result.caused_by,
         }
+        # A consequence says whether it kept its points (``[scoring] consequences``).
+        | ({"waived": c.result.waived} if c.result.caused_by is not None else {})
         for c in view.checks
     ]
     data: dict[str, Any] = {
