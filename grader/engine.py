@@ -30,7 +30,8 @@ from grader.evidence.gathering import gather
 from grader.evidence.reading import read_evidence
 from grader.evidence.reloading import saving_facts
 from grader.measurement.early import EarlyMeasurement
-from grader.measurement.measurer import Measurer, TrainingData, training_data
+from grader.measurement.inputs import training_data
+from grader.measurement.measurer import Measurer, TrainingData
 from grader.model.training import BuildError
 from grader.outcome import Message
 from grader.record import CheckResult, Record, Status
@@ -53,7 +54,12 @@ def _dataset(name: str) -> Dataset:
 
 
 def _measure(
-    facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int, measurer: Measurer
+    facts: Facts,
+    arrays: dict[str, Any],
+    dataset: Dataset,
+    expected: Expected,
+    seed: int,
+    measurer: Measurer,
 ) -> Facts:
     architecture = facts.architecture
     if architecture is None:
@@ -63,7 +69,7 @@ def _measure(
     data = (
         None
         if facts.synthetic_data
-        else training_data(arrays, expected, facts.fit.batch_size if facts.fit else None)
+        else training_data(arrays, dataset, expected, facts.fit.batch_size if facts.fit else None)
     )
     try:
         measured = measurer.measure(
@@ -72,8 +78,13 @@ def _measure(
     except BuildError as exc:
         return dataclasses.replace(facts, build_error=str(exc))
     if isinstance(data, str):
-        return dataclasses.replace(facts, built=measured.built, build_error=data)
-    return dataclasses.replace(facts, built=measured.built, training=measured.training)
+        return dataclasses.replace(facts, built=measured.built, unmeasured=data)
+    return dataclasses.replace(
+        facts,
+        built=measured.built,
+        training=measured.training,
+        measured_on=data.on if data is not None else None,
+    )
 
 
 def refused(
@@ -188,7 +199,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             evidence = read_evidence(kernel.artifacts)
             facts, arrays = gather(evidence, execution, dataset)
             gathered = time.monotonic()
-            facts = _measure(facts, arrays, expected, seed, measurer)
+            facts = _measure(facts, arrays, dataset, expected, seed, measurer)
             if any(check_id.startswith("saving.") for check_id in assignment.points):
                 facts = dataclasses.replace(
                     facts, saving=saving_facts(evidence, facts.architecture)

@@ -20,6 +20,7 @@ from grader.course.assignment import Assignment
 from grader.course.fixtures import StudentRun
 from grader.evidence.compat_notes import compat_notes, missing_module_notes
 from grader.evidence.facts import Facts
+from grader.evidence.measured_notes import measured_notes
 from grader.messages import LANGUAGES, text
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult
@@ -108,18 +109,7 @@ def with_causes(
 def notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[Message, ...]:
     """What the record notes beside the checks, as message keys and parameters."""
     notes = [Message("note.budget", dict(assignment.budget))]
-    if facts.training is not None:
-        training = facts.training
-        notes.append(
-            Message(
-                "note.measured",
-                {
-                    "samples": training.samples,
-                    "epochs": training.epochs,
-                    "test": training.test_samples,
-                },
-            )
-        )
+    notes.extend(measured_notes(facts))
     if facts.synthetic_data:
         notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
     if facts.subclassed is not None:

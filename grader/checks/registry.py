@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from grader.outcome import Outcome
 
-AREAS = ("run", "data", "model", "compile", "fit", "results", "plots", "saving", "custom")
+AREAS = ("run", "data", "method", "model", "compile", "fit", "results", "plots", "saving", "custom")
 CheckFunction = Callable[..., Outcome]
 # The key of ``Check.after`` that stands for every failure of the check.
 ANY = "*"

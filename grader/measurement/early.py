@@ -4,8 +4,9 @@ The grader trains the student's architecture itself (``measurement.measurer``), 
 the grading would otherwise add after the student's last cell.  The kernel records each ``fit`` as
 it starts (``fit_start``: the model's config, the arrays it trains on and validates on), so this
 thread watches the events and, at the first fit whose model has a fixed input shape (else at its
-``fit_end``), starts measuring that architecture on those arrays, judged on the validation images
-(the lecture's ``validation_data=(x_test, y_test)``: the very images it evaluates on later).  The
+``fit_end``), starts measuring that architecture on those arrays, judged on the dataset's test split
+prepared as the validation images were (the lecture's ``validation_data=(x_test, y_test)``: the
+very images it evaluates on later, so the grading's own ask is usually this one).  The
 later cells run meanwhile.  At the end the grading works out what to measure from everything the
 kernel left (``engine``); when that is this measurement it waits for it (the ``Measurer`` runs each
 once), when not this one only spent time the kernel left idle.
@@ -31,9 +32,11 @@ import numpy as np
 from grader.boundary.artifacts import EVENTS_FILE
 from grader.checks.expected import Expected
 from grader.datasets import Dataset
-from grader.evidence.piece_facts import true_labels_for
+from grader.evidence.provenance import Provenance
 from grader.evidence.reading import MAX_EVENTS_BYTES, Evidence
-from grader.measurement.measurer import Measurer, TrainingData, training_data
+from grader.evidence.tracing import Tracer, preparation
+from grader.measurement.inputs import training_data
+from grader.measurement.measurer import Measurer, TrainingData
 from grader.model.architecture import Architecture, ArchitectureError, parse_architecture
 
 POLL_S = 0.25
@@ -128,20 +131,28 @@ class EarlyMeasurement(threading.Thread):
         )
         if x is None or y is None or validation is None:
             return None
-        images = np.array(
-            validation
-        )  # matched and measured on this copy, whatever the file holds later
+        expected = self.expected()
+        # Traced on copies, whatever the files hold later: the validation images say how the test
+        # split is prepared, the first training rows which test images the measurement leaves out.
+        tracer = Tracer(self.dataset)
+        images, trained = np.array(validation), np.array(x[: expected.measure_samples])
+        provenance = Provenance(
+            train=tracer.origin("x_train", trained, None, "train"),
+            test=tracer.origin("x_test", images, None, "test"),
+        )
+        traced = tracer.images(trained)
         batch = start.get("batch_size")
         compiled = self.compiles.get(start.get("model")) or self.last_compile
         data = training_data(
             {
                 "x_train": x,
                 "y_train": y,
-                "x_test": images,
                 "compile": compiled,
-                "test_truth": true_labels_for(images, self.dataset.x_test, self.dataset.y_test),
+                "preparation": preparation(provenance, trained, images),
+                "trained_on": traced.index if traced is not None else None,
             },
-            self.expected(),
+            self.dataset,
+            expected,
             batch if isinstance(batch, int) else None,
         )
         return data if isinstance(data, TrainingData) else None

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.expected import Expected
+from grader.evidence.provenance import MeasuredOn
 from grader.measurement import cache
 from grader.model.architecture import Architecture, signature, to_plain
 from grader.model.training import BuildError, Built, Training, build, measure, train_and_evaluate
@@ -29,7 +29,6 @@ from grader.sandbox.forkserver.measurer import ARRAYS, NUMBERS
 
 # The longest a forked measurer may take before this process measures itself.
 MEASURE_TIMEOUT_S = 600
-MIN_MATCHED_TEST_SHARE = 0.5
 
 
 def _as_trained(values: Any) -> np.ndarray:
@@ -43,8 +42,9 @@ def _as_trained(values: Any) -> np.ndarray:
 @dataclass(frozen=True)
 class TrainingData:
     """What one measurement trains and is judged on: the student's prepared data (the first
-    ``samples`` training rows, the test images matched to the dataset and their true labels),
-    their compile settings and batch size, the assignment's budget."""
+    ``samples`` training rows), the dataset's test split prepared as they prepared theirs and its
+    true labels (``measurement.inputs``), their compile settings and batch size, the assignment's
+    budget; ``on`` says what the test images are (not part of the key: it follows from them)."""
 
     compile: dict[str, Any]
     x_train: np.ndarray
@@ -54,6 +54,7 @@ class TrainingData:
     samples: int
     epochs: int
     batch_size: int
+    on: MeasuredOn | None = None
 
     def key(self, architecture: Architecture, seed: int) -> str:
         """Identical inputs train to identical results: a measurement made before (by any grading
@@ -71,38 +72,6 @@ class TrainingData:
             self.x_test,
             self.truth,
         )
-
-
-def training_data(
-    arrays: dict[str, Any], expected: Expected, batch_size: int | None
-) -> TrainingData | str | None:
-    """The ``TrainingData`` of the arrays ``gathering.gather`` (or the early measurement) found;
-    ``None`` when one is missing, a reason when the test images cannot be matched to the dataset.
-    ``batch_size``: the student's (the assignment's when their fit never ran)."""
-    x_train, y_train, x_test, truth = (
-        arrays["x_train"],
-        arrays["y_train"],
-        arrays["x_test"],
-        arrays["test_truth"],
-    )
-    if x_train is None or y_train is None or x_test is None:
-        return None
-    if truth is None or np.mean(truth >= 0) < MIN_MATCHED_TEST_SHARE:
-        return "the test images could not be matched to the dataset's test set"
-    known = truth >= 0
-    samples, kept = expected.measure_samples, expected.measure_test_samples
-    # The first test images the student's set has in common with the dataset (all by default).
-    compile_event = arrays["compile"]
-    return TrainingData(
-        {name: compile_event.get(name) for name in ("optimizer", "loss")},
-        _as_trained(x_train[:samples]),
-        _as_trained(y_train[:samples]),
-        _as_trained(np.asarray(x_test)[known][:kept]),
-        np.array(truth[known][:kept]),
-        samples,
-        expected.measure_epochs,
-        batch_size or expected.batch_size,
-    )
 
 
 @dataclass(frozen=True)
