@@ -20,6 +20,10 @@ def validation(facts: Facts, expected: Expected) -> Outcome:
     if fit is None:
         return failed("fit.missing")
     if expected.validation == "test" and fit.validation != "test":
+        validation = facts.provenance.validation
+        if validation is not None and validation.images.split in ("train", "both"):
+            # Where the images came from says more than "other".
+            return failed("fit.validation_training_images", rows=validation.images.train_rows)
         return failed("fit.validation_test", found=fit.validation)
     if expected.validation == "split":
         split = expected.validation_split or 0

@@ -72,10 +72,7 @@ class Tracer:
     def statistics(self) -> tuple[tuple[float, float], ...]:
         """The (mean, std) of each split's pixels: what a standardisation divides by."""
         if self._statistics is None:
-            self._statistics = tuple(
-                (float(split.mean(dtype=np.float64)), float(split.std(dtype=np.float64)))
-                for split in self.splits
-            )
+            self._statistics = tuple(_statistics(split) for split in self.splits)
         return self._statistics
 
     def images(self, x: np.ndarray | None, meant: str = "train") -> Traced | None:
@@ -120,7 +117,11 @@ class Tracer:
             originals[in_train] = self._flat(0)[gids[in_train]]
             originals[~in_train] = self._flat(1)[gids[~in_train] - self.boundary]
             scale, offset = transforms.fitted(rows[matched], originals)
-        return transforms.named(scale, offset, dtype, self.statistics())
+        transform = transforms.named(scale, offset, dtype)
+        # The splits' statistics cost a pass over each: looked up only for a map no other name fits.
+        if transform.kind == "other":
+            transform = transforms.named(scale, offset, dtype, self.statistics())
+        return transform
 
     def _flat(self, split: int) -> np.ndarray:
         return np.asarray(self.splits[split]).reshape(len(self.splits[split]), self.pixels)
@@ -191,6 +192,18 @@ class Tracer:
         traced = self.images(x, meant)
         assert traced is not None
         return Origin(name, traced.images, self.labels_of(y, traced))
+
+
+# Each split's (mean, std), kept while the dataset is alive (a pass over 47 MB each).
+_STATISTICS: dict[int, tuple[np.ndarray, tuple[float, float]]] = {}
+
+
+def _statistics(split: np.ndarray) -> tuple[float, float]:
+    cached = _STATISTICS.get(id(split))
+    if cached is None or cached[0] is not split:
+        found = (float(split.mean(dtype=np.float64)), float(split.std(dtype=np.float64)))
+        cached = _STATISTICS[id(split)] = (split, found)
+    return cached[1]
 
 
 def _offsets() -> list[int]:
