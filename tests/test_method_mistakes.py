@@ -115,9 +115,10 @@ MISTAKES = [
         [
             (
                 EVALUATE,
-                "right = np.argmax(model.predict(x_test, verbose=0), axis=1) == "
-                "np.argmax(y_test, axis=1)\n"
-                "score = model.evaluate(x_test[right], y_test[right], verbose=0)",
+                "x_some, y_some = x_test[:1000], y_test[:1000]\n"
+                "right = np.argmax(model.predict(x_some, verbose=0), axis=1) == "
+                "np.argmax(y_some, axis=1)\n"
+                "score = model.evaluate(x_some[right], y_some[right], verbose=0)",
             )
         ],
         {},
@@ -130,9 +131,9 @@ MISTAKES = [
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("method")
     paths = [mutate(LECTURE, folder / f"{m.name}.ipynb", m.edits) for m in MISTAKES]
-    return finished(
-        grade_many("week8", paths, folder / "out", "--cell-timeout", "60"), folder / "out"
-    )
+    # Generous limits: the batch runs beside the rest of the suite on a loaded machine.
+    limits = ("--cell-timeout", "60", "--total-timeout", "600")
+    return finished(grade_many("week8", paths, folder / "out", *limits), folder / "out")
 
 
 @pytest.mark.slow

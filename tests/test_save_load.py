@@ -83,7 +83,7 @@ def checks_of(record: dict) -> dict[str, dict]:
 def test_solution_earns_full_marks(save_load_records: dict[str, dict]) -> None:
     record = save_load_records["solution"]
     assert record["status"] == "graded"
-    assert record["score"] == record["max_score"] == 20
+    assert record["score"] == record["max_score"] == 24
     assert SAVING_CHECKS | {"custom.file_names"} <= set(checks_of(record))
 
 
@@ -142,7 +142,7 @@ def test_both_front_ends_give_the_same_custom_verdicts(
     assert strip(from_pytest) == strip(from_cli)
     assert (
         from_pytest["score"] == from_cli["score"]
-        and from_pytest["max_score"] == from_cli["max_score"] == 20
+        and from_pytest["max_score"] == from_cli["max_score"] == 24
     )
 
 
