@@ -170,4 +170,4 @@ def test_the_grader_measures_on_the_whole_test_split_whatever_the_student_evalua
         assert records[name]["measured"]["test_samples"] == 10000, name
     measured = records["trained_on_test"]["measured"]
     assert measured["test_samples"] == 10000 - measured["samples"]
-    assert 0.1 < records["scaled_twice"]["measured"]["accuracy"] < 0.75
+    assert 0.05 < records["scaled_twice"]["measured"]["accuracy"] < 0.75
