@@ -4,7 +4,7 @@
 the images back into pixels, finds each among the dataset's originals (``alignment.locate``: the
 split the array is meant to be from is searched first), and refits the map against the matched
 originals.  The index it keeps (into the training split and the test split laid end to end) also
-says what each label should be (``labels``) and which images two arrays share.
+says what each label should be (``labelling.relation``) and which images two arrays share.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ import numpy as np
 from grader.datasets import Dataset
 from grader.evidence import transforms
 from grader.evidence.alignment import image_rows, locate, to_pixels
+from grader.evidence.labelling import relation
 from grader.evidence.provenance import Images, Labels, Origin, Preparation, Provenance
 from grader.evidence.transforms import Transform
 
 # Fewer matched rows than this share: the images are not the dataset's ("neither").
 MIN_MATCHED = 0.5
-# Labels this close to their images' agree (a few relabelled images are the student's choice).
-AGREE = 0.999
-# A relation other than agreement is named when it explains this share of the labels.
-EXPLAINS = 0.99
-# How far a label may be shifted from its image and still be recognised as offset.
-MAX_OFFSET = 3
 # Rows of matched images the map is refitted on.
 FIT_ROWS = 256
 
@@ -37,22 +32,6 @@ class Traced:
 
     images: Images
     index: np.ndarray
-
-
-def label_classes(y: np.ndarray) -> np.ndarray | None:
-    """The class of each row: the largest column of one-hot (or soft) labels, else the integer."""
-    y = np.asarray(y)
-    if y.ndim == 0 or y.dtype.kind not in "biuf" or y.shape[0] == 0:
-        return None
-    if y.ndim == 2 and y.shape[1] > 1:
-        return np.argmax(y, axis=1)
-    flat = y.reshape(len(y), -1)
-    if flat.shape[1] != 1:
-        return None
-    values = flat[:, 0]
-    if values.dtype.kind == "f" and not np.array_equal(values, np.rint(values)):
-        return None
-    return values.astype(np.int64)
 
 
 class Tracer:
@@ -154,39 +133,7 @@ class Tracer:
         """How the labels ``y`` relate to the images ``traced``; ``None`` when there are none."""
         if y is None or traced is None:
             return None
-        classes = label_classes(y)
-        index = traced.index
-        known = index >= 0
-        if classes is None or len(classes) != len(index) or not known.any():
-            return Labels("unknown", None)
-        truth = self.labels[index[known]]
-        mine = classes[known]
-        agreement = float(np.mean(mine == truth))
-        if agreement >= AGREE:
-            return Labels("agree", agreement)
-        for offset in _offsets():
-            shifted = index[known] + offset
-            same_split = (shifted >= 0) & (shifted < len(self.labels))
-            same_split &= (shifted < self.boundary) == (index[known] < self.boundary)
-            if same_split.mean() > EXPLAINS and (
-                np.mean(mine[same_split] == self.labels[shifted[same_split]]) >= EXPLAINS
-            ):
-                return Labels("offset", agreement, offset)
-        if self._other_split(classes, traced.images):
-            return Labels("other_split", agreement)
-        if np.array_equal(np.sort(mine), np.sort(truth)):
-            return Labels("permuted", agreement)
-        return Labels("disagree", agreement)
-
-    def _other_split(self, classes: np.ndarray, images: Images) -> bool:
-        """Whether the labels are the other split's, in the order it was loaded."""
-        other = (
-            self.labels[: self.boundary]
-            if images.test_rows > images.train_rows
-            else self.labels[self.boundary :]
-        )
-        n = min(len(other), len(classes))
-        return n > 0 and float(np.mean(classes[:n] == other[:n])) >= EXPLAINS
+        return relation(y, traced.index, self.labels, self.boundary)
 
     def origin(self, name: str, x: np.ndarray | None, y: np.ndarray | None, meant: str) -> Origin:
         traced = self.images(x, meant)
@@ -204,10 +151,6 @@ def _statistics(split: np.ndarray) -> tuple[float, float]:
         found = (float(split.mean(dtype=np.float64)), float(split.std(dtype=np.float64)))
         cached = _STATISTICS[id(split)] = (split, found)
     return cached[1]
-
-
-def _offsets() -> list[int]:
-    return [sign * k for k in range(1, MAX_OFFSET + 1) for sign in (-1, 1)]
 
 
 def _order(index: np.ndarray, mostly_test: bool, boundary: int, size: int) -> str:
