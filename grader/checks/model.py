@@ -5,8 +5,10 @@ from __future__ import annotations
 from grader.checks.expected import Expected
 from grader.checks.registry import check
 from grader.evidence.facts import Facts
-from grader.model.architecture import LayerSpec, describe_layer
+from grader.model.architecture import LINEAR, LayerSpec, describe_layer
 from grader.outcome import PASSED, Outcome, failed, not_run, skipped
+
+SOFTMAX = "softmax"
 
 
 def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object, object] | None:
@@ -17,13 +19,32 @@ def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object,
     return None
 
 
+def _as_probabilities(facts: Facts, wanted: tuple[LayerSpec, ...]) -> tuple[LayerSpec, ...]:
+    """The layers, the last one read as ending in softmax when it has no activation and the loss
+    reads logits (``from_logits=True``) where a softmax is wanted: the same model as a softmax
+    with a plain loss, written the way TensorFlow's tutorials write it."""
+    assert facts.architecture is not None
+    layers = facts.architecture.layers
+    logits = facts.compile is not None and facts.compile.loss_settings.get("from_logits") is True
+    if not logits or not layers or not wanted or facts.architecture.graph is not None:
+        return layers
+    last = layers[-1]
+    if last.config.get("activation") != LINEAR or wanted[-1].config.get("activation") != SOFTMAX:
+        return layers
+    return (
+        *layers[:-1],
+        LayerSpec(last.class_name, last.name, {**last.config, "activation": SOFTMAX}),
+    )
+
+
 @check("model.layers")
 def layers(facts: Facts, expected: Expected) -> Outcome:
     if facts.subclassed is not None:
         return skipped("model.subclassed", name=facts.subclassed)
     if facts.architecture is None:
         return failed("model.missing", reason=facts.architecture_error or "")
-    found, wanted = facts.architecture.layers, expected.architecture.layers
+    wanted = expected.architecture.layers
+    found = _as_probabilities(facts, wanted)
     for position, (have, want) in enumerate(zip(found, wanted), start=1):
         if have.class_name != want.class_name:
             return failed(

@@ -16,9 +16,10 @@ from grader.checks.expected import Expected
 from grader.checks.registry import check
 from grader.evidence.facts import Axes, Facts, FigureFacts
 from grader.evidence.figures import KernelShown, MapsShown
+from grader.model.compile_forms import ACCURACY_KEYS
 from grader.outcome import PASSED, Outcome, failed, not_run
 
-HISTORY_SPELLINGS = {"accuracy": ("accuracy", "acc"), "loss": ("loss",)}
+HISTORY_SPELLINGS = {"accuracy": ACCURACY_KEYS, "loss": ("loss",)}
 
 
 def _same(curve: tuple[float, ...], values: list[float]) -> bool:

@@ -12,6 +12,7 @@ from grader.checks.expected import Expected
 from grader.checks.method import transform_term
 from grader.checks.registry import check
 from grader.evidence.facts import Facts
+from grader.model.compile_forms import same_setting
 from grader.outcome import PASSED, Outcome, Term, failed, not_run, skipped
 
 # How many of the first predictions must appear, by name and in order, in the notebook's output.
@@ -142,7 +143,8 @@ def _settings_cause(facts: Facts, expected: Expected, params: dict[str, Any]) ->
         compiled is not None
         and compiled.optimizer == expected.optimizer
         and any(
-            compiled.optimizer_settings.get(k) != v for k, v in expected.optimizer_settings.items()
+            not same_setting(compiled.optimizer_settings.get(k), v)
+            for k, v in expected.optimizer_settings.items()
         )
     ):
         if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:

@@ -50,7 +50,10 @@ class CompileFacts:
     loss: str | None
     optimizer: str | None
     optimizer_settings: dict[str, Any]
+    # Each metric as written: a string, a function's name, a metric object's class.
     metrics: tuple[str, ...]
+    # A loss object's settings that change what it computes (``from_logits``).
+    loss_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

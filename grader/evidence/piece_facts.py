@@ -24,6 +24,7 @@ from grader.evidence.facts import (
 )
 from grader.evidence.provenance import Origin
 from grader.evidence.reading import Evidence
+from grader.model.compile_forms import loss_settings, metric_names
 from grader.model.keras_names import loss_name, optimizer_name, optimizer_settings
 
 
@@ -56,19 +57,13 @@ def label_facts(name: str, y: np.ndarray | None, origin: Origin | None) -> Label
 
 
 def compile_facts(event: dict[str, Any]) -> CompileFacts:
-    metrics = event.get("metrics") or []
-    names = []
-    for metric in metrics if isinstance(metrics, list) else [metrics]:
-        if isinstance(metric, str):
-            names.append(metric)
-        elif isinstance(metric, dict):
-            names.append(str(metric.get("name") or metric.get("class_name")))
     optimizer = event.get("optimizer")
     return CompileFacts(
         loss_name(event.get("loss")),
         optimizer_name(optimizer),
         optimizer_settings(optimizer),
-        tuple(names),
+        metric_names(event.get("metrics")),
+        loss_settings(event.get("loss")),
     )
 
 

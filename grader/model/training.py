@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader.model.architecture import Architecture, LayerSpec
+from grader.model.compile_forms import loss_settings
 from grader.model.graph_config import MERGE_LAYERS, Graph
 from grader.model.keras_names import (
     ACTIVATIONS,
@@ -103,7 +104,9 @@ def _layer(keras: Any, spec: LayerSpec) -> Any:
     activation = kwargs.get("activation")
     if activation is not None and activation not in ACTIVATIONS:
         raise BuildError(
-            f"layer {spec.name!r} uses activation {activation!r}, which is not a built-in one"
+            f"layer {spec.name!r} uses its own activation {activation!r}, which the grader does "
+            "not rebuild (it rebuilds Keras's built-in ones, by name or as TensorFlow's function: "
+            "'relu', tf.nn.relu, keras.activations.relu)"
         )
     kwargs = {key: _tuples(value) for key, value in kwargs.items()}
     try:
@@ -204,7 +207,7 @@ def train_and_evaluate(
             optimizer=keras.optimizers.get(
                 {"class_name": name, "config": optimizer_settings(optimizer)}
             ),
-            loss=loss,
+            loss=_loss(keras, loss, loss_settings(compile_settings.get("loss"))),
         )
         model.fit(
             np.asarray(x_train[:n]),
@@ -232,6 +235,16 @@ def train_and_evaluate(
     predicted = np.argmax(scores, axis=1)
     accuracy = float(np.mean(predicted == np.asarray(true_test_labels).reshape(-1)))
     return Training(accuracy, n, epochs, batch_size, len(x_test), time.monotonic() - started)
+
+
+def _loss(keras: Any, name: str, settings: dict[str, Any]) -> Any:
+    """The loss by its Keras name, with the settings of the student's loss object its class
+    takes (``from_logits``, ``label_smoothing``)."""
+    if not settings:
+        return name
+    cls = getattr(keras.losses, "".join(part.title() for part in name.split("_")))
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    return cls(**{k: v for k, v in settings.items() if k in accepted})
 
 
 def _failed(base: Training, started: float, error: str) -> Training:
