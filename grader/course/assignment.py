@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.boundary.execution import Limits
+from grader.boundary.legacy_paths import SWITCHES
 from grader.checks import expected_file
 from grader.checks.catalog import load_all
 from grader.checks.expected import Expected
@@ -45,10 +46,12 @@ def available(explicit: Sequence[Path] = (), cwd: Path | None = None) -> dict[st
 
 @dataclass(frozen=True)
 class Switches:
-    """``[compat]``: what the kernel serves for notebooks written for Keras 2 or on Colab."""
+    """``[compat]``: what the kernel serves for notebooks written for Keras 2 or on Colab, or
+    copied from older tutorials (``boundary.legacy_apis``)."""
 
     keras2_paths: bool = True
     colab: bool = True
+    legacy_apis: bool = True
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,7 @@ def load_assignment(
             f"{path}: [graded_after_submission] withheld must name parts of {sorted(PARTS)}"
         )
     points, extras = _extras(data.get("extras", {}), points, f"{path} [extras]")
-    compat = Switches(
-        **_switches(data.get("compat", {}), ("keras2_paths", "colab"), f"{path} [compat]")
-    )
+    compat = Switches(**_switches(data.get("compat", {}), SWITCHES, f"{path} [compat]"))
     preload = _switches(data.get("kernel", {}), ("preload",), f"{path} [kernel]").get(
         "preload", True
     )

@@ -154,8 +154,6 @@ def _normalise(spec: LayerSpec) -> LayerSpec:
         for key in ("kernel_size", "strides"):
             if isinstance(config.get(key), int):
                 config[key] = [config[key], config[key]]
-    if isinstance(config.get("activation"), str):
-        config["activation"] = config["activation"].lower()
     return LayerSpec(spec.class_name, spec.name, config)
 
 

@@ -195,7 +195,7 @@ def train_and_evaluate(
     if name not in OPTIMIZERS.values():
         return _failed(base, started, f"optimizer {optimizer!r} is not one the grader can rebuild")
     loss = loss_name(compile_settings.get("loss"))
-    if loss not in LOSSES.values():
+    if loss is None or loss not in LOSSES.values():
         return _failed(
             base,
             started,

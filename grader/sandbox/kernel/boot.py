@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.boundary.legacy_apis import SWITCH as LEGACY_APIS
 from grader.boundary.refusals import NETWORK_MESSAGE
-from grader.sandbox.kernel import guard, legacy, offline, self_check, shell_commands
+from grader.sandbox.kernel import guard, legacy, legacy_apis, offline, self_check, shell_commands
 from grader.sandbox.kernel.hooks import Budget, KerasHooks
 from grader.sandbox.kernel.recorder import Recorder
 from grader.sandbox.kernel.saving import SavingHooks
@@ -160,7 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
     shell_commands.install(_recorder.event)
-    legacy.install(_recorder.event, **config.get("compat", {}))
+    compat = config.get("compat", {})
+    legacy.install(_recorder.event, compat.get("keras2_paths", True), compat.get("colab", True))
+    # After the Keras hooks: ``fit(nb_epoch=...)`` reaches them as ``epochs``.
+    legacy_apis.install(_recorder.event, compat.get(LEGACY_APIS, True))
     if config.get("preload", True):
         _warm_up()
 
