@@ -43,6 +43,8 @@ class CellRun:
     duration_s: float
     error: CellError | None = None
     output: str = ""
+    # The execution count the notebook saved for the cell (``Cell.execution_count``).
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,7 @@ def _run_cells(
                     error
                     or CellError("DeadKernel", "the kernel stopped while running this cell", ""),
                     output,
+                    cell.execution_count,
                 )
             )
             return watchdog.breach or "kernel_died", "", runs, limit_hits
@@ -162,7 +163,13 @@ def _run_cells(
             )
         runs.append(
             CellRun(
-                cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output
+                cell.number,
+                cell.source,
+                outcome,
+                time.monotonic() - cell_started,
+                error,
+                output,
+                cell.execution_count,
             )
         )
         hit = _limit_hit(runs[-1])
@@ -256,7 +263,9 @@ def run_in(
     status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
     ran = {r.number for r in runs}
     runs.extend(
-        CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran
+        CellRun(c.number, c.source, "not_run", 0.0, execution_count=c.execution_count)
+        for c in submission.cells
+        if c.number not in ran
     )
     return Execution(
         status,
