@@ -6,8 +6,8 @@ is recorded, so the report asks the student to modernise it at no cost in points
 
 - Keras 1 argument names (``Dense(output_dim=)``, ``border_mode=``, ``init=``, ``subsample=``,
   ``nb_filter=``, ``fit(nb_epoch=)``, ``to_categorical(nb_classes=)``) and an optimizer's ``lr=``
-  are renamed; a call that gives an old name and its new one both is refused (which was meant
-  is not certain);
+  are renamed (``keras1_arguments``); a call that gives an old name and its new one both is
+  refused (which was meant is not certain);
 - ``Convolution2D(32, 3, 3)`` (Keras 1: filters, rows, columns) is ``Conv2D(32, (3, 3))``;
   ``Conv2D(32, 3, 3)`` is left as Keras 3 reads it (strides 3), which the layer check names;
 - ``keras.utils.np_utils`` as an attribute, ``Sequential.predict_classes`` / ``predict_proba``
@@ -25,123 +25,22 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import inspect
 import sys
 import types
 from collections.abc import Callable
 from typing import Any
 
-from grader.boundary.legacy_apis import LAYER_ARGUMENTS, LEGACY_MODULES, TWICE_MESSAGE
+from grader.boundary.legacy_apis import LEGACY_MODULES
+from grader.sandbox.kernel.keras1_arguments import (
+    Record,
+    keras1_convolution,
+    rename_fit_and_to_categorical,
+    rename_layer_arguments,
+    used,
+)
 from grader.sandbox.kernel.offline import after_import
 
-Record = Callable[..., None]
-OPTIMIZER_ARGUMENTS = {"lr": "learning_rate"}
-FIT_ARGUMENTS = {"nb_epoch": "epochs"}
-TO_CATEGORICAL_ARGUMENTS = {"nb_classes": "num_classes"}
 DIM_ORDERINGS = {"tf": "channels_last", "th": "channels_first"}
-
-
-def _used(record: Record, name: str) -> None:
-    record("legacy_api", name=name)
-
-
-def _positional(function: Callable[..., Any]) -> list[str]:
-    """The names ``function``'s positional arguments fill, in order."""
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [p.name for p in inspect.signature(function).parameters.values() if p.kind in kinds]
-
-
-def _renamer(
-    call: str, function: Callable[..., Any], renames: dict[str, str], record: Record
-) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
-    """What renames the keyword arguments of a call to ``function`` (its positional arguments
-    ``args`` fill the first names): each old name given becomes its new one, recorded; an old name
-    given with its new one (by keyword or position) is refused."""
-    names = _positional(function)
-
-    def rename(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        filled = set(names[: len(args)])
-        for old, new in renames.items():
-            if old not in kwargs:
-                continue
-            if new in kwargs or new in filled:
-                raise TypeError(TWICE_MESSAGE.format(call=call, old=old, new=new))
-            kwargs[new] = kwargs.pop(old)
-            _used(record, old)
-        return kwargs
-
-    return rename
-
-
-def _renaming_init(cls: type, renames: dict[str, str], record: Record) -> None:
-    """``cls.__init__`` taking the old names too.  Not ``functools.wraps``: Keras reads
-    ``__init__``'s own signature to record a layer's arguments, and this one takes them all."""
-    original = vars(cls).get("__init__") or getattr(cls, "__init__")
-    rename = _renamer(cls.__name__, original, renames, record)
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **rename((self, *args), kwargs))
-
-    __init__.__doc__, __init__.__qualname__ = original.__doc__, original.__qualname__
-    cls.__init__ = __init__  # type: ignore[misc]
-
-
-def _renaming_function(
-    function: Callable[..., Any], renames: dict[str, str], record: Record
-) -> Callable[..., Any]:
-    rename = _renamer(function.__name__, function, renames, record)
-
-    def renaming(*args: Any, **kwargs: Any) -> Any:
-        return function(*args, **rename(args, kwargs))
-
-    renaming.__name__, renaming.__doc__ = function.__name__, function.__doc__
-    return renaming
-
-
-def _takes(cls: type, name: str) -> bool:
-    try:
-        return name in inspect.signature(getattr(cls, "__init__")).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _keras1_arguments(keras: Any, record: Record) -> None:
-    """Layers that take a Keras 1 argument's new name and not the old one accept the old one."""
-    for value in vars(keras.layers).values():
-        if not (isinstance(value, type) and issubclass(value, keras.layers.Layer)):
-            continue
-        renames = {
-            old: new
-            for old, new in LAYER_ARGUMENTS.items()
-            if _takes(value, new) and not _takes(value, old)
-        }
-        if renames:
-            _renaming_init(value, renames, record)
-    for value in vars(keras.optimizers).values():
-        if isinstance(value, type) and issubclass(value, keras.optimizers.Optimizer):
-            if _takes(value, "learning_rate") and value is not keras.optimizers.Optimizer:
-                _renaming_init(value, OPTIMIZER_ARGUMENTS, record)
-
-
-def _keras1_convolution(conv2d: type, record: Record) -> Callable[..., Any]:
-    """``Convolution2D(filters, rows, columns, ...)``, Keras 1's form, as ``Conv2D``."""
-
-    def Convolution2D(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - Keras's name
-        rows, columns = kwargs.pop("nb_row", None), kwargs.pop("nb_col", None)
-        if rows is not None and columns is not None and "kernel_size" not in kwargs:
-            kwargs["kernel_size"] = (rows, columns)
-            _used(record, "convolution2d_rows_cols")
-        elif (
-            len(args) == 3 and all(isinstance(a, int) for a in args) and "kernel_size" not in kwargs
-        ):
-            args = (args[0], (args[1], args[2]))
-            _used(record, "convolution2d_rows_cols")
-        return conv2d(*args, **kwargs)
-
-    Convolution2D.__doc__ = "Keras 1's Convolution2D(filters, rows, columns), as Conv2D."
-    return Convolution2D
-
-
 # Keras's public namespaces: ``keras``, and ``tf.keras`` under both of its names.
 PUBLIC_ROOTS = ("keras", "keras._tf_keras.keras", "tensorflow.keras")
 
@@ -158,16 +57,6 @@ def _each_public(last: str, apply: Callable[[types.ModuleType], None]) -> None:
 
     for root in PUBLIC_ROOTS:
         after_import(f"{root}.{last}", safely)
-
-
-def _replace_everywhere(original: Any, replacement: Any, name: str) -> None:
-    """``replacement`` wherever Keras exposes ``original`` under ``name``: its own source module
-    too, so a public module imported later (``tensorflow.keras.utils``) takes it from there."""
-    for module_name, module in list(sys.modules.items()):
-        if (
-            module_name.split(".")[0] == "keras" or module_name.startswith("tensorflow.keras")
-        ) and getattr(module, name, None) is original:
-            setattr(module, name, replacement)
 
 
 class _Attribute(types.ModuleType):
@@ -191,11 +80,11 @@ def _removed_functions(keras: Any, record: Record) -> None:
     def set_image_dim_ordering(dim_ordering: str) -> None:
         if dim_ordering not in DIM_ORDERINGS:
             raise ValueError(f"Unknown dim_ordering: {dim_ordering!r} (Keras 2 took 'tf' or 'th')")
-        _used(record, "set_image_dim_ordering" + ("_th" if dim_ordering == "th" else ""))
+        used(record, "set_image_dim_ordering" + ("_th" if dim_ordering == "th" else ""))
         data_format(DIM_ORDERINGS[dim_ordering])
 
     def image_dim_ordering() -> str:
-        _used(record, "image_dim_ordering")
+        used(record, "image_dim_ordering")
         return "tf" if read_format() == "channels_last" else "th"
 
     def backend(module: types.ModuleType) -> None:
@@ -206,7 +95,7 @@ def _removed_functions(keras: Any, record: Record) -> None:
     def utils(module: types.ModuleType) -> None:
         if not hasattr(module, "np_utils"):
             module.np_utils = _Attribute(  # type: ignore[attr-defined]
-                f"{module.__name__}.np_utils", module, lambda: _used(record, "np_utils")
+                f"{module.__name__}.np_utils", module, lambda: used(record, "np_utils")
             )
 
     _each_public("backend", backend)
@@ -217,14 +106,14 @@ def _predict_methods(sequential: type, record: Record) -> None:
     """Keras 2's ``Sequential.predict_classes`` and ``predict_proba``, computed as it did."""
 
     def predict_classes(self: Any, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
-        _used(record, "predict_classes")
+        used(record, "predict_classes")
         proba = self.predict(x, batch_size=batch_size, verbose=verbose)
         if proba.shape[-1] > 1:
             return proba.argmax(axis=-1)
         return (proba > 0.5).astype("int32")
 
     def predict_proba(self: Any, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
-        _used(record, "predict_proba")
+        used(record, "predict_proba")
         return self.predict(x, batch_size=batch_size, verbose=verbose)
 
     for method in (predict_classes, predict_proba):
@@ -245,7 +134,7 @@ def _hdf5_saving(keras: Any, record: Record) -> None:
         path = str(filepath)
         if not path.endswith((".h5", ".hdf5")) or path.endswith(".weights.h5"):
             return original(model, filepath, *args, **kwargs)
-        _used(record, "hdf5_weights")
+        used(record, "hdf5_weights")
         with h5py.File(path, "w") as file:
             legacy_h5_format.save_weights_to_hdf5_group(file, model)
         return None
@@ -266,7 +155,7 @@ def _hdf5_saving(keras: Any, record: Record) -> None:
         # ``save_weights``, which write HDF5 for it.
         original_init(self, path + (".weights.h5" if weights else ".keras"), *args, **kwargs)
         self.filepath = path
-        _used(record, "hdf5_checkpoint")
+        used(record, "hdf5_checkpoint")
 
     __init__.__doc__ = original_init.__doc__
     checkpoint.__init__ = __init__
@@ -287,7 +176,7 @@ class _ModuleAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         )
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        _used(self.record, "sklearn_joblib")
+        used(self.record, "sklearn_joblib")
         return importlib.import_module(LEGACY_MODULES[spec.name])
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -297,34 +186,25 @@ class _ModuleAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def _patch(keras: Any, record: Record) -> None:
     """Each mapping on its own: one that this Keras does not allow leaves the others."""
     conv2d = keras.layers.Conv2D
-    convolution2d = _keras1_convolution(conv2d, record)
+    convolution2d = keras1_convolution(conv2d, record)
 
     def layers(module: types.ModuleType) -> None:
         if getattr(module, "Convolution2D", None) is conv2d:
             module.Convolution2D = convolution2d  # type: ignore[attr-defined]
 
     steps: list[Callable[[], None]] = [
-        lambda: _keras1_arguments(keras, record),
+        lambda: rename_layer_arguments(keras, record),
         lambda: _each_public("layers", layers),
         lambda: _removed_functions(keras, record),
         lambda: _predict_methods(keras.Sequential, record),
         lambda: _hdf5_saving(keras, record),
-        lambda: _fit_and_to_categorical(keras, record),
+        lambda: rename_fit_and_to_categorical(keras, record),
     ]
     for step in steps:
         try:
             step()
         except Exception:  # noqa: BLE001 - a Keras without these internals keeps its own errors
             pass
-
-
-def _fit_and_to_categorical(keras: Any, record: Record) -> None:
-    model = keras.Model
-    model.fit = _renaming_function(model.fit, FIT_ARGUMENTS, record)
-    original = keras.utils.to_categorical
-    _replace_everywhere(
-        original, _renaming_function(original, TO_CATEGORICAL_ARGUMENTS, record), "to_categorical"
-    )
 
 
 def install(record: Record, enabled: bool = True) -> None:
