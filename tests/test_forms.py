@@ -79,6 +79,7 @@ def test_an_activation_given_as_a_function_or_layer_is_the_builtin_of_that_name(
     assert _activation(keras, form(tf, keras)) == expected
 
 
+@pytest.mark.filterwarnings("ignore:The object being serialized includes a `lambda`")
 def test_a_function_of_its_own_keeps_its_name_and_is_not_rebuilt(keras: Any) -> None:
     def squash(x: Any) -> Any:
         return keras.activations.sigmoid(x)
@@ -266,7 +267,7 @@ def test_logits_with_a_loss_that_reads_them_are_the_softmax_model(
 
 
 def test_the_grader_trains_with_the_loss_settings_the_student_gave(keras: Any) -> None:
-    from grader.model.training import _loss
+    from grader.model.compile_settings import rebuilt_loss as _loss
 
     rebuilt = _loss(keras, "categorical_crossentropy", {"from_logits": True})
     assert isinstance(rebuilt, keras.losses.CategoricalCrossentropy)
@@ -275,3 +276,22 @@ def test_the_grader_trains_with_the_loss_settings_the_student_gave(keras: Any) -
         "mean_squared_error"
     )
     assert _loss(keras, "categorical_crossentropy", {}) == "categorical_crossentropy"
+
+
+def test_a_learning_rate_schedule_is_named_and_rebuilt(keras: Any, week8: Expected) -> None:
+    from grader.model.compile_settings import rebuilt_optimizer
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(1.0, decay_steps=100, decay_rate=0.9)
+    adadelta = dataclasses.replace(
+        week8, optimizer="Adadelta", optimizer_settings={"learning_rate": 1.0}
+    )
+    outcome = graded(optimizer, adadelta, optimizer=keras.optimizers.Adadelta(schedule), loss=CCE)
+    assert not outcome.passed
+    assert "learning_rate=ExponentialDecay(initial_learning_rate=1.0, decay_steps=100" in (
+        render(outcome.message, "en").found
+    )
+    stored = as_json(keras.optimizers.Adadelta(schedule, rho=0.9), _describe_object)
+    rebuilt = rebuilt_optimizer(keras, "Adadelta", stored)
+    rate = rebuilt.get_config()["learning_rate"]
+    assert rate["class_name"] == "ExponentialDecay" and rate["config"]["decay_rate"] == 0.9
+    assert abs(rebuilt.get_config()["rho"] - 0.9) < 1e-6

@@ -24,7 +24,12 @@ from grader.evidence.facts import (
 )
 from grader.evidence.provenance import Origin
 from grader.evidence.reading import Evidence
-from grader.model.compile_forms import loss_settings, metric_names
+from grader.model.compile_forms import (
+    describe_schedule,
+    learning_rate_schedule,
+    loss_settings,
+    metric_names,
+)
 from grader.model.keras_names import loss_name, optimizer_name, optimizer_settings
 
 
@@ -58,10 +63,14 @@ def label_facts(name: str, y: np.ndarray | None, origin: Origin | None) -> Label
 
 def compile_facts(event: dict[str, Any]) -> CompileFacts:
     optimizer = event.get("optimizer")
+    settings = optimizer_settings(optimizer)
+    schedule = learning_rate_schedule(optimizer)
+    if schedule is not None:  # a schedule is no one number: named as written
+        settings["learning_rate"] = describe_schedule(schedule)
     return CompileFacts(
         loss_name(event.get("loss")),
         optimizer_name(optimizer),
-        optimizer_settings(optimizer),
+        settings,
         metric_names(event.get("metrics")),
         loss_settings(event.get("loss")),
     )

@@ -2,7 +2,8 @@
 
 A loss may be a name, a function or a class instance with settings of its own (``from_logits``);
 metrics a list, a dict per output, strings (``"acc"``), functions or metric objects; a learning
-rate is stored as a float32 (``0.1`` comes back as ``0.10000000149``).  Keras reads
+rate is stored as a float32 (``0.1`` comes back as ``0.10000000149``), or is one of Keras's
+schedules (``ExponentialDecay``), which the grader rebuilds from its plain settings.  Keras reads
 ``"accuracy"`` as the accuracy its loss calls for (``categorical_accuracy`` under categorical
 cross-entropy), so those spellings are the same metric; ``keras.metrics.Accuracy()`` is not (it
 counts exact equality of scores and labels).
@@ -35,6 +36,41 @@ ACCURACY_KEYS = ACCURACY_SPELLINGS + tuple(names[0] for names in ACCURACY_OF_LOS
 EXACT_ACCURACY = "Accuracy"
 # A setting stored as float32 is the number written to this relative precision.
 FLOAT32_PRECISION = 1e-6
+# Keras's learning-rate schedules (``keras.optimizers.schedules``) the grader rebuilds.
+SCHEDULES = (
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+)
+
+
+def learning_rate_schedule(optimizer: Any) -> dict[str, Any] | None:
+    """An optimizer's learning rate given as one of ``SCHEDULES``: its class name and its plain
+    settings (numbers, booleans, lists of numbers); ``None`` for a number or anything else."""
+    config = optimizer.get("config") if isinstance(optimizer, dict) else None
+    rate = config.get("learning_rate") if isinstance(config, dict) else None
+    settings = rate.get("config") if isinstance(rate, dict) else None
+    if not isinstance(rate, dict) or rate.get("class_name") not in SCHEDULES:
+        return None
+    if not isinstance(settings, dict):
+        return None
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return isinstance(value, (int, float, bool))
+
+    kept = {str(k): v for k, v in settings.items() if plain(v)}
+    return {"class_name": rate["class_name"], "config": kept}
+
+
+def describe_schedule(schedule: dict[str, Any]) -> str:
+    """``ExponentialDecay(initial_learning_rate=0.01, decay_steps=100, ...)``."""
+    settings = ", ".join(f"{k}={v!r}" for k, v in schedule["config"].items())
+    return f"{schedule['class_name']}({settings})"
 
 
 def loss_settings(loss: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from grader.model.architecture import Architecture, LayerSpec
 from grader.model.compile_forms import loss_settings
+from grader.model.compile_settings import rebuilt_loss, rebuilt_optimizer
 from grader.model.graph_config import MERGE_LAYERS, Graph
 from grader.model.keras_names import (
     ACTIVATIONS,
@@ -28,7 +29,6 @@ from grader.model.keras_names import (
     OPTIMIZERS,
     loss_name,
     optimizer_name,
-    optimizer_settings,
 )
 
 
@@ -192,7 +192,7 @@ def train_and_evaluate(
     base = Training(None, n, epochs, batch_size, len(x_test), 0.0)
     optimizer = compile_settings.get("optimizer")
     name = optimizer_name(optimizer)
-    if name not in OPTIMIZERS.values():
+    if name is None or name not in OPTIMIZERS.values():
         return _failed(base, started, f"optimizer {optimizer!r} is not one the grader can rebuild")
     loss = loss_name(compile_settings.get("loss"))
     if loss is None or loss not in LOSSES.values():
@@ -204,10 +204,8 @@ def train_and_evaluate(
     keras.utils.set_random_seed(seed)
     try:
         model.compile(
-            optimizer=keras.optimizers.get(
-                {"class_name": name, "config": optimizer_settings(optimizer)}
-            ),
-            loss=_loss(keras, loss, loss_settings(compile_settings.get("loss"))),
+            optimizer=rebuilt_optimizer(keras, name, optimizer),
+            loss=rebuilt_loss(keras, loss, loss_settings(compile_settings.get("loss"))),
         )
         model.fit(
             np.asarray(x_train[:n]),
@@ -235,16 +233,6 @@ def train_and_evaluate(
     predicted = np.argmax(scores, axis=1)
     accuracy = float(np.mean(predicted == np.asarray(true_test_labels).reshape(-1)))
     return Training(accuracy, n, epochs, batch_size, len(x_test), time.monotonic() - started)
-
-
-def _loss(keras: Any, name: str, settings: dict[str, Any]) -> Any:
-    """The loss by its Keras name, with the settings of the student's loss object its class
-    takes (``from_logits``, ``label_smoothing``)."""
-    if not settings:
-        return name
-    cls = getattr(keras.losses, "".join(part.title() for part in name.split("_")))
-    accepted = set(inspect.signature(cls.__init__).parameters)
-    return cls(**{k: v for k, v in settings.items() if k in accepted})
 
 
 def _failed(base: Training, started: float, error: str) -> Training:
