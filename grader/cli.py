@@ -36,6 +36,7 @@ from grader.messages import LANGUAGES, default_language, text
 from grader.platforms.classroom.workflow import workflow
 from grader.platforms.lms.export_command import register as register_export
 from grader.platforms.pack_command import add_pack_command
+from grader.report.safe_text import SafeConsole
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:
@@ -190,7 +191,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
-    console = Console()
+    console = SafeConsole()
     try:
         return args.run(args, console)
     except KeyboardInterrupt:

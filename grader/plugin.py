@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from grader import options
 from grader.batch import Settings, grade_one
@@ -35,6 +34,7 @@ from grader.messages import default_language, text
 from grader.report.causes import around
 from grader.report.folder import RecordFolder
 from grader.report.graded import package
+from grader.report.safe_text import SafeConsole, terminal_safe
 from grader.report.terminal import report
 from grader.report.view import CheckView, View
 from grader.sandbox.kernels import discard as discard_kernel
@@ -235,13 +235,13 @@ class CheckItem(pytest.Item):
         result = check.result
         self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
         if result.status == "skipped" and check.message is not None:
-            pytest.skip(check.message.rendered.found)
+            pytest.skip(terminal_safe(check.message.rendered.found))
         if not result.passed:
             raise CheckFailed(check, failure_text(check, view))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed) and excinfo.value.error is not None:
-            return excinfo.value.error
+            return terminal_safe(excinfo.value.error)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -253,8 +253,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     assignment = config.stash[assignment_key]
     return [
-        f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, "
-        f"language {config.stash[lang_key]}"
+        terminal_safe(
+            f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, "
+            f"language {config.stash[lang_key]}"
+        )
     ]
 
 
@@ -263,7 +265,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     for view in config.stash[views_key]:
         buffer = io.StringIO()
-        console = Console(
+        console = SafeConsole(
             file=buffer,
             force_terminal=terminalreporter.hasmarkup,
             width=terminalreporter._tw.fullwidth,
