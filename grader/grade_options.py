@@ -12,6 +12,7 @@ from typing import Any
 
 from grader import options
 from grader.grade_command import FORMATS, run_grade
+from grader.submissions.lms_names import SYSTEMS
 
 
 def add_grade_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -66,6 +67,13 @@ def add_grade_command(commands: Any, parents: list[argparse.ArgumentParser]) -> 
         action="store_true",
         help="with --instructor: the feedback pages show after_due_date checks (hidden ones stay "
         "the instructor's)",
+    )
+    g.add_argument(
+        "--lms",
+        choices=SYSTEMS,
+        help="the LMS whose download the submissions are: its file names give each record the "
+        "LMS's user id and late mark (default: the assignment's [lms] system, else the LMS the "
+        "names agree on)",
     )
     g.add_argument(
         "submissions",
