@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from grader.boundary.seals import SealKey
+
 # "completed", "timeout" (the whole submission), "resource_limit", "kernel_died"
 ExecutionStatus = Literal["completed", "timeout", "resource_limit", "kernel_died"]
 # "not_run": the kernel was gone before the cell
@@ -80,6 +82,8 @@ class Execution:
     detail: str = ""
     # Which layers of isolation held for this kernel (None: it never started).
     isolation: Isolation | None = None
+    # The kernel's seal key and the final cell's nonce (None: the kernel could not seal).
+    seal: SealKey | None = None
 
 
 # Called as each cell starts: its number, the number of cells, the seconds so far.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,11 +35,12 @@ from grader.boundary.execution import (
     Progress,
 )
 from grader.boundary.refusals import PROCESS_MESSAGE
+from grader.boundary.seals import SealKey, final_cell
 from grader.sandbox import isolation, kernel_start, kernels, scratch
+from grader.sandbox.seal_key import take_key
 from grader.sandbox.watchdog import Watchdog, kill_tree
 from grader.submissions.cells import Submission
 
-FINAL_DUMP = "import grader.sandbox.kernel.boot as _grader_boot; _grader_boot.final_dump(globals())"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRACEBACK_LINES = 40
 TRUNCATED = "\n[... output truncated by the grader ...]\n"
@@ -126,6 +128,7 @@ def _run_cells(
     limits: Limits,
     progress: Progress | None,
     started: float,
+    nonce: str,
 ) -> tuple[ExecutionStatus, str, list[CellRun], list[str]]:
     runs: list[CellRun] = []
     limit_hits: list[str] = []
@@ -177,7 +180,7 @@ def _run_cells(
             limit_hits.append(hit)
         if outcome == "timeout" and not _responsive(client, notebook):
             return "timeout", f"cell {cell.number} ignored the interrupt", runs, limit_hits
-    dump = nbformat.v4.new_code_cell(FINAL_DUMP)
+    dump = nbformat.v4.new_code_cell(final_cell(nonce))
     notebook.cells.append(dump)
     try:
         client.execute_cell(dump, len(notebook.cells) - 1)
@@ -247,11 +250,13 @@ def run_in(
     # The launcher wrote its report before the kernel existed; the kernel answered, so it is
     # complete.
     held = isolation.assess(scratch.read_report(kernel.place), kernel.support)
+    # The seal's key leaves the kernel's folder before any cell of the submission runs.
+    key, nonce = take_key(kernel.artifacts), secrets.token_hex(16)
     watchdog = Watchdog(kernel.pid, limits, [kernel.place.root, kernel.artifacts])
     watchdog.start()
     try:
         status, detail, runs, limit_hits = _run_cells(
-            client, notebook, submission, watchdog, limits, progress, started
+            client, notebook, submission, watchdog, limits, progress, started, nonce
         )
     finally:
         watchdog.stop()
@@ -274,6 +279,7 @@ def run_in(
         client.truncated,
         detail,
         held,
+        SealKey(key, nonce) if key is not None else None,
     )
 
 
