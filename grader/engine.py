@@ -27,6 +27,7 @@ from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
 from grader.evidence.facts import Facts
 from grader.evidence.gathering import gather
+from grader.evidence.integrity import check as check_integrity
 from grader.evidence.reading import read_evidence
 from grader.evidence.reloading import saving_facts
 from grader.measurement.early import EarlyMeasurement
@@ -204,6 +205,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                 facts = dataclasses.replace(
                     facts, saving=saving_facts(evidence, facts.architecture)
                 )
+            integrity = check_integrity(kernel.artifacts, execution, evidence, facts)
             measured = time.monotonic()
             student = StudentRun(facts, expected, read_only(arrays))
             del arrays
@@ -224,6 +226,7 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             facts=facts,
             timings={k: round(v, 2) for k, v in timings.items()},
             isolation=execution.isolation,
+            integrity=integrity,
         )
     except DatasetError as exc:
         return record(

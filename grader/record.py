@@ -13,6 +13,7 @@ from typing import Literal
 from grader.boundary.execution import Isolation
 from grader.course.visibility import Visibility, Withheld
 from grader.evidence.facts import Facts
+from grader.evidence.integrity import Integrity
 from grader.outcome import CheckStatus, Message
 
 # "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
@@ -71,3 +72,5 @@ class Record:
     isolation: Isolation | None = None
     # The checks a self-check left out, graded after submission.
     withheld: Withheld = Withheld()
+    # Whether the evidence the kernel left was changed after it was recorded (None: no code ran).
+    integrity: Integrity | None = None

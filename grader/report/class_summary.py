@@ -18,6 +18,8 @@ from typing import Any
 from grader.record import STATUSES
 
 GRADER_ERROR = "grader_error"
+# The integrity statuses the summary lists, in its order.
+FLAGGED = ("tampered", "unverified")
 MOST_COMMON = 10
 # Up to this many points, one histogram bar per point; above it, this many bars.
 BARS = 25
@@ -53,6 +55,17 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Flagged:
+    """A record whose evidence was tampered with, or could not be checked."""
+
+    id: str
+    # "tampered" or "unverified"
+    status: str
+    # Each finding's message key and parameters (``[integrity]`` in the catalog).
+    findings: tuple[tuple[str, dict[str, Any]], ...]
+
+
+@dataclass(frozen=True)
 class ClassSummary:
     assignment: str
     total: int
@@ -63,6 +76,7 @@ class ClassSummary:
     checks: tuple[CheckRate, ...]
     mistakes: tuple[Mistake, ...]
     durations: tuple[float, ...]
+    integrity: tuple[Flagged, ...] = ()
 
     @property
     def mean_score(self) -> float | None:
@@ -165,6 +179,22 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
     )
 
 
+def flagged(records: Sequence[Mapping[str, Any]]) -> tuple[Flagged, ...]:
+    """The records whose ``integrity`` is not ``intact``: tampered ones first."""
+    found = []
+    for record in records:
+        integrity = record.get("integrity")
+        if not isinstance(integrity, dict) or integrity.get("status") not in FLAGGED:
+            continue
+        findings = tuple(
+            (str(f.get("key")), dict(f["params"]) if isinstance(f.get("params"), dict) else {})
+            for f in integrity.get("findings") or ()
+            if isinstance(f, dict)
+        )
+        found.append(Flagged(str(record.get("id")), str(integrity["status"]), findings))
+    return tuple(sorted(found, key=lambda f: (FLAGGED.index(f.status), f.id)))
+
+
 def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
     """The summary of a batch from its JSON documents (as ``json.load`` returns them)."""
     statuses = Counter(str(r.get("status", "?")) for r in records)
@@ -185,4 +215,5 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
         checks=_check_rates(records),
         mistakes=_mistakes(records),
         durations=tuple(d for r in records if (d := _number(r.get("duration_s"))) is not None),
+        integrity=flagged(records),
     )

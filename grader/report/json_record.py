@@ -9,6 +9,7 @@ from typing import Any
 import grader
 from grader.atomic_write import write_atomic
 from grader.boundary.artifacts import as_json
+from grader.messages import text
 from grader.report.view import View
 
 
@@ -88,6 +89,18 @@ def to_data(view: View) -> dict[str, Any]:
         data["synthetic_data"] = facts.synthetic_data
     if record.isolation is not None:
         data["isolation"] = record.isolation.to_data()
+    if record.integrity is not None:
+        data["integrity"] = {
+            "status": record.integrity.status,
+            "findings": [
+                {
+                    "key": finding.key,
+                    "params": as_json(finding.params, str),
+                    "text": text(view.lang, "integrity", finding.key, **finding.params),
+                }
+                for finding in record.integrity.findings
+            ],
+        }
     if record.grader_traceback:
         data["grader_traceback"] = record.grader_traceback
     data["assignment_sha256"] = view.assignment_sha256
