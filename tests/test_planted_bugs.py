@@ -349,6 +349,17 @@ def test_the_planted_records_are_the_golden_ones(records: dict[str, dict]) -> No
 
 
 @pytest.mark.slow
+def test_only_the_planted_bug_that_replaces_fit_tampers_with_the_evidence(
+    records: dict[str, dict],
+) -> None:
+    """Replacing ``Model.fit`` replaces the kernel's own hook: the record says so.  Patching
+    ``count_params`` or ``evaluate``, a timeout, a syntax error: the evidence is intact."""
+    tampered = {name for name, r in records.items() if r["integrity"]["status"] != "intact"}
+    assert tampered == {"patched_fit_and_numpy"}
+    seen = [f["params"]["what"] for f in records["patched_fit_and_numpy"]["integrity"]["findings"]]
+    assert seen == ["replaced Model.fit"]
+
+
 def test_old_keras_idioms_get_the_modern_spelling(records: dict[str, dict]) -> None:
     cells = records["old_acc_key"]["cells"]
     hints = [c["hint"] for c in cells if c["hint"]]
