@@ -175,3 +175,42 @@ def test_the_grader_digests_an_array_as_the_kernel_does() -> None:
     sample_key = hmac.digest(key, seals.SAMPLE_LABEL, "sha256")
     flat = memoryview(data).cast("B")
     assert seals.array_digest(flat, label, sample_key, hmac.digest, hashlib.sha256) == digest
+
+
+def test_a_tampered_record_says_so_in_its_document_its_report_and_the_class_summary() -> None:
+    import io
+
+    from grader.outcome import Message
+    from grader.record import Record
+    from grader.report.json_record import to_data
+    from grader.report.safe_text import SafeConsole
+    from grader.report.summary import summary_page, summary_renderable
+    from grader.report.terminal import report
+    from grader.report.view import build_view
+
+    found = integrity.Integrity("tampered", (Message("array_changed", {"names": "a0.npy"}),))
+    record = Record("week8", "bob.ipynb", "graded", 1.0, 2.0, 1.0, (), integrity=found)
+    intact = Record(
+        "week8", "amy.ipynb", "graded", 2.0, 2.0, 1.0, (), integrity=integrity.Integrity("intact")
+    )
+    documents = [to_data(build_view(r, "en", r.submission[:3], None, "")) for r in (record, intact)]
+    assert documents[0]["integrity"] == {
+        "status": "tampered",
+        "findings": [
+            {
+                "key": "array_changed",
+                "params": {"names": "a0.npy"},
+                "text": "Arrays differ from what the kernel sealed (changed, replaced or removed "
+                "after they were recorded): a0.npy.",
+            }
+        ],
+    }
+    terminal = io.StringIO()
+    console = SafeConsole(file=terminal, width=200)
+    console.print(report(build_view(record, "en", "bob", None, "")))
+    console.print(summary_renderable(documents, "en"))
+    assert "Evidence: tampered" in terminal.getvalue() and "bob" in terminal.getvalue()
+    page = summary_page(documents, "en")
+    listed = page[page.index('<section id="integrity">') :]
+    assert "bob" in listed and "a0.npy" in listed and "amy" not in listed
+    assert '<section id="integrity">' not in summary_page(documents[1:], "en")

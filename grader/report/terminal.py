@@ -135,6 +135,11 @@ def report(view: View) -> RenderableType:
         )
     if view.isolation is not None:
         parts.append(Text(view.isolation[0], style="dim" if view.isolation[1] else "bold yellow"))
+    integrity = view.record.integrity
+    if integrity is not None and integrity.status != "intact":
+        lines = [text(lang, "ui", "integrity", status=text(lang, "integrity", integrity.status))]
+        lines += ["• " + text(lang, "integrity", f.key, **f.params) for f in integrity.findings]
+        parts.append(Text("\n".join(lines), style="bold red"))
     parts.append(
         Text(
             f"{text(lang, 'ui', 'score')}: {view.record.score:g}/{view.record.max_score:g} — "
