@@ -22,24 +22,12 @@ from grader.boundary.seals import array_digest, array_label, clean_field
 
 # Audit events that let code change the recording out of sight (once student code may run).
 WATCHED_EVENTS = frozenset(
-    {
-        "sys.settrace",
-        "sys.setprofile",
-        "gc.get_objects",
-        "gc.get_referrers",
-        "gc.get_referents",
-        "sys._current_frames",
-        "ctypes.dlopen",
-        "ctypes.dlsym",
-        "ctypes.dlsym/handle",
-        "ctypes.call_function",
-        "ctypes.cdata",
-        "ctypes.cdata/buffer",
-        "ctypes.addressof",
-        "ctypes.string_at",
-        "ctypes.wstring_at",
-        "ctypes.PyObj_FromPtr",
-    }
+    (
+        "sys.settrace sys.setprofile gc.get_objects gc.get_referrers gc.get_referents "
+        "sys._current_frames ctypes.dlopen ctypes.dlsym ctypes.dlsym/handle ctypes.call_function "
+        "ctypes.cdata ctypes.cdata/buffer ctypes.addressof ctypes.string_at ctypes.wstring_at "
+        "ctypes.PyObj_FromPtr"
+    ).split()
 )
 
 
@@ -86,6 +74,8 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
     """The hook, to be called with the seal's own globals (``sealing.install``)."""
     armed: list[Any] = []
     said: set[str] = set()
+    # The hook's own code: the frame out of it is the caller of ``sys.audit``.
+    own_code: list[Any] = []
     busy: set[int] = set()
     own_frames: set[int] = set()
     # The final cell: its nonce, the file names its source was parsed under, and the code IPython
@@ -138,15 +128,18 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
                 if not (type(name) is str and name in names):
                     tamper("added " + where + "." + str_repr(str(name)))
 
-    def chain(depth: int) -> tuple[list[Any], Any]:
-        """The kernel's own frames from the caller of ``sys.audit`` (``depth`` frames out) outwards,
-        and the first other one."""
+    def chain() -> tuple[list[Any], Any]:
+        """The kernel's own frames from the caller of ``sys.audit`` outwards (the frame out of the
+        hook's), and the first other one."""
         me = thread_id()
         own_frames.add(me)
         try:
-            frame: Any = getframe(depth)
+            frame: Any = getframe(1)
         finally:
             own_frames.discard(me)
+        while frame is not None and frame.f_code is not own_code[0]:
+            frame = frame.f_back
+        frame = frame.f_back if frame is not None else None
         run = []
         while frame is not None and id(frame.f_code) in armed[0][1]:
             run.append(frame.f_code)
@@ -158,7 +151,7 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
         tampering)."""
         if not armed:
             return True
-        run, caller = chain(4)  # from_hooks, the handler, the hook, then sys.audit's caller
+        run, caller = chain()
         if not run or id(run[0]) not in armed[0][2] or id(run[-1]) in armed[0][2]:
             tamper("recorded by other code: " + what)
             return False
@@ -227,7 +220,7 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
     def on_end(args: tuple[Any, ...]) -> None:
         if not armed:
             return
-        run, caller = chain(3)  # the handler, the hook, then sys.audit's caller
+        run, caller = chain()
         if len(run) != 1 or id(run[0]) != armed[2][0] or not final_cell(caller):
             tamper("the end of the final dump sealed by other code")
             return
@@ -237,7 +230,7 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
     def on_cell(args: tuple[Any, ...]) -> None:
         if not armed:
             return
-        run, _ = chain(3)
+        run, _ = chain()
         if len(args) == 1 and type(args[0]) is str and run and id(run[0]) == armed[2][1]:
             emit("cell", sha256(args[0].encode("utf-8", "backslashreplace")).hexdigest())
 
@@ -257,6 +250,16 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
     }
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
+        """Never raises: a hook that raises makes the audited call fail."""
+        try:
+            react(event, args)
+        except Exception as exc:  # noqa: BLE001
+            try:
+                emit("fault", clean_field(event + ": " + type(exc).__name__, 120))
+            except Exception:  # noqa: BLE001 - out of memory, out of stack
+                pass
+
+    def react(event: str, args: tuple[Any, ...]) -> None:
         me = thread_id()
         if event == "sys._getframe" and me in own_frames:
             return
@@ -287,9 +290,8 @@ def make_hook(state: Any, sample_key: bytes, log_fd: int, events_fd: int) -> Any
         busy.add(me)
         try:
             handler(args)
-        except Exception as exc:  # noqa: BLE001 - a hook that raises would break the kernel
-            emit("fault", clean_field(event + ": " + type(exc).__name__, 120))
         finally:
             busy.discard(me)
 
+    own_code.append(hook.__code__)
     return hook
