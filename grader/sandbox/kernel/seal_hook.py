@@ -23,10 +23,10 @@ from grader.boundary.seals import array_digest, array_label, clean_field
 # Audit events that let code change the recording out of sight (once student code may run).
 WATCHED_EVENTS = frozenset(
     (
-        "sys.settrace sys.setprofile gc.get_objects gc.get_referrers gc.get_referents "
-        "sys._current_frames ctypes.dlopen ctypes.dlsym ctypes.dlsym/handle ctypes.call_function "
-        "ctypes.cdata ctypes.cdata/buffer ctypes.addressof ctypes.string_at ctypes.wstring_at "
-        "ctypes.PyObj_FromPtr"
+        "sys.addaudithook sys.settrace sys.setprofile gc.get_objects gc.get_referrers "
+        "gc.get_referents sys._current_frames ctypes.dlopen ctypes.dlsym ctypes.dlsym/handle "
+        "ctypes.call_function ctypes.cdata ctypes.cdata/buffer ctypes.addressof ctypes.string_at "
+        "ctypes.wstring_at ctypes.PyObj_FromPtr"
     ).split()
 )
 

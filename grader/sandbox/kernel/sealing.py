@@ -10,8 +10,8 @@ the notebook (a recorder called, wrapped or replaced by student code is sealed a
 its event dropped).  Once student code may run (``arm``, the end of ``boot.main``), each seal also
 compares the kernel's modules, classes, hook objects and wrappers with what they were then, and
 the hook seals, as it happens, what lets code change the recording out of sight: replacing a hook
-function's code or defaults, tracing or profiling, searching the garbage collector, another
-thread's frames, native calls (``ctypes``), reading the process's memory.
+function's code or defaults, another audit hook, tracing or profiling, searching the garbage
+collector, another thread's frames, native calls (``ctypes``), reading the process's memory.
 """
 
 from __future__ import annotations
