@@ -27,7 +27,7 @@ import grader
 from grader.boundary.execution import Progress
 from grader.course.assignment import Assignment, load_assignment, self_check, with_limits
 from grader.engine import grade, grader_failure, prepare_kernel, refused
-from grader.record import Record
+from grader.record import GRADER_FAULTS, Record
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
 from grader.sandbox import kernels
@@ -174,7 +174,7 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
     """Whether a record on disk still stands for ``job`` (else the job is graded again)."""
     return (
         record is not None
-        and record.get("status") != "grader_error"
+        and record.get("status") not in GRADER_FAULTS
         and record.get("assignment") == settings.assignment
         and record.get("assignment_sha256") == settings.assignment_digest
         and record.get("instructor") == settings.instructor

@@ -9,7 +9,6 @@ fault of the grader itself becomes ``grader_error``, never a traceback on the st
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 import time
@@ -17,23 +16,16 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import scoring
+from grader import deadline, scoring
 from grader.boundary.execution import ExecutionStatus, Progress
 from grader.boundary.legacy_paths import SWITCHES
-from grader.checks.expected import Expected
 from grader.course.assignment import Assignment
 from grader.course.fixtures import StudentRun, read_only
 from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
-from grader.evidence.facts import Facts
-from grader.evidence.gathering import gather
-from grader.evidence.integrity import check as check_integrity
-from grader.evidence.reading import read_evidence
-from grader.evidence.reloading import saving_facts
+from grader.judging import bounds, evidence_limit, judge, refusal_notes
 from grader.measurement.early import EarlyMeasurement
-from grader.measurement.inputs import training_data
-from grader.measurement.measurer import Measurer, TrainingData
-from grader.model.training import BuildError
+from grader.measurement.measurer import Measurer
 from grader.outcome import Message
 from grader.record import CheckResult, Record, Status
 from grader.sandbox import kernels
@@ -52,40 +44,6 @@ EXECUTION_STATUS: dict[ExecutionStatus, Status] = {
 def _dataset(name: str) -> Dataset:
     """Each dataset is loaded and verified once per process."""
     return load(name)
-
-
-def _measure(
-    facts: Facts,
-    arrays: dict[str, Any],
-    dataset: Dataset,
-    expected: Expected,
-    seed: int,
-    measurer: Measurer,
-) -> Facts:
-    architecture = facts.architecture
-    if architecture is None:
-        return facts
-    # The student's batch size; the assignment's when their fit never ran.  Accuracy on generated
-    # stand-in data says nothing: not measured.
-    data = (
-        None
-        if facts.synthetic_data
-        else training_data(arrays, dataset, expected, facts.fit.batch_size if facts.fit else None)
-    )
-    try:
-        measured = measurer.measure(
-            architecture, seed, data if isinstance(data, TrainingData) else None
-        )
-    except BuildError as exc:
-        return dataclasses.replace(facts, build_error=str(exc))
-    if isinstance(data, str):
-        return dataclasses.replace(facts, built=measured.built, unmeasured=data)
-    return dataclasses.replace(
-        facts,
-        built=measured.built,
-        training=measured.training,
-        measured_on=data.on if data is not None else None,
-    )
 
 
 def refused(
@@ -186,9 +144,14 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         reading.start()
         kernel = kernels.take(kernel_settings(assignment))
         seed = int(assignment.measure.get("seed", 0))
-        measurer = Measurer(kernels.measuring_server)
+        measurer = Measurer(kernels.measuring_server, bounds(assignment))
         early = EarlyMeasurement(
-            kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed
+            kernel.artifacts,
+            measurer,
+            dataset,
+            lambda: assignment.expected,
+            seed,
+            evidence_limit(assignment),
         )
         try:
             early.start()
@@ -196,37 +159,34 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             early.stop()
             reading.join()
             expected = assignment.expected
-            clock = time.monotonic()
-            evidence = read_evidence(kernel.artifacts)
-            facts, arrays = gather(evidence, execution, dataset)
-            gathered = time.monotonic()
-            facts = _measure(facts, arrays, dataset, expected, seed, measurer)
-            if any(check_id.startswith("saving.") for check_id in assignment.points):
-                facts = dataclasses.replace(
-                    facts, saving=saving_facts(evidence, facts.architecture)
+            limit = assignment.limits.grader_timeout_s
+            try:
+                judged = deadline.within(
+                    limit,
+                    lambda: judge(kernel.artifacts, execution, dataset, assignment, seed, measurer),
                 )
-            integrity = check_integrity(kernel.artifacts, execution, evidence, facts)
-            measured = time.monotonic()
-            student = StudentRun(facts, expected, read_only(arrays))
-            del arrays
-            checks = scoring.score(assignment, facts, student)
+            except deadline.Passed:
+                return record(
+                    "grader_timeout",
+                    scoring.score(assignment, None),
+                    error=Message("grader.timeout", {"seconds": limit}),
+                    isolation=execution.isolation,
+                )
+            student = StudentRun(judged.facts, expected, read_only(judged.arrays))
+            checks = scoring.score(assignment, judged.facts, student)
         finally:
             kernel.close()
         cells = sum(c.duration_s for c in execution.cells)
-        timings = {
-            "kernel": execution.duration_s - cells,
-            "student_cells": cells,
-            "evidence": gathered - clock,
-            "grader_training": measured - gathered,
-        }
+        timings = {"kernel": execution.duration_s - cells, "student_cells": cells, **judged.timings}
         return record(
             EXECUTION_STATUS.get(execution.status, "student_error"),
             checks,
-            notes=scoring.notes(assignment, execution, facts),
-            facts=facts,
+            notes=scoring.notes(assignment, execution, judged.facts)
+            + refusal_notes(judged.refused),
+            facts=judged.facts,
             timings={k: round(v, 2) for k, v in timings.items()},
             isolation=execution.isolation,
-            integrity=integrity,
+            integrity=judged.integrity,
         )
     except DatasetError as exc:
         return record(

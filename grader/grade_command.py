@@ -47,6 +47,7 @@ from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from grader.messages import default_language, text
 from grader.platforms.classroom.result import write_classroom
 from grader.platforms.gradescope.results import write_gradescope
+from grader.record import GRADER_FAULTS
 from grader.report.applied_marks import late_without_time_note
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
@@ -136,7 +137,7 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
             f"→ {FORMATS[name](results[0], outputs.directory if outputs else None)}",
             highlight=False,
         )
-    return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
+    return EXIT_GRADER_FAILED if any(r["status"] in GRADER_FAULTS for r in results) else EXIT_OK
 
 
 def _grade_here(

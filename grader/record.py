@@ -16,9 +16,16 @@ from grader.evidence.facts import Facts
 from grader.evidence.integrity import Integrity
 from grader.outcome import CheckStatus, Message
 
-# "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
+# "student_error": the kernel died; "grader_error": the grader's own fault, never a score;
+# "grader_timeout": the grader's own work after the cells passed its deadline, never a score.
 Status = Literal[
-    "graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"
+    "graded",
+    "student_error",
+    "timeout",
+    "resource_limit",
+    "invalid_submission",
+    "grader_error",
+    "grader_timeout",
 ]
 STATUSES: tuple[Status, ...] = (
     "graded",
@@ -27,7 +34,11 @@ STATUSES: tuple[Status, ...] = (
     "resource_limit",
     "invalid_submission",
     "grader_error",
+    "grader_timeout",
 )
+# The statuses of a grading the grader itself could not finish: never a score, graded again by a
+# rerun of the batch.
+GRADER_FAULTS: frozenset[str] = frozenset({"grader_error", "grader_timeout"})
 
 
 @dataclass(frozen=True)

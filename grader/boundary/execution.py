@@ -28,6 +28,8 @@ class Limits:
     disk_mb: int = 2000
     # The most processes in the kernel's tree at once (the kernel included).
     max_processes: int = 64
+    # The grader's own work after the cells (evidence, facts, its measurement): ``deadline``.
+    grader_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,12 @@ from grader.course.visibility import PARTS, Visibility, VisibilityError, Withhel
 
 # The key of ``[extras]`` that grades the extras (every other key names a check).
 GRADED = "graded"
+# The keys of ``[limits]`` an assignment may leave out (``Limits`` has their defaults).
+OPTIONAL_LIMITS: dict[str, Callable[[Any], Any]] = {
+    "disk_mb": int,
+    "max_processes": int,
+    "grader_timeout_s": float,
+}
 
 
 class AssignmentError(Exception):
@@ -214,7 +220,7 @@ def load_assignment(
             float(limits["total_timeout_s"]),
             int(limits["memory_mb"]),
             int(limits["output_kb"]) * 1024,
-            **{k: int(limits[k]) for k in ("disk_mb", "max_processes") if k in limits},
+            **{k: kind(limits[k]) for k, kind in OPTIONAL_LIMITS.items() if k in limits},
         ),
         budget={k: int(v) for k, v in _require(data, "budget", str(path)).items()},
         measure=dict(_require(data, "measure", str(path))),

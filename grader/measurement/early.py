@@ -11,17 +11,16 @@ later cells run meanwhile.  At the end the grading works out what to measure fro
 kernel left (``engine``); when that is this measurement it waits for it (the ``Measurer`` runs each
 once), when not this one only spent time the kernel left idle.
 
-Nothing here decides a verdict: the events and arrays are read as data, bounded, never
-through a link, and the arrays are copied before they are used, so what the kernel writes
-later changes nothing the measurement is keyed by.  A fit without validation images starts the
+Nothing here decides a verdict: the events and arrays are read as data through
+``evidence.hostile_files`` (bounded, never through a link, a FIFO or a device, copied into memory,
+never mapped), so what the kernel writes or truncates later changes nothing the measurement is
+keyed by and cannot stop this process.  A fit without validation images starts the
 rebuilt layers only.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -32,8 +31,9 @@ import numpy as np
 from grader.boundary.artifacts import EVENTS_FILE
 from grader.checks.expected import Expected
 from grader.datasets import Dataset
+from grader.evidence import hostile_files
 from grader.evidence.provenance import Provenance
-from grader.evidence.reading import MAX_EVENTS_BYTES, Evidence
+from grader.evidence.reading import DEFAULT_LIMIT_BYTES, MAX_EVENTS_BYTES, Evidence
 from grader.evidence.tracing import Tracer, preparation
 from grader.measurement.inputs import training_data
 from grader.measurement.measurer import Measurer, TrainingData
@@ -52,10 +52,11 @@ class EarlyMeasurement(threading.Thread):
         dataset: Dataset,
         expected: Callable[[], Expected],
         seed: int,
+        limit_bytes: int = DEFAULT_LIMIT_BYTES,
     ) -> None:
         super().__init__(daemon=True)
-        self.evidence = Evidence(artifacts, ())
-        self.path = artifacts / EVENTS_FILE
+        self.evidence = Evidence(artifacts, (), limit_bytes=limit_bytes)
+        self.artifacts = artifacts
         self.measurer, self.dataset, self.expected, self.seed = measurer, dataset, expected, seed
         self.offset = 0
         self.pending = b""
@@ -79,19 +80,23 @@ class EarlyMeasurement(threading.Thread):
         self._finished.set()
 
     def _read_new(self) -> bytes:
-        """Bytes written since the last look (a regular file only, never through a link,
-        bounded)."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-        except OSError:
+        """Bytes written since the last look (``hostile_files``: a file that breaks a rule is
+        read as nothing; the grading reads it again at the end and says why)."""
+        if self.offset >= MAX_EVENTS_BYTES:
             return b""
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode) or self.offset >= MAX_EVENTS_BYTES:
-                return b""
-            f.seek(self.offset)
-            data = f.read(MAX_EVENTS_BYTES - self.offset)
+        try:
+            data = hostile_files.read(
+                self.artifacts,
+                EVENTS_FILE,
+                MAX_EVENTS_BYTES - self.offset,
+                offset=self.offset,
+                prefix=True,
+            )
+        except hostile_files.Refused:
+            return b""
+        data = data or bytearray()
         self.offset += len(data)
-        return data
+        return bytes(data)
 
     def _decided(self) -> bool:
         lines = (self.pending + self._read_new()).split(b"\n")

@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.record import STATUSES
+from grader.record import GRADER_FAULTS, STATUSES
 
-GRADER_ERROR = "grader_error"
 # The integrity statuses the summary lists, in its order.
 FLAGGED = ("tampered", "unverified")
 MOST_COMMON = 10
@@ -129,7 +128,7 @@ def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
     not_run: Counter[str] = Counter()
     counted: Counter[str] = Counter()
     for record in records:
-        if record.get("status") == GRADER_ERROR:
+        if record.get("status") in GRADER_FAULTS:
             continue
         for check in record.get("checks") or ():
             if not isinstance(check, dict) or not isinstance(check.get("id"), str):
@@ -151,7 +150,7 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
     examples: dict[tuple[str, str | None], Counter[str]] = {}
     params_of: dict[str, dict[str, Any]] = {}
     for record in records:
-        if record.get("status") == GRADER_ERROR:
+        if record.get("status") in GRADER_FAULTS:
             continue
         seen: set[tuple[str, str | None]] = set()
         found = [
@@ -199,7 +198,7 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
     """The summary of a batch from its JSON documents (as ``json.load`` returns them)."""
     statuses = Counter(str(r.get("status", "?")) for r in records)
     known = [s for s in STATUSES if statuses[s]] + sorted(s for s in statuses if s not in STATUSES)
-    scored = [r for r in records if r.get("status") != GRADER_ERROR]
+    scored = [r for r in records if r.get("status") not in GRADER_FAULTS]
     scores = tuple(s for r in scored if (s := _number(r.get("score"))) is not None)
     max_score = max(
         (m for r in records if (m := _number(r.get("max_score"))) is not None), default=0.0

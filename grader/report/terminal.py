@@ -21,7 +21,7 @@ from grader.report.view import MessageView, View
 
 STYLE = {"passed": "green", "failed": "red", "not_run": "yellow", "skipped": "blue"}
 # A batch's line per submission: a mark by the record's status.
-MARKS = {"graded": "✔", "grader_error": "!"}
+MARKS = {"graded": "✔", "grader_error": "!", "grader_timeout": "!"}
 
 
 def checks_table(view: View) -> Table:
