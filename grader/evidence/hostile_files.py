@@ -54,7 +54,8 @@ def _kind(mode: int) -> str:
 
 
 def mib(limit: int) -> str:
-    return f"{limit / 2**20:g} MiB"
+    """``limit`` bytes as a person reads them."""
+    return f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
 
 
 def _open_at(folder: int, name: str, flags: int, shown: str) -> int:
