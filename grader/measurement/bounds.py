@@ -18,7 +18,7 @@ from grader.model.architecture import Architecture
 from grader.model.cost import cost
 from grader.model.training import BuildError
 
-DEFAULT_MAX_PARAMS = 20_000_000
+DEFAULT_MAX_PARAMS = 50_000_000
 DEFAULT_MAX_ACTIVATIONS = 50_000_000_000
 DEFAULT_MAX_OPERATIONS = 2_000_000_000_000
 DEFAULT_TIMEOUT_S = 300.0

@@ -58,6 +58,8 @@ def measure(
         model = training.build(layers, int(request["seed"]))
         result: dict[str, Any] = {"built": dataclasses.asdict(training.measure(model))}
     except training.BuildError as exc:
+        if _out_of_memory(type(exc.__context__).__name__):
+            return {"stopped": "memory"}
         return {"build_error": str(exc)}
     built(result)
     if payload:
@@ -74,8 +76,16 @@ def measure(
             batch_size=int(request["batch_size"]),
             seed=int(request["seed"]),
         )
+        if _out_of_memory(trained.error or ""):
+            return {**result, "stopped": "memory"}
         result["training"] = dataclasses.asdict(trained)
     return result
+
+
+def _out_of_memory(error: str) -> bool:
+    """Whether TensorFlow's error (its class name, or ``training``'s text of it) says an
+    allocation failed: the measurer's memory limit, reached."""
+    return error.startswith(("ResourceExhaustedError", "MemoryError"))
 
 
 def arrays_from(layout: list[list[Any]], payload: bytes) -> list[np.ndarray]:
