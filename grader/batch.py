@@ -26,7 +26,7 @@ from typing import Any
 import grader
 from grader.boundary.execution import Progress
 from grader.course.assignment import Assignment, load_assignment, self_check, with_limits
-from grader.engine import grade, grader_failure, prepare_kernel, refused
+from grader.engine import grade_within, grader_failure, prepare_kernel, refused
 from grader.record import GRADER_FAULTS, Record
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
@@ -135,7 +135,7 @@ def grade_one(
     if job.problem is not None:
         record: Record = refused(job.path, assignment, InvalidSubmission(*job.problem))
     else:
-        record = grade(job.path, assignment, progress)
+        record = grade_within(job.path, assignment, progress)
     return view_of(
         job,
         record,

@@ -1,18 +1,23 @@
-"""The grader's own deadline for one grading: its work after the student's cells is bounded.
+"""The grader's own deadlines for one grading, so that no grading holds a process for good.
 
-Reading the evidence, gathering the facts and the grader's measurement run in a thread of their
-own; the grading waits for them at most ``Limits.grader_timeout_s`` seconds.  Past that it ends
-as ``grader_timeout`` with the time it waited, and the process goes on (a batch worker to its next
-job): whatever the thread was stuck on is left behind as a daemon thread, never awaited.  The
-readers it calls do not block (``evidence.hostile_files``) and the measurement has limits of its
-own (``measurement.bounds``), so this is the last line, not the first.
+Two of them.  Reading the evidence, gathering the facts and the grader's measurement run in a
+thread of their own (``within``); the grading waits for them at most ``Limits.grader_timeout_s``
+seconds, then ends as ``grader_timeout``, and whatever the thread was stuck on is left behind as
+a daemon thread, never awaited.  And the whole grading (kernel, cells, the grader's work) runs
+under an alarm in the process's main thread (``alarm``): a ``SIGALRM`` that interrupts even a
+blocking system call and unwinds the grading (its kernel closed, its folders removed) with
+``JobPassed``, so a batch worker goes on to its next job.  The readers do not block
+(``evidence.hostile_files``) and the measurement has limits of its own (``measurement.bounds``):
+these are the last lines, not the first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -22,6 +27,15 @@ class Passed(Exception):
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the grader's own work took longer than {seconds:g} s")
+        self.seconds = seconds
+
+
+class JobPassed(BaseException):
+    """A whole grading passed its deadline (``alarm``).  Not an ``Exception``: the grading's own
+    handlers (a fault becomes ``grader_error``) let it through, and only its finally blocks run."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the grading took longer than {seconds:g} s")
         self.seconds = seconds
 
 
@@ -49,3 +63,29 @@ def within(seconds: float, work: Callable[[], T]) -> T:
     if outcome.error is not None:
         raise outcome.error
     return outcome.value  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def alarm(seconds: float) -> Iterator[None]:
+    """Raise ``JobPassed`` in this thread if the block still runs after ``seconds``.  Only in a
+    main thread of a system with ``SIGALRM`` whose real-time timer is free (a Dask worker's thread,
+    Windows, pytest-timeout's own alarm: nothing)."""
+    usable = (
+        threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def ring(signum: int, frame: Any) -> None:
+        raise JobPassed(seconds)
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

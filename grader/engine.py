@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import deadline, scoring
-from grader.boundary.execution import ExecutionStatus, Progress
+from grader.boundary.execution import ExecutionStatus, Isolation, Progress
 from grader.boundary.legacy_paths import SWITCHES
 from grader.course.assignment import Assignment
 from grader.course.fixtures import StudentRun, read_only
@@ -60,6 +60,50 @@ def refused(
         scoring.score(assignment, None),
         error=Message(reason.reason, {"detail": reason.detail, "file": path.name}),
         withheld=assignment.withheld,
+    )
+
+
+# What a grading may take beyond its notebook's limit and the grader's own work: the kernel's start
+# (a fork server started now imports TensorFlow first) and closing it.
+KERNEL_ALLOWANCE_S = 180.0
+
+
+def job_deadline_s(assignment: Assignment) -> float:
+    """The most one grading of ``assignment`` may take, all of it (``deadline.alarm``)."""
+    limits = assignment.limits
+    return limits.total_timeout_s + limits.grader_timeout_s + KERNEL_ALLOWANCE_S
+
+
+def grade_within(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
+    """``grade``, ended as ``grader_timeout`` past ``job_deadline_s`` (where ``deadline.alarm``
+    can ring: a process's main thread)."""
+    started, seconds = time.monotonic(), job_deadline_s(assignment)
+    try:
+        with deadline.alarm(seconds):
+            return grade(path, assignment, progress)
+    except deadline.JobPassed:
+        return timed_out(path, assignment, seconds, time.monotonic() - started)
+
+
+def timed_out(
+    path: Path,
+    assignment: Assignment,
+    seconds: float,
+    duration_s: float,
+    isolation: Isolation | None = None,
+) -> Record:
+    """The record of a grading the grader gave up after ``seconds``: every check earns nothing."""
+    return Record(
+        assignment.name,
+        path.name,
+        "grader_timeout",
+        0.0,
+        assignment.max_score,
+        round(duration_s, 2),
+        scoring.score(assignment, None),
+        error=Message("grader.timeout", {"seconds": seconds}),
+        withheld=assignment.withheld,
+        isolation=isolation,
     )
 
 
@@ -166,12 +210,8 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
                     lambda: judge(kernel.artifacts, execution, dataset, assignment, seed, measurer),
                 )
             except deadline.Passed:
-                return record(
-                    "grader_timeout",
-                    scoring.score(assignment, None),
-                    error=Message("grader.timeout", {"seconds": limit}),
-                    isolation=execution.isolation,
-                )
+                duration = time.monotonic() - started
+                return timed_out(path, assignment, limit, duration, execution.isolation)
             student = StudentRun(judged.facts, expected, read_only(judged.arrays))
             checks = scoring.score(assignment, judged.facts, student)
         finally:
