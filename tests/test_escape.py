@@ -15,6 +15,7 @@ without namespaces or Landlock's newer ABIs, simulated with ``GRADER_SIMULATE``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import pytest
 
 from grader.datasets.cache import cached_path
 from grader.sandbox.isolation import SIMULATE_ENV
-from tests.escape import attacker
+from tests.escape import attacker, evidence_attacker
 from tests.hostile import cases as hostile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,9 +69,15 @@ class World:
     udp: socket.socket
 
     def start(
-        self, name: str, paths: list[Path], simulate: str = FULL
+        self,
+        name: str,
+        paths: list[Path],
+        simulate: str = FULL,
+        jobs: int = 1,
+        temporary: Path | None = None,
     ) -> tuple[subprocess.Popen, Path]:
-        """``grader grade --jobs 1`` of ``paths`` into ``<root>/<name>``, started."""
+        """``grader grade --jobs <jobs>`` of ``paths`` into ``<root>/<name>``, started (its
+        temporary folder ``temporary`` when given)."""
         out = self.root / name
         env = dict(
             os.environ,
@@ -81,6 +88,7 @@ class World:
             COLUMNS="100",
             ESCAPE_TOKEN=SECRET,
             **{SIMULATE_ENV: simulate},
+            **({"TMPDIR": str(temporary)} if temporary is not None else {}),
         )
         process = subprocess.Popen(
             [
@@ -93,7 +101,7 @@ class World:
                 "--lang",
                 "en",
                 "--jobs",
-                "1",
+                str(jobs),
                 "--out",
                 str(out),
                 *map(str, paths),
@@ -123,6 +131,15 @@ class World:
             and "matplotlib" not in p.parts
             and p.relative_to(self.cache).parts[0] != "servers"
         }
+
+
+def _npy_of(value: float) -> bytes:
+    """A small ``.npy`` file of float32 ``value``s (no numpy needed to write it)."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.full((64, 784), value, np.float32))
+    return buffer.getvalue()
 
 
 def _comparable(record: dict) -> dict:
@@ -178,6 +195,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         udp_port=udp.getsockname()[1],
     )
     (submissions / "m_attacker.ipynb").write_bytes(attacker.notebook(targets))
+    secret = root / "instructor-secret.npy"  # outside every folder the kernel may read
+    secret.write_bytes(_npy_of(evidence_attacker.SECRET_VALUE))
+    (submissions / "e_evidence.ipynb").write_bytes(evidence_attacker.notebook(str(secret)))
     world = World(root, cache, home, assignments, submissions, targets, tcp, udp)
     yield world
     tcp.close()
@@ -194,6 +214,10 @@ class Batches:
     # Single gradings of an attacker on the layers a machine has left: without Landlock; on an old
     # kernel.
     fallbacks: dict[str, Run]
+    # An honest classmate beside an attacker of the evidence folder, at --jobs 2, and the batch's
+    # temporary folder.
+    evidence: Run
+    evidence_temporary: Path
     cache_before: dict[str, str]
     cache_after: dict[str, str]
 
@@ -210,12 +234,18 @@ def batches(world: World) -> Batches:
         path = world.submissions / f"not-files-{missing}.ipynb"
         path.write_bytes(attacker.notebook(world.targets, attacker.NOT_FILES))
         later.append(world.start(f"fallback-{missing}", [path], simulate=simulate))
-    without_namespaces, *fallbacks = world.grade(*later)
+    temporary = world.root / "evidence-temporary"
+    temporary.mkdir()
+    evidence_batch = [honest[0], world.submissions / "e_evidence.ipynb"]
+    later.append(world.start("evidence", evidence_batch, jobs=2, temporary=temporary))
+    without_namespaces, *fallbacks, evidence = world.grade(*later)
     return Batches(
         baseline,
         attacked,
         without_namespaces,
         {m: run for (_, m), run in zip(FALLBACKS, fallbacks)},
+        evidence,
+        temporary,
         before,
         world.snapshot(),
     )
@@ -227,6 +257,7 @@ def test_every_batch_finishes_with_the_grader_and_its_worker_alive(batches: Batc
         batches.attacked,
         batches.without_namespaces,
         *batches.fallbacks.values(),
+        batches.evidence,
     ):
         assert run.code == 0, run.output[-3000:]
         assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
@@ -321,3 +352,31 @@ def test_the_remaining_layers_hold_where_one_is_missing(
     assert record["status"] == "graded", record
     assert [layer for layer, held in record["isolation"].items() if not held["held"]] == [missing]
     assert "could not isolate the student's code completely" in run.output
+
+
+def test_a_hostile_evidence_folder_costs_the_classmate_beside_it_nothing(batches: Batches) -> None:
+    """FIFOs, links to the grader's own descriptors and to a file the kernel cannot read, a
+    socket, a hard link, an array truncated while the grader copies it: at --jobs 2, the honest
+    classmate's record is the one a batch without the attacker gives; the attacker is graded (its
+    worker lived: a lost worker is regraded, then a grader_error), each file refused with its
+    reason; no value of the unreadable file reaches any output; no grading left a folder behind."""
+    run = batches.evidence
+    records = run.records()
+    baseline = batches.baseline.records()["a_honest"]
+    assert _comparable(records["a_honest"]) == _comparable(baseline)
+    record = records["e_evidence"]
+    assert record["status"] == "graded", record
+    assert [c["outcome"] for c in record["cells"]] == ["ok"] * 4, record["cells"]
+    notes = " ".join(record["notes"])
+    for reason in (
+        "figures/fig0.png is a link",
+        "arrays/a900.npy is a FIFO",
+        "arrays/a910.npy is a link",
+        "arrays/a901.npy is a link",
+    ):
+        assert reason in notes, notes
+    secret = str(evidence_attacker.SECRET_VALUE)[:6]
+    for path in run.out.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert list(batches.evidence_temporary.iterdir()) == []
