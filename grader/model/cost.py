@@ -21,22 +21,10 @@ from grader.model.keras_names import BUILDABLE_LAYERS
 from grader.model.training import BuildError
 
 Shape = tuple[int, ...]
+# Layers whose output has their input's shape (and no weights).
 SAME_SHAPE = frozenset(
-    {
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "Activation",
-        "ReLU",
-        "LeakyReLU",
-        "ELU",
-        "Rescaling",
-        "RandomFlip",
-        "RandomRotation",
-        "RandomZoom",
-        "RandomTranslation",
-        "RandomContrast",
-    }
+    "Dropout SpatialDropout1D SpatialDropout2D Activation ReLU LeakyReLU ELU Rescaling RandomFlip "
+    "RandomRotation RandomZoom RandomTranslation RandomContrast".split()
 )
 # Weights of a recurrent layer per unit and input: one set per gate.
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
