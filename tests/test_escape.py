@@ -234,11 +234,13 @@ def batches(world: World) -> Batches:
         path = world.submissions / f"not-files-{missing}.ipynb"
         path.write_bytes(attacker.notebook(world.targets, attacker.NOT_FILES))
         later.append(world.start(f"fallback-{missing}", [path], simulate=simulate))
+    without_namespaces, *fallbacks = world.grade(*later)
+    after = world.snapshot()
+    # Alone (a fork server of its own at --jobs 2 beside the batches above would crowd two cores).
     temporary = world.root / "evidence-temporary"
     temporary.mkdir()
     evidence_batch = [honest[0], world.submissions / "e_evidence.ipynb"]
-    later.append(world.start("evidence", evidence_batch, jobs=2, temporary=temporary))
-    without_namespaces, *fallbacks, evidence = world.grade(*later)
+    [evidence] = world.grade(world.start("evidence", evidence_batch, jobs=2, temporary=temporary))
     return Batches(
         baseline,
         attacked,
@@ -247,7 +249,7 @@ def batches(world: World) -> Batches:
         evidence,
         temporary,
         before,
-        world.snapshot(),
+        after,
     )
 
 
