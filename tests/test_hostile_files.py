@@ -67,6 +67,19 @@ def test_a_plain_array_is_read_as_numbers_into_memory(folder: Path) -> None:
     assert float(array.sum()) == 66.0
 
 
+def test_an_array_that_shrinks_while_it_is_read_gives_a_short_copy_refused(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel truncates the file between the size the grader saw and its last read."""
+    real = os.preadv
+    monkeypatch.setattr(
+        os, "preadv", lambda fd, buffers, offset: 0 if offset else real(fd, buffers, 0) - 8
+    )
+    evidence = read_evidence(folder)
+    assert evidence.array("a0.npy") is None
+    assert "bytes of data for shape (4, 3)" in _refusal(evidence, "a0.npy")
+
+
 @pytest.mark.parametrize(
     ("plant", "reason"),
     [

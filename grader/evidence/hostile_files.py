@@ -137,9 +137,7 @@ def _read_into(fd: int, buffer: bytearray, offset: int) -> bytearray:
             break
         done += count
     view.release()
-    if done < len(buffer):
-        del buffer[done:]
-    return buffer
+    return buffer if done == len(buffer) else buffer[:done]
 
 
 def array(data: bytearray, name: str) -> np.ndarray:
