@@ -15,8 +15,9 @@ import json
 import os
 import site
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox import off_limits
 from grader.sandbox.kernel import landlock
@@ -120,11 +121,13 @@ def write_plan(
     read_only: list[Path],
     readable: list[Path],
     report: Path,
+    resources: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The plan ``confine`` applies in the kernel's launcher: ``read_only`` folders and
     ``readable`` files besides the Python environment and the system's, the writable folders of
-    ``off``, nothing ``off`` hides.  Returns every path it grants for reading (``OffLimits.guard``
-    takes them)."""
+    ``off``, nothing ``off`` hides; and ``resources``, what the kernel's first process takes
+    (``kernel.resources``: its cgroup's ``cgroup.procs`` files, its folders' tmpfs).  Returns
+    every path it grants for reading (``OffLimits.guard`` takes them)."""
     folders, files = read_only_paths(list(off.hidden), readable)
     folders += [str(p) for p in read_only]
     writable = [str(p) for p in off.writable]
@@ -138,6 +141,7 @@ def write_plan(
         "read_write": writable,
         "files": files,
         "report": str(report),
+        "resources": dict(resources or {}),
     }
     path.write_text(json.dumps(plan))
     return folders + writable + [name for name, _ in files]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,8 @@ from jupyter_core.utils import run_sync
 
 from grader.boundary.execution import Limits
 from grader.datasets import cache_dir
-from grader.sandbox import isolation, provisioner, scratch
+from grader.sandbox import disk, isolation, provisioner, scratch
+from grader.sandbox.kernel_resources import Resources
 from grader.sandbox.system.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
@@ -93,7 +93,8 @@ class Kernel:
     support: isolation.Support
     km: AsyncKernelManager
     started_at: float
-    folders: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    resources: Resources
+    folders: list[disk.Folder] = field(default_factory=list)
     kc: AsyncKernelClient | None = None
     # Seconds this grading waited for the kernel to answer (0 when it was ready before).
     waited_s: float = 0.0
@@ -119,6 +120,10 @@ class Kernel:
         client.allow_stdin = False
         if not self.alive():
             raise RuntimeError("the kernel stopped after it answered")
+        # No student code has run yet: what the first process took is checked from outside now.
+        report = scratch.read_report(self.place) or {}
+        self.resources.attach(self.pid, report.get("taken") or {})
+        self.artifacts = self.resources.evidence() or self.artifacts
 
     def close(self) -> None:
         """Kill the kernel's whole tree, release its sockets and remove its folders (once)."""
@@ -147,6 +152,7 @@ class Kernel:
         except Exception:  # noqa: BLE001 - the sockets of a killed kernel
             pass
         self.kc = None
+        self.resources.release()
         for folder in self.folders:
             folder.cleanup()
         self.folders.clear()
@@ -157,23 +163,33 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
     ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
     one kernel this process will need (a front end grading one submission), so its handler in the
     fork server becomes the kernel's first process rather than keeping a copy for others."""
-    folders = [tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)]
+    folders = [disk.Folder("grader-run-")]
+    own = artifacts is None
     if artifacts is None:
-        folders.append(
-            tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True)
-        )
+        folders.append(disk.Folder("grader-artifacts-"))
         artifacts = Path(folders[-1].name)
+    resources: Resources | None = None
     try:
+        support = isolation.probe()
+        root = Path(folders[0].name)
+        # Its working folder, HOME and TMPDIR on a tmpfs, and its evidence folder if it is its own.
+        resources = Resources.take(
+            root,
+            [root / "work", root / "home", root / "tmp"],
+            artifacts if own else None,
+            settings.limits,
+            support.namespaces,
+        )
         place = scratch.prepare(
-            Path(folders[0].name),
+            root,
             artifacts,
             dict(settings.budget),
             settings.limits,
             settings.private,
             settings.preload,
             dict(settings.compat),
+            resources.plan(),
         )
-        support = isolation.probe()
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),
@@ -185,7 +201,15 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
         )
         environment = inherited_environment()
         kernel = Kernel(
-            settings, environment, place, artifacts, support, km, time.monotonic(), folders
+            settings,
+            environment,
+            place,
+            artifacts,
+            support,
+            km,
+            time.monotonic(),
+            resources,
+            folders,
         )
         if support.linux:
             provisioner.provision(km, settings.preload, environment, support, place.plan, only)
@@ -198,6 +222,8 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
             env=scratch.base_env(),
         )
     except BaseException:
+        if resources is not None:
+            resources.release()
         for folder in folders:
             folder.cleanup()
         raise

@@ -14,6 +14,7 @@ kernel wrote stay in its artifacts folder for the grader.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import time
@@ -37,8 +38,9 @@ from grader.boundary.execution import (
 from grader.boundary.refusals import PROCESS_MESSAGE
 from grader.boundary.seals import SealKey, final_cell
 from grader.sandbox import isolation, kernel_start, kernels, scratch
+from grader.sandbox.cell_limits import limit_hit
 from grader.sandbox.seal_key import take_key
-from grader.sandbox.watchdog import Watchdog, kill_tree
+from grader.sandbox.watchdog import BACKSTOP, Watchdog, kill_tree
 from grader.submissions.cells import Submission
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -79,20 +81,6 @@ def _text_of(outputs: list) -> tuple[str, CellError | None]:
         elif out.get("output_type") in ("execute_result", "display_data"):
             texts.append(str(out.get("data", {}).get("text/plain", "")))
     return "".join(texts)[-4000:], error
-
-
-def _limit_hit(run: CellRun) -> str | None:
-    """Why a cell's error means a resource limit was hit (the kernel survived it)."""
-    error = run.error
-    if error is None:
-        return None
-    if error.name == "MemoryError":
-        return f"cell {run.number} ran out of memory (MemoryError)"
-    if "File too large" in error.value or "Errno 27]" in error.value:
-        return f"cell {run.number} wrote a file larger than the disk limit"
-    if PROCESS_MESSAGE.split("{", 1)[0] in error.value:
-        return f"cell {run.number} started too many processes"
-    return None
 
 
 def _final_status(
@@ -138,6 +126,7 @@ def _run_cells(
             progress(cell.number, total, time.monotonic() - started)
         cell_started = time.monotonic()
         nb_cell = notebook.cells[index]
+        watchdog.cell_started(cell.number)
         try:
             client.execute_cell(nb_cell, index)
         except DeadKernelError:
@@ -155,13 +144,17 @@ def _run_cells(
                 )
             )
             return watchdog.breach or "kernel_died", "", runs, limit_hits
+        watchdog.cell_started(None)
         output, error = _text_of(nb_cell.outputs)
         outcome: CellOutcome = "ok" if error is None else "error"
-        if time.monotonic() - cell_started >= limits.cell_timeout_s:
+        waited = time.monotonic() - cell_started >= (client.timeout or limits.cell_timeout_s)
+        if waited or cell.number in watchdog.interrupted:
             outcome = "timeout"
             error = CellError(
                 "CellTimeout",
-                f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
+                f"the cell ran longer than {limits.cell_timeout_s:g} s "
+                + ("of its own time " if watchdog.own_time else "")
+                + "and was interrupted",
                 error.traceback if error else "",
             )
         runs.append(
@@ -175,7 +168,7 @@ def _run_cells(
                 cell.execution_count,
             )
         )
-        hit = _limit_hit(runs[-1])
+        hit = limit_hit(runs[-1])
         if hit:
             limit_hits.append(hit)
         if outcome == "timeout" and not _responsive(client, notebook):
@@ -229,12 +222,14 @@ def run_in(
     folders stay until ``kernel.close()``: the evidence is read from ``kernel.artifacts``."""
     started = time.monotonic()
     limits = kernel.settings.limits
+    # Without a cgroup, time is the kernel's own (``watchdog``): the wall clock is the backstop.
+    own_time = not kernel.resources.limited and os.name == "posix"
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c.source) for c in submission.cells]
     client = _CappedClient(
         notebook,
         km=kernel.km,
-        timeout=int(limits.cell_timeout_s),
+        timeout=int(limits.cell_timeout_s * (BACKSTOP if own_time else 1)),
         interrupt_on_timeout=True,
         error_on_timeout={
             "ename": "CellTimeout",
@@ -249,10 +244,18 @@ def run_in(
     client.kc = kernel.kc
     # The launcher wrote its report before the kernel existed; the kernel answered, so it is
     # complete.
-    held = isolation.assess(scratch.read_report(kernel.place), kernel.support)
+    held = isolation.assess(scratch.read_report(kernel.place), kernel.support, kernel.resources)
     # The seal's key leaves the kernel's folder before any cell of the submission runs.
     key, nonce = take_key(kernel.artifacts), secrets.token_hex(16)
-    watchdog = Watchdog(kernel.pid, limits, [kernel.place.root, kernel.artifacts])
+    on_disk = [kernel.place.root] + ([] if kernel.resources.evidence() else [kernel.artifacts])
+    watchdog = Watchdog(
+        kernel.pid,
+        limits,
+        on_disk,
+        kernel.resources.group if kernel.resources.limited else None,
+        kernel.resources.mounted,
+        own_time,
+    )
     watchdog.start()
     try:
         status, detail, runs, limit_hits = _run_cells(

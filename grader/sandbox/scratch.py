@@ -193,8 +193,10 @@ def prepare(
     private: Sequence[Path] = (),
     preload: bool = True,
     compat: Mapping[str, bool] | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> Scratch:
-    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
+    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan
+    (with ``resources``, what its first process takes: ``filesystem_plan.write_plan``);
     ``private`` are folders (the course's assignments) hidden from it besides the usual ones
     (``off_limits.declare``);
     ``preload``: whether the kernel imports TensorFlow and the rest before it answers
@@ -212,6 +214,7 @@ def prepare(
         read_only=[pythonpath],
         readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
         report=scratch.report,
+        resources=resources,
     )
     config = {
         "artifacts": str(artifacts),
