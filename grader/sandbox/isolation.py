@@ -150,18 +150,15 @@ def assess(
 ) -> Isolation:
     """Which layers held for one kernel, from the launcher's report (written before any
     student code existed) and the namespaces it found itself in; off Linux, none of the
-    four (there is no launcher) and the limits the watchdog and the kernel set.  With the
-    kernel's ``resources``, its ``resource_layers`` too."""
+    four (there is no launcher), the limits the watchdog and the kernel set, and none of the
+    ``resource_layers``.  On Linux, with the kernel's ``resources``, its ``resource_layers``
+    too."""
     if not support.linux:
         return Isolation(
             (
                 *(Layer(name, False, f"missing: {why}") for name, why in NOT_LINUX.items()),
                 _limits(support),
-                *(
-                    Layer(name, False, why)
-                    for name, why in resource_layers.NOT_LINUX.items()
-                    if resources is not None
-                ),
+                *(Layer(name, False, why) for name, why in resource_layers.NOT_LINUX.items()),
             )
         )
     layers = _assess_linux(report or {}, support)
@@ -255,8 +252,6 @@ def expected() -> Isolation:
     }
     held = assess(report, support)
     if not support.linux:
-        return Isolation(
-            (*held.layers, *(Layer(n, False, w) for n, w in resource_layers.NOT_LINUX.items()))
-        )
+        return held
     extra = resource_layers.expected(support.namespaces, support.seccomp, held.layers[0].held)
     return Isolation((*held.layers, *extra))
