@@ -16,8 +16,8 @@ import pytest
 
 from grader.boundary.execution import Limits
 from grader.sandbox import cgroups, disk, owner, resource_layers
-from grader.sandbox.kernel_resources import Resources
 from grader.sandbox import watchdog as watchdog_module
+from grader.sandbox.kernel_resources import Resources
 from grader.sandbox.watchdog import BACKSTOP, Watchdog
 
 ROOT = Path(__file__).resolve().parent.parent
