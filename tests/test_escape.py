@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,16 @@ HONEST = {
 FULL, NO_NAMESPACES = "", "no-namespaces"
 # Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2
 # to 6.6).
-FALLBACKS = (("landlock-abi=0", "filesystem"), ("no-namespaces,landlock-abi=3", "processes"))
+# The layers each then lacks: without Landlock, a kernel run by root could leave its cgroup;
+# without namespaces, there is no mount namespace for a tmpfs.
+FALLBACKS = (
+    ("landlock-abi=0", "filesystem"),
+    ("no-namespaces,landlock-abi=3", "processes"),
+)
+ALSO_MISSING = {
+    "filesystem": ["resources"] if os.geteuid() == 0 else [],
+    "processes": ["disk"],
+}
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +77,8 @@ class World:
     targets: attacker.Targets
     tcp: socket.socket
     udp: socket.socket
+    # The graders' temporary folder (short: a kernel's sockets are in it).
+    tmp: Path
 
     def start(
         self,
@@ -87,8 +99,8 @@ class World:
             PYTHONPATH=str(ROOT),
             COLUMNS="100",
             ESCAPE_TOKEN=SECRET,
+            TMPDIR=str(temporary if temporary is not None else self.tmp),
             **{SIMULATE_ENV: simulate},
-            **({"TMPDIR": str(temporary)} if temporary is not None else {}),
         )
         process = subprocess.Popen(
             [
@@ -198,10 +210,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     secret = root / "instructor-secret.npy"  # outside every folder the kernel may read
     secret.write_bytes(_npy_of(evidence_attacker.SECRET_VALUE))
     (submissions / "e_evidence.ipynb").write_bytes(evidence_attacker.notebook(str(secret)))
-    world = World(root, cache, home, assignments, submissions, targets, tcp, udp)
+    tmp = Path(tempfile.mkdtemp(prefix="ge-", dir="/tmp"))
+    world = World(root, cache, home, assignments, submissions, targets, tcp, udp, tmp)
     yield world
     tcp.close()
     udp.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -330,14 +344,24 @@ def test_no_process_outlives_the_batch(batches: Batches) -> None:
     assert not hostile.leftover_processes(attacker.ORPHAN)
 
 
+def test_nothing_is_left_in_the_temporary_folder_or_the_keyring(
+    batches: Batches, world: World
+) -> None:
+    assert os.listdir(world.tmp) == []
+    keys = Path("/proc/keys").read_text() if Path("/proc/keys").exists() else ""
+    assert attacker.KEY not in keys
+
+
 def test_each_record_says_which_isolation_held(batches: Batches) -> None:
     full = batches.attacked.records()["m_attacker"]["isolation"]
     assert all(layer["held"] for layer in full.values()), full
     assert (
         "PID namespace" in full["processes"]["by"] and "network namespace" in full["network"]["by"]
     )
+    assert "tmpfs" in full["disk"]["by"] and "seccomp refuses" in full["keyring"]["by"]
     fallback = batches.without_namespaces.records()["m_attacker"]["isolation"]
-    assert all(layer["held"] for layer in fallback.values()), fallback
+    # Without namespaces there is no mount namespace for a tmpfs: the scan applies, and says so.
+    assert [name for name, layer in fallback.items() if not layer["held"]] == ["disk"], fallback
     assert "namespace" not in fallback["processes"]["by"] + fallback["network"]["by"]
     assert "Isolation enforced by the operating system" in batches.attacked.output
 
@@ -352,7 +376,8 @@ def test_the_remaining_layers_hold_where_one_is_missing(
     run = batches.fallbacks[missing]
     record = run.records()[f"not-files-{missing}"]
     assert record["status"] == "graded", record
-    assert [layer for layer, held in record["isolation"].items() if not held["held"]] == [missing]
+    held = record["isolation"].items()
+    assert [layer for layer, h in held if not h["held"]] == [missing, *ALSO_MISSING[missing]]
     assert "could not isolate the student's code completely" in run.output
 
 
