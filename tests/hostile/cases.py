@@ -436,6 +436,16 @@ def cases(out: Path) -> list[Case]:
             b"time.sleep(3)\n",
         ),
         Case(
+            # Files below folders deeper than a path can name: a scan would not count them.
+            "r_disk_deep",
+            "r_disk_deep.py",
+            "resource_limit",
+            "disk",
+            b"import os\nfor _ in range(1200):\n    os.mkdir('dddd')\n    os.chdir('dddd')\n"
+            b"with open('big.bin', 'wb') as f:\n    for _ in range(100):\n        "
+            b"f.write(b'0' * 2**20)\nimport time\ntime.sleep(3)\n",
+        ),
+        Case(
             "r_orphan",
             "r_orphan.py",
             "graded",
