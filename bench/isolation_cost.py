@@ -6,7 +6,8 @@ time of each and their difference.  The modes, each through the same fork server
 
 - "confined": every mechanism this machine has;
 - "no limits": the same but for the per-kernel limits, simulated away (``no-cgroups,no-tmpfs``:
-  no cgroup, no tmpfs), so the difference is what the cgroup and the tmpfs cost;
+  no cgroup, no tmpfs), so the difference is what the cgroup and the tmpfs cost; "no cgroup"
+  and "no tmpfs" each without one of them;
 - "unconfined": every mechanism simulated away (``GRADER_SIMULATE``), so the difference is the
   namespaces, Landlock's rules, the seccomp filter and the limits.
 
@@ -43,6 +44,8 @@ from grader.submissions.cells import Cell, Submission  # noqa: E402
 
 MODES = {
     "confined": "",
+    "no cgroup": "no-cgroups",
+    "no tmpfs": "no-tmpfs",
     "no limits": "no-cgroups,no-tmpfs",
     "unconfined": "no-namespaces,landlock-abi=0,no-seccomp,no-cgroups,no-tmpfs",
 }
@@ -136,13 +139,18 @@ def main() -> None:
     print(f"rounds: {args.rounds} of each mode, alternating")
     for mode, times in kernels.items():
         print(
-            f"kernel start + one cell, {mode + ':':<12} median {median[mode]:.3f} s "
+            f"kernel start + one cell, {mode + ':':<11} median {median[mode]:.3f} s "
             f"(min {min(times):.3f}, max {max(times):.3f})"
         )
-    print(
-        "the per-kernel limits (cgroup, tmpfs) per grading: "
-        f"{1000 * (median['confined'] - median['no limits']):+.0f} ms"
-    )
+    for mode, what in (
+        ("no limits", "cgroup and tmpfs"),
+        ("no cgroup", "cgroup"),
+        ("no tmpfs", "tmpfs"),
+    ):
+        print(
+            f"the per-kernel {what + ' per grading:':<28} "
+            f"{1000 * (median['confined'] - median[mode]):+.0f} ms"
+        )
     print(
         "all isolation per grading:                         "
         f"{1000 * (median['confined'] - median['unconfined']):+.0f} ms"
