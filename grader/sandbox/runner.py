@@ -35,7 +35,6 @@ from grader.boundary.execution import (
     Limits,
     Progress,
 )
-from grader.boundary.refusals import PROCESS_MESSAGE
 from grader.boundary.seals import SealKey, final_cell
 from grader.sandbox import isolation, kernel_start, kernels, scratch
 from grader.sandbox.cell_limits import limit_hit
