@@ -58,8 +58,7 @@ def _disk(held: Resources) -> Layer:
     if held.mounted is None:
         why = held.tmpfs_missing or "its tmpfs was not checked"
         return Layer("disk", False, f"missing: {why}; {SCANNED}")
-    where = "working folder, HOME, TMPDIR" + (" and evidence" if held.evidence_on_tmpfs else "")
-    return Layer("disk", True, f"a tmpfs of {held.mounted.size_mb} MB for its {where}")
+    return Layer("disk", True, f"a tmpfs of {held.mounted.size_mb} MB for its folders")
 
 
 def keyring(report: dict[str, Any]) -> Layer:

@@ -146,7 +146,8 @@ def _run_cells(
         watchdog.cell_started(None)
         output, error = _text_of(nb_cell.outputs)
         outcome: CellOutcome = "ok" if error is None else "error"
-        waited = time.monotonic() - cell_started >= (client.timeout or limits.cell_timeout_s)
+        backstop = limits.cell_timeout_s * (BACKSTOP if watchdog.own_time else 1)
+        waited = time.monotonic() - cell_started >= backstop
         if waited or cell.number in watchdog.interrupted:
             outcome = "timeout"
             error = CellError(
