@@ -45,9 +45,11 @@ ADD_KEY = (
 WRITE_100MB = (
     "with open('big.bin', 'wb') as f:\n    for _ in range(100):\n        f.write(b'0' * 2**20)"
 )
+# 1,200 nested folders (past PATH_MAX) and a file below them, made by a second Python.
 DEEP = (
-    "import os\nfor _ in range(1200):\n    os.mkdir('dddd')\n    os.chdir('dddd')\n"
-    "open('f', 'wb').write(b'0' * 4096)\nos.chdir(os.environ['HOME'])\nimport time\ntime.sleep(3)"
+    "import subprocess, sys, time\nsubprocess.run([sys.executable, '-c', 'import os\\n"
+    'for _ in range(1200):\\n    os.mkdir("dddd")\\n    os.chdir("dddd")\\n'
+    'open("f", "w").write("x")\'])\ntime.sleep(3)'
 )
 pytestmark = pytest.mark.slow
 

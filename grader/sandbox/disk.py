@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -25,7 +26,9 @@ from grader.sandbox.system import host
 # Folders of kernels, in the temporary folder: ``<prefix><owner tag>-<random>``.
 PREFIXES = ("grader-run-", "grader-artifacts-")
 MAX_SCANNED_FILES = 20_000
-_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# Windows has none of these, and no folder descriptors: its folders are removed by ``shutil``.
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY |= getattr(os, "O_CLOEXEC", 0)
 
 
 class Folder:
@@ -141,6 +144,9 @@ def remove_tree(path: str | os.PathLike[str]) -> None:
     """Remove ``path`` and everything in it, at any depth, without recursion or long paths;
     links are removed, never followed.  Missing is fine; what cannot be removed stays (for the
     next sweep, or a person, to see)."""
+    if os.rename not in os.supports_dir_fd:
+        shutil.rmtree(path, ignore_errors=True)
+        return
     parent_path, name = os.path.split(os.path.abspath(os.fspath(path)))
     try:
         parent = os.open(parent_path, _DIRECTORY)

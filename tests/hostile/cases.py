@@ -441,9 +441,9 @@ def cases(out: Path) -> list[Case]:
             "r_disk_deep.py",
             "resource_limit",
             "disk",
-            b"import os\nfor _ in range(1200):\n    os.mkdir('dddd')\n    os.chdir('dddd')\n"
-            b"with open('big.bin', 'wb') as f:\n    for _ in range(100):\n        "
-            b"f.write(b'0' * 2**20)\nimport time\ntime.sleep(3)\n",
+            b"import subprocess, sys, time\nsubprocess.run([sys.executable, '-c', 'import os\\n"
+            b'for _ in range(1200):\\n    os.mkdir("dddd")\\n    os.chdir("dddd")\\n'
+            b'open("big.bin", "wb").write(bytes(100 * 2**20))\'])\ntime.sleep(3)\n',
         ),
         Case(
             "r_orphan",
