@@ -243,3 +243,20 @@ def test_a_low_accuracy_is_not_blamed_on_labels_it_trained_on_all_the_same() -> 
     assert causes(verdicts, DECLARED) == {}
     verdicts[1] = failed("data.y_agree", "data.y_agree")
     assert causes(verdicts, DECLARED) == {"results.accuracy": "data.y_agree"}
+
+
+def test_a_fit_cut_short_is_the_cause_of_the_model_and_history_it_never_gave() -> None:
+    """A fit cell stopped at its time limit: no model was found, nothing was measured, there is no
+    history; the cell is named as the cause of all of it."""
+    verdicts = [
+        failed("run.cells", "run.cells"),
+        failed("model.layers", "model.missing"),
+        not_run("model.params", "model.no_model"),
+        not_run("fit.history", "fit.no_history"),
+        not_run("results.accuracy", "results.not_measured"),
+        not_run("plots.loss", "plots.no_history"),
+    ]
+    assert causes(verdicts, DECLARED) == {v.id: "run.cells" for v in verdicts[1:]}
+    # A model the notebook never trains, in a notebook that runs, is the layer check's own.
+    verdicts[0] = passed("run.cells")
+    assert "model.layers" not in causes(verdicts, DECLARED)

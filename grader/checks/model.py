@@ -37,7 +37,8 @@ def _as_probabilities(facts: Facts, wanted: tuple[LayerSpec, ...]) -> tuple[Laye
     )
 
 
-@check("model.layers")
+# The model is found by its fit: none found after a cell raised is that cell's doing.
+@check("model.layers", after={"model.missing": ("run.cells",)})
 def layers(facts: Facts, expected: Expected) -> Outcome:
     if facts.subclassed is not None:
         return skipped("model.subclassed", name=facts.subclassed)
