@@ -22,6 +22,9 @@ from grader.boundary.execution import ExecutionStatus
 GRADER = Path(__file__).resolve().parent.parent / "grader"
 # The functions a node lies in, the innermost last.
 Scopes = tuple[ast.FunctionDef, ...]
+# Modules whose calls of a form look their keys up in another section: an integrity finding is
+# a ``Message`` of ``[integrity]`` (``report/integrity_section.py`` renders it).
+MODULE_SECTIONS = {("evidence/integrity.py", "Message"): "integrity"}
 # The calls that take a key first, and the catalog section it is looked up in.
 FORMS = {
     "failed": "msg",
@@ -67,6 +70,13 @@ class Scan:
             return self.resolve(path, function, node.body, depth) | self.resolve(
                 path, function, node.orelse, depth
             )
+        table = _module_dict(self.trees[path], node)
+        if table is not None:  # ``TABLE.get(value, default)`` of a module-level dict of keys
+            self.forms.add("table")
+            default = (
+                self.resolve(path, function, node.args[1], depth) if len(node.args) > 1 else set()
+            )
+            return set().union(*(self.resolve(path, function, v, depth) for v in table)) | default
         if isinstance(node, ast.JoinedStr) and ast.unparse(node) in F_STRINGS:
             self.forms.add("f-string")
             return F_STRINGS[ast.unparse(node)](self)
@@ -109,7 +119,49 @@ def _walk(node: ast.AST, function: Scopes) -> Iterator[tuple[Scopes, ast.AST]]:
 
 
 # Keys built in f-strings, by the f-string (as ``ast.unparse`` writes it): every value it takes.
+def _module_dict(tree: ast.Module, node: ast.expr) -> list[ast.expr] | None:
+    """The values of the module-level dict ``node`` looks up with ``.get``, if it is one."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+    ):
+        return None
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and any(
+                isinstance(t, ast.Name) and t.id == node.func.value.id for t in statement.targets
+            )
+            and isinstance(statement.value, ast.Dict)
+        ):
+            return list(statement.value.values)
+    return None
+
+
+# The kinds of pixel map a trace names (``evidence.transforms.Transform.kind``).
+TRANSFORMS = {
+    f"transform.{kind}"
+    for kind in (
+        "unchanged",
+        "scaled",
+        "scaled_twice",
+        "centred",
+        "standardised",
+        "other",
+        "unknown",
+    )
+}
 F_STRINGS: dict[str, Callable[[Scan], set[str]]] = {
+    # The pixel map of an array, as the trace found it (``evidence/transforms.py``).
+    "f'transform.{kind}'": lambda scan: TRANSFORMS,
+    "f'transform.{origin.images.transform.kind}'": lambda scan: TRANSFORMS,
+    "f'transform.{on.preparation.transform.kind}'": lambda scan: TRANSFORMS,
+    # The other split an array's labels come from (``evidence/labelling.py``).
+    "f'split.{other}'": lambda scan: {"split.train", "split.test"},
+    # Why images could not be traced (``checks/method.py``: unknown or neither).
+    "f'untraced.{how}'": lambda scan: {"untraced.unknown", "untraced.neither"},
     # A setting that must be the reference's own, missing altogether (``checks/reference_setting``).
     "f'{part}.missing'": lambda scan: {
         f"{check.split('.')[0]}.missing" for check in scan.arguments("same_as_reference")
@@ -142,7 +194,7 @@ def scan_sources(sources: dict[str, str]) -> Scan:
             name = _name(node.func)
             if name in FORMS and node.args:
                 keys = found.resolve(path, function, node.args[0])
-                _add(found, FORMS[name], name, keys)
+                _add(found, MODULE_SECTIONS.get((path, name), FORMS[name]), name, keys)
             elif name == "Job":
                 problem = node.args[2] if len(node.args) > 2 else None
                 problem = next((k.value for k in node.keywords if k.arg == "problem"), problem)

@@ -28,6 +28,7 @@ FROM_ELSEWHERE = {
     "batch.py: *job.problem",  # a Job's problem (the scan's ``Job`` form)
     "engine.py: reason.reason",  # an InvalidSubmission's key (its ``InvalidSubmission`` form)
     "report/summary.py: mistake.key",  # a key read back from the records
+    "checks/results.py: facts.unmeasured",  # a key measurement/inputs.py returns (its own test)
 }
 
 
@@ -67,6 +68,7 @@ def test_every_key_the_code_uses_is_in_the_catalog() -> None:
     scan = message_keys.scan()
     assert scan.unresolved == FROM_ELSEWHERE
     forms = {"failed", "not_run", "skipped", "Message", "InvalidSubmission", "Job", "Term", "text"}
+    forms |= {"table"}
     assert scan.forms == forms | {"f-string"}, "a form of key the scan no longer finds"
     assert {"note.timeout", "fit.missing", "compile.missing"} <= scan.keys["msg"]
     missing = sorted(
@@ -130,3 +132,23 @@ def test_a_default_setting_is_a_word_of_the_students_language() -> None:
 def test_each_refusal_of_the_kernel_gets_its_hint(error: str, hint: str) -> None:
     cell = CellRun(1, "open('/etc/x', 'w')", "error", 0.1, CellError("PermissionError", error, ""))
     assert hint_for(cell) == hint
+
+
+def test_every_reason_the_measurement_gives_is_a_message() -> None:
+    """``measurement.inputs.training_data`` returns a key where it cannot measure; the accuracy
+    check reports it (``facts.unmeasured``)."""
+    import ast
+    from pathlib import Path
+
+    import grader.measurement.inputs as inputs
+
+    tree = ast.parse(Path(inputs.__file__).read_text(encoding="utf-8"))
+    returned = {
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Return)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+    assert returned and all(key.startswith("results.") for key in returned)
+    assert [key for key in sorted(returned) if not _in_catalog("msg", key)] == []

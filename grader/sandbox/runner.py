@@ -13,9 +13,7 @@ kernel wrote stay in its artifacts folder for the grader.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -38,48 +36,10 @@ from grader.boundary.execution import (
 from grader.boundary.seals import SealKey, final_cell
 from grader.sandbox import isolation, kernel_start, kernels, scratch
 from grader.sandbox.cell_limits import limit_hit
+from grader.sandbox.cell_output import CappedClient, text_of
 from grader.sandbox.seal_key import take_key
 from grader.sandbox.watchdog import BACKSTOP, Watchdog, kill_tree
 from grader.submissions.cells import Submission
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TRACEBACK_LINES = 40
-TRUNCATED = "\n[... output truncated by the grader ...]\n"
-
-
-class _CappedClient(NotebookClient):
-    """nbclient's client with one change: output past ``output_cap`` bytes is dropped."""
-
-    output_cap = 64 * 1024
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.output_used = 0
-        self.truncated = False
-
-    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-        size = len(json.dumps(msg.get("content", {}), default=str))
-        if self.output_used + size > self.output_cap:
-            if not self.truncated:
-                self.truncated = True
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text=TRUNCATED))
-            return None
-        self.output_used += size
-        return super().output(outs, msg, display_id, cell_index)
-
-
-def _text_of(outputs: list) -> tuple[str, CellError | None]:
-    texts, error = [], None
-    for out in outputs:
-        if out.get("output_type") == "stream":
-            texts.append(out.get("text", ""))
-        elif out.get("output_type") == "error":
-            trace = "\n".join(ANSI.sub("", line) for line in out.get("traceback", []))
-            trace = "\n".join(trace.splitlines()[-TRACEBACK_LINES:])
-            error = CellError(out.get("ename", "Error"), str(out.get("evalue", ""))[:2000], trace)
-        elif out.get("output_type") in ("execute_result", "display_data"):
-            texts.append(str(out.get("data", {}).get("text/plain", "")))
-    return "".join(texts)[-4000:], error
 
 
 def _final_status(
@@ -88,7 +48,7 @@ def _final_status(
     watchdog: Watchdog,
     runs: list[CellRun],
     limit_hits: list[str],
-    client: _CappedClient,
+    client: CappedClient,
     limits: Limits,
 ) -> tuple[ExecutionStatus, str]:
     if watchdog.breach:
@@ -108,7 +68,7 @@ def _final_status(
 
 
 def _run_cells(
-    client: _CappedClient,
+    client: CappedClient,
     notebook: Any,
     submission: Submission,
     watchdog: Watchdog,
@@ -129,7 +89,7 @@ def _run_cells(
         try:
             client.execute_cell(nb_cell, index)
         except DeadKernelError:
-            output, error = _text_of(nb_cell.outputs)
+            output, error = text_of(nb_cell.outputs)
             runs.append(
                 CellRun(
                     cell.number,
@@ -144,7 +104,7 @@ def _run_cells(
             )
             return watchdog.breach or "kernel_died", "", runs, limit_hits
         watchdog.cell_started(None)
-        output, error = _text_of(nb_cell.outputs)
+        output, error = text_of(nb_cell.outputs)
         outcome: CellOutcome = "ok" if error is None else "error"
         backstop = limits.cell_timeout_s * (BACKSTOP if watchdog.own_time else 1)
         waited = time.monotonic() - cell_started >= backstop
@@ -179,7 +139,7 @@ def _run_cells(
         client.execute_cell(dump, len(notebook.cells) - 1)
     except DeadKernelError:
         return watchdog.breach or "kernel_died", "", runs, limit_hits
-    _, error = _text_of(dump.outputs)
+    _, error = text_of(dump.outputs)
     return (
         "completed",
         f"final dump: {error.name}: {error.value}"[:300] if error else "",
@@ -226,7 +186,7 @@ def run_in(
     own_time = not kernel.resources.limited and os.name == "posix"
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c.source) for c in submission.cells]
-    client = _CappedClient(
+    client = CappedClient(
         notebook,
         km=kernel.km,
         timeout=int(limits.cell_timeout_s * (BACKSTOP if own_time else 1)),
@@ -297,7 +257,7 @@ def _responsive(client: NotebookClient, notebook: Any) -> bool:
     started = time.monotonic()
     try:
         client.execute_cell(probe, len(notebook.cells) - 1)
-        _, error = _text_of(probe.outputs)
+        _, error = text_of(probe.outputs)
         # A timed-out probe gets a synthetic error reply with no output: judge by the clock.
         return error is None and time.monotonic() - started < client.timeout
     except DeadKernelError:
