@@ -65,11 +65,19 @@ def within(seconds: float, work: Callable[[], T]) -> T:
     return outcome.value  # type: ignore[return-value]
 
 
+# After the first ring, the alarm rings again this often until the block has ended: an exception
+# raised where Python drops it (a ``__del__`` the garbage collector runs, a library's bare
+# ``except``) would otherwise end the deadline with it.  Long enough for the block's clean-up (a
+# kernel closes within ``CLOSE_WAIT_S`` and 5 s more) to finish between two rings.
+RING_AGAIN_S = 20.0
+
+
 @contextlib.contextmanager
-def alarm(seconds: float) -> Iterator[None]:
-    """Raise ``JobPassed`` in this thread if the block still runs after ``seconds``.  Only in a
-    main thread of a system with ``SIGALRM`` whose real-time timer is free (a Dask worker's thread,
-    Windows, pytest-timeout's own alarm: nothing)."""
+def alarm(seconds: float, again_s: float = RING_AGAIN_S) -> Iterator[None]:
+    """Raise ``JobPassed`` in this thread if the block still runs after ``seconds``, and again
+    every ``again_s`` seconds until it has ended.  Only in a main thread of a system with
+    ``SIGALRM`` whose real-time timer is free (a Dask worker's thread, Windows, pytest-timeout's
+    own alarm: nothing)."""
     usable = (
         threading.current_thread() is threading.main_thread()
         and hasattr(signal, "setitimer")
@@ -83,7 +91,7 @@ def alarm(seconds: float) -> Iterator[None]:
         raise JobPassed(seconds)
 
     previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, again_s)
     try:
         yield
     finally:

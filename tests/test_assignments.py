@@ -68,9 +68,8 @@ PLANTED: dict[str, dict[str, Planted]] = {
                 "fit.history": "val_loss",
                 "run.cells": "KeyError",
                 "results.predictions": "class names are not in the notebook's output",
-                "method.validation_data": "no validation data",
             },
-            {"plots.loss", "plots.accuracy"},
+            {"plots.loss", "plots.accuracy", "method.validation_data"},
         ),
     },
 }
@@ -87,7 +86,7 @@ CASCADES: dict[str, tuple[str, Cascades]] = {
     "mnist-cnn": ("default_adadelta_no_filter_plot", {"compile.optimizer": ["results.accuracy"]}),
     "cifar10": (
         "no_split_class_indices",
-        {"fit.validation": ["fit.history", "plots.loss", "plots.accuracy"]},
+        {"fit.validation": ["method.validation_data", "fit.history", "plots.loss", "plots.accuracy"]},
     ),
 }
 # What each starter gives (and so earns); every other check is the student's to pass.

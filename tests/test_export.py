@@ -5,6 +5,7 @@ leaves a student without a record blank, never 0."""
 from __future__ import annotations
 
 import csv
+import json
 import io
 from pathlib import Path
 
@@ -60,7 +61,14 @@ def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
     filled = {row[1]: row[6] for row in table[2:]}
     # Jane: the override; John (late, resubmitted) and Ann: invalid files, graded 0; Eve has no
     # record: blank.
-    assert filled == {"1001": "5", "1002": "0", "1003": "0", "1004": ""}
+    # Jane's 5 points of the assignment's maximum, in the column's 23 points possible.
+    jane = json.loads((out / "smithjane_1001_5001_week8.json").read_text(encoding="utf-8"))
+    assert filled == {
+        "1001": f"{round(5 * 23 / jane['max_score'], 2):g}",
+        "1002": "0",
+        "1003": "0",
+        "1004": "",
+    }
     assert [row[5] for row in table[2:]] == ["9.00", "8.00", "7.00", "6.00"]
     assert table[5][0].startswith("'=HYPERLINK")
     # The student's page, written by the batch, now shows the override and its reason.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -68,6 +69,28 @@ def test_an_alarm_interrupts_a_blocking_system_call_in_the_main_thread(tmp_path:
     thread.start()
     thread.join()
     assert seen == [True]
+
+
+def test_an_alarm_swallowed_where_python_drops_exceptions_rings_again(tmp_path: Path) -> None:
+    """A zmq context closed by the garbage collector once blocked a batch worker for good inside
+    ``__del__``, where the first ``JobPassed`` is printed and dropped: the alarm rings again."""
+    dropped: list[str] = []
+
+    class Stuck:
+        def __del__(self) -> None:
+            try:
+                _blocked_on_a_fifo(tmp_path)()
+            except BaseException as exc:  # noqa: BLE001 - what Python does with it in __del__
+                dropped.append(type(exc).__name__)
+
+    started = time.monotonic()
+    with pytest.raises(deadline.JobPassed):
+        with deadline.alarm(0.2, again_s=0.3):
+            Stuck()  # collected at once: its __del__ blocks, and drops the first ring
+            (tmp_path / "never-written").unlink()
+            _blocked_on_a_fifo(tmp_path)()
+    assert dropped == ["JobPassed"] and time.monotonic() - started < PROMPT_S
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # nothing rings after the block
 
 
 @pytest.fixture

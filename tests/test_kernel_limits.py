@@ -109,7 +109,7 @@ def test_a_kernel_writes_on_its_own_tmpfs_in_its_own_cgroup_and_makes_no_key(
     assert execution.status == "resource_limit" and "disk" in execution.detail
     assert [c.outcome for c in execution.cells[:3]] == ["ok", "ok", "error"]
     # The evidence, read through the grader's descriptor of the tmpfs once the kernel is gone.
-    assert evidence == ["arrays", "figures"]
+    assert evidence == ["arrays", "events.jsonl", "figures", "seals.log"]
     assert on_disk == []  # nothing the kernel wrote reached the machine's disk
     assert os.listdir(private_tmp) == []
     assert KEY not in _keys()

@@ -177,7 +177,9 @@ def test_grader_grade_applies_the_assignments_late_policy_and_overrides(tmp_path
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     john = read(out, "doejohn_LATE_1002_5002_week8-1")
-    assert (john["score"], john["final_score"]) == (0.0, 1.7)
+    # The override's 4 points, less 2 days at 5% of the maximum score.
+    late = round(0.10 * john["max_score"], 1)
+    assert (john["score"], john["final_score"]) == (0.0, round(4 - late, 1))
     assert [a["kind"] for a in john["adjustments"]] == ["override", "late"]
     assert john["lms"]["late"] is True and john["submitted"].startswith("2026-06-03T08:00")
     assert "final_score" not in read(out, "smithjane_1001_5001_week8")

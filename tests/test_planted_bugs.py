@@ -269,15 +269,18 @@ CASCADES: dict[str, Cascades] = {
     "swapped_dropout": {"model.layers": ["results.accuracy"]},
     "mse_loss": {"compile.loss": ["results.accuracy"]},
     "sgd": {"compile.optimizer": ["results.accuracy"]},
-    "no_validation": {"fit.validation": ["fit.history", "plots.loss", "plots.accuracy"]},
+    "no_validation": {
+        "fit.validation": ["method.validation_data", "fit.history", "plots.loss", "plots.accuracy"]
+    },
     "patched_count_params": {
         "model.layers": ["model.output_shapes", "model.params", "results.accuracy"]
     },
     "faked_evaluate": {"compile.optimizer": ["results.accuracy"]},
-    # No fit: the batch size, the epochs and the validation say it alike, and it is one cause.
+    # No fit: the method, the batch size, the epochs and the validation say it alike, and it is
+    # one cause, named by the first check that reads fit's arrays.
     "patched_fit_and_numpy": {
-        "fit.batch_size": ["fit.epochs", "fit.validation", "fit.history", "plots.loss"]
-        + ["plots.accuracy"]
+        "method.train_data": ["method.validation_data", "fit.batch_size", "fit.epochs"]
+        + ["fit.validation", "fit.history", "plots.loss", "plots.accuracy"]
     },
     "starter": {"data.x_range": ["results.accuracy"], "model.layers": ["model.params"]},
 }

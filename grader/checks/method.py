@@ -43,7 +43,8 @@ def train_data(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("method.validation_data")
+# No validation data at all is fit.validation's finding; there is nothing here to judge.
+@check("method.validation_data", after={"method.no_validation": ("fit.validation",)})
 def validation_data(facts: Facts, expected: Expected) -> Outcome:
     fit = facts.fit
     if fit is None:

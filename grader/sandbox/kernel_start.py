@@ -114,6 +114,7 @@ class Kernel:
         if not self.alive():
             raise RuntimeError("the kernel stopped before it answered")
         client: AsyncKernelClient = self.km.client()
+        client.context.linger = 0  # see ``_sockets_closed``
         self.kc = client
         client.start_channels()
         run_sync(client.wait_for_ready)(timeout=timeout)
@@ -146,16 +147,27 @@ class Kernel:
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            # The manager's control socket and its zmq context: left open, they can hold up this
-            # process's exit.
             run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001 - the sockets of a killed kernel
             pass
+        _sockets_closed(self.km, self.kc)
         self.kc = None
         self.resources.release()
         for folder in self.folders:
             folder.cleanup()
         self.folders.clear()
+
+
+def _sockets_closed(km: AsyncKernelManager, kc: AsyncKernelClient | None) -> None:
+    """Close the zmq contexts of ``km`` and ``kc`` at once, whatever their clean-up did.
+
+    A context left open is closed by the garbage collector, at any later moment, with each socket's
+    linger: a message still queued for a killed kernel then blocks that moment for ever (a batch
+    worker hung so, loading the next classmate's dataset).  Every socket lingers 0 s, and the
+    contexts are closed here, where the kernel is."""
+    for context in (km.context, kc.context if kc is not None else None):
+        if context is not None and not context.closed:
+            context.destroy(linger=0)
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
@@ -169,6 +181,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
         folders.append(disk.Folder("grader-artifacts-"))
         artifacts = Path(folders[-1].name)
     resources: Resources | None = None
+    km: AsyncKernelManager | None = None
     try:
         support = isolation.probe()
         root = Path(folders[0].name)
@@ -199,6 +212,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
             ip=str(place.ipc) if support.ipc else "127.0.0.1",
             connection_file=str(place.connection_file),
         )
+        km.context.linger = 0  # see ``_sockets_closed``
         environment = inherited_environment()
         kernel = Kernel(
             settings,
@@ -222,6 +236,8 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
             env=scratch.base_env(),
         )
     except BaseException:
+        if km is not None:
+            _sockets_closed(km, None)
         if resources is not None:
             resources.release()
         for folder in folders:
