@@ -5,8 +5,8 @@ leaves a student without a record blank, never 0."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from pathlib import Path
 
 import pytest

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,6 +109,31 @@ def test_the_folders_of_a_grader_that_died_are_swept_and_a_living_ones_are_kept(
         living.cleanup()
 
 
+def test_a_temporary_folder_too_long_for_a_socket_puts_the_kernels_folder_in_a_short_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long ``TMPDIR`` once made every grading a grader failure ("File name too long", from the
+    kernel's sockets): the run folder then goes to ``disk.SHORT_BASE``, and is swept there too."""
+    below = len("/grader-run-1.2.3-12345678/ipc/kernel-99")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert disk.base_for_sockets(below) is None
+    deep = tmp_path / ("long" * 20)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert len(str(deep)) + below > disk.SOCKET_PATH_MAX
+    assert disk.base_for_sockets(below) == disk.SHORT_BASE
+    short = tmp_path / "s"
+    short.mkdir()
+    monkeypatch.setattr(disk, "SHORT_BASE", str(short))
+    folder = disk.Folder("grader-run-", disk.base_for_sockets(below))
+    assert Path(folder.name).parent == short
+    dead = short / "grader-run-0.0.0-gone"  # no such owner: a grader that is gone
+    dead.mkdir()
+    monkeypatch.setattr(owner, "gone", lambda name: name == dead.name)
+    assert disk.sweep() == [dead.name] and not dead.exists()
+    folder.cleanup()
+
+
 @needs_cgroups
 def test_a_cgroup_of_a_grader_that_died_is_swept() -> None:
     assert isinstance(BASE, cgroups.Base)
@@ -183,7 +209,9 @@ def test_cgroup_v2_is_made_where_the_nearest_group_hands_down_every_controller(
     group = cgroups.create(where, Limits(1, 1, 100, 1024, disk_mb=50), files_mb=50)
     folder = group.folders[0][1]
     assert folder.parent == parent and owner.tag() in folder.name
-    assert (folder / "memory.max").read_text() == str(150 * 2**20)
+    # The limit, its files, and the headroom that leaves the limit to the watchdog.
+    ceiling = 100 + 50 + cgroups.headroom_mb(100)
+    assert (folder / "memory.max").read_text() == str(ceiling * 2**20) and ceiling > 150
     assert (folder / "pids.max").read_text() == str(cgroups.tasks_allowed(Limits(1, 1, 100, 1024)))
     assert (folder / "cpu.weight").read_text() == "100"
     assert group.procs == [str(folder / "cgroup.procs")]

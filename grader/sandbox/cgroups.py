@@ -240,12 +240,22 @@ class Group:
             time.sleep(0.02)
 
 
+def headroom_mb(memory_mb: int) -> int:
+    """How far the group's memory ceiling lies above the kernel's memory limit.  The watchdog
+    ends a kernel over its limit and says so (``resource_limit``, "memory"); a ceiling at the
+    limit itself is reached first, and a kernel held there is not killed but reclaims its own
+    code pages over and over until its cell times out.  The ceiling is the backstop, not the
+    limit."""
+    return max(256, memory_mb // 4)
+
+
 def create(where: Base, limits: Limits, files_mb: int) -> Group:
     """A group for one kernel under ``limits``, whose files (a tmpfs, charged to its memory) may
     take ``files_mb`` more; raises ``OSError`` when it cannot be made."""
     name = f"k-{owner.tag()}-{next(_NUMBERS)}"
     folders = tuple((c, parent / name) for c, parent in where.folders)
-    group = Group(where.version, folders, limits.memory_mb + files_mb, tasks_allowed(limits))
+    ceiling = limits.memory_mb + headroom_mb(limits.memory_mb) + files_mb
+    group = Group(where.version, folders, ceiling, tasks_allowed(limits))
     memory = str(group.memory_mb * 2**20)
     try:
         for controller, folder in folders:

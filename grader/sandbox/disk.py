@@ -24,7 +24,8 @@ from grader.sandbox import owner
 from grader.sandbox.system import host
 
 # Folders of kernels, in the temporary folder: ``<prefix><owner tag>-<random>``.
-PREFIXES = ("grader-run-", "grader-artifacts-")
+RUN_PREFIX = "grader-run-"
+PREFIXES = (RUN_PREFIX, "grader-artifacts-")
 MAX_SCANNED_FILES = 20_000
 # Windows has none of these, and no folder descriptors: its folders are removed by ``shutil``.
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -35,8 +36,8 @@ class Folder:
     """A fresh folder in the temporary folder, named with this process's tag; ``cleanup``
     removes it, whatever is in it (``tempfile.TemporaryDirectory``'s interface)."""
 
-    def __init__(self, prefix: str) -> None:
-        self.name = tempfile.mkdtemp(prefix=f"{prefix}{owner.tag()}-")
+    def __init__(self, prefix: str, within: str | None = None) -> None:
+        self.name = tempfile.mkdtemp(prefix=f"{prefix}{owner.tag()}-", dir=within)
 
     def cleanup(self) -> None:
         remove_tree(self.name)
@@ -168,12 +169,31 @@ def remove_tree(path: str | os.PathLike[str]) -> None:
         os.close(parent)
 
 
+# Where a kernel's folders go when the temporary folder's path is too long to hold its sockets.
+SHORT_BASE = "/tmp"
+# The longest path a Unix socket may have (``sun_path`` holds 108 bytes on Linux, with its NUL).
+SOCKET_PATH_MAX = 107
+
+
+def base_for_sockets(longest: int) -> str | None:
+    """The folder to make a kernel's run folder in, whose sockets' paths are ``longest``
+    characters below it: the temporary folder (``None``) where they fit, else ``SHORT_BASE``.
+    A long ``TMPDIR`` (macOS's, a test's, a course machine's) must not make a grading fail."""
+    if len(tempfile.gettempdir()) + longest <= SOCKET_PATH_MAX or not os.path.isdir(SHORT_BASE):
+        return None
+    return SHORT_BASE
+
+
 def sweep(folder: Path | None = None) -> list[str]:
-    """Remove the kernels' folders left in ``folder`` (the temporary folder) by graders that are
-    gone; the names removed.  Off Linux (no ``/proc`` to tell), nothing."""
+    """Remove the kernels' folders left in ``folder`` (the temporary folder, and the short base
+    where sockets did not fit in it) by graders that are gone; the names removed.  Off Linux (no
+    ``/proc`` to tell), nothing."""
     if not host.has_proc():
         return []
-    where = Path(folder or tempfile.gettempdir())
+    if folder is None:
+        bases = {tempfile.gettempdir(), SHORT_BASE}
+        return [name for base in sorted(bases) for name in sweep(Path(base))]
+    where = Path(folder)
     try:
         names = [n for n in os.listdir(where) if n.startswith(PREFIXES)]
     except OSError:

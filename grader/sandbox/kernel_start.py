@@ -28,7 +28,7 @@ from jupyter_core.utils import run_sync
 
 from grader.boundary.execution import Limits
 from grader.datasets import cache_dir
-from grader.sandbox import disk, isolation, provisioner, scratch
+from grader.sandbox import disk, isolation, owner, provisioner, scratch
 from grader.sandbox.kernel_resources import Resources
 from grader.sandbox.system.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
@@ -158,6 +158,12 @@ class Kernel:
         self.folders.clear()
 
 
+def _sockets_below_base() -> int:
+    """How long a kernel's socket path runs below the folder its run folder is made in:
+    ``/grader-run-<tag>-<8 random>/ipc/kernel-<port number>`` (``scratch.Scratch.ipc``)."""
+    return len(f"/{disk.RUN_PREFIX}{owner.tag()}-12345678/ipc/kernel-99")
+
+
 def _sockets_closed(km: AsyncKernelManager, kc: AsyncKernelClient | None) -> None:
     """Close the zmq contexts of ``km`` and ``kc`` at once, whatever their clean-up did.
 
@@ -175,7 +181,7 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
     ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
     one kernel this process will need (a front end grading one submission), so its handler in the
     fork server becomes the kernel's first process rather than keeping a copy for others."""
-    folders = [disk.Folder("grader-run-")]
+    folders = [disk.Folder(disk.RUN_PREFIX, disk.base_for_sockets(_sockets_below_base()))]
     own = artifacts is None
     if artifacts is None:
         folders.append(disk.Folder("grader-artifacts-"))
