@@ -115,12 +115,11 @@ def test_a_temporary_folder_too_long_for_a_socket_puts_the_kernels_folder_in_a_s
     """A long ``TMPDIR`` once made every grading a grader failure ("File name too long", from the
     kernel's sockets): the run folder then goes to ``disk.SHORT_BASE``, and is swept there too."""
     below = len("/grader-run-1.2.3-12345678/ipc/kernel-99")
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
     assert disk.base_for_sockets(below) is None
-    deep = tmp_path / ("long" * 20)
-    deep.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(deep))
-    assert len(str(deep)) + below > disk.SOCKET_PATH_MAX
+    deep = "/tmp/" + "long" * 20
+    monkeypatch.setattr(tempfile, "tempdir", deep)
+    assert len(deep) + below > disk.SOCKET_PATH_MAX
     assert disk.base_for_sockets(below) == disk.SHORT_BASE
     short = tmp_path / "s"
     short.mkdir()

@@ -154,7 +154,9 @@ def test_validated_on_the_very_images_it_trains_on(mnist, lecture, expected) -> 
     )
     assert method.train_data(facts, expected).passed
     no_validation = facts_of(mnist, lecture, validation=None)
-    assert_says(method.validation_data(no_validation, expected), "not_run", "method.no_validation")
+    # No validation data at all: fit.validation's finding, not a validation on training images.
+    assert method.validation_data(no_validation, expected).passed
+    assert_says(fit.validation(no_validation, expected), "failed", "fit.validation_test")
 
 
 def test_test_images_scaled_otherwise_than_the_training_images(mnist, lecture, expected) -> None:

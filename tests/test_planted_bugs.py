@@ -169,7 +169,6 @@ BUGS = [
             "fit.validation": "validation_data=(x_test, y_test)",
             "fit.history": "val_loss",
             "run.cells": "KeyError",
-            "method.validation_data": "no validation data",
         },
         {"plots.loss", "plots.accuracy"},
     ),
@@ -269,9 +268,7 @@ CASCADES: dict[str, Cascades] = {
     "swapped_dropout": {"model.layers": ["results.accuracy"]},
     "mse_loss": {"compile.loss": ["results.accuracy"]},
     "sgd": {"compile.optimizer": ["results.accuracy"]},
-    "no_validation": {
-        "fit.validation": ["method.validation_data", "fit.history", "plots.loss", "plots.accuracy"]
-    },
+    "no_validation": {"fit.validation": ["fit.history", "plots.loss", "plots.accuracy"]},
     "patched_count_params": {
         "model.layers": ["model.output_shapes", "model.params", "results.accuracy"]
     },
