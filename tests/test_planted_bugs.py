@@ -360,6 +360,7 @@ def test_only_the_planted_bug_that_replaces_fit_tampers_with_the_evidence(
     assert seen == ["replaced Model.fit"]
 
 
+@pytest.mark.slow
 def test_old_keras_idioms_get_the_modern_spelling(records: dict[str, dict]) -> None:
     cells = records["old_acc_key"]["cells"]
     hints = [c["hint"] for c in cells if c["hint"]]
