@@ -26,8 +26,8 @@ from typing import Any
 import grader
 from grader.boundary.execution import Progress
 from grader.course.assignment import Assignment, load_assignment, self_check, with_limits
-from grader.engine import grade, grader_failure, prepare_kernel, refused
-from grader.record import Record
+from grader.engine import grade_within, grader_failure, prepare_kernel, refused
+from grader.record import GRADER_FAULTS, Record
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
 from grader.sandbox import kernels
@@ -135,7 +135,7 @@ def grade_one(
     if job.problem is not None:
         record: Record = refused(job.path, assignment, InvalidSubmission(*job.problem))
     else:
-        record = grade(job.path, assignment, progress)
+        record = grade_within(job.path, assignment, progress)
     return view_of(
         job,
         record,
@@ -174,7 +174,7 @@ def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool
     """Whether a record on disk still stands for ``job`` (else the job is graded again)."""
     return (
         record is not None
-        and record.get("status") != "grader_error"
+        and record.get("status") not in GRADER_FAULTS
         and record.get("assignment") == settings.assignment
         and record.get("assignment_sha256") == settings.assignment_digest
         and record.get("instructor") == settings.instructor

@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from grader import options
 from grader.course.assignment import AssignmentError, available, load_assignment
 from grader.course.compiling import build_assignment
 from grader.course.locations import course_folder
@@ -35,11 +36,7 @@ from grader.messages import LANGUAGES, default_language, text
 from grader.platforms.classroom.workflow import workflow
 from grader.platforms.lms.export_command import register as register_export
 from grader.platforms.pack_command import add_pack_command
-
-ASSIGNMENTS_HELP = (
-    "a folder of assignment folders, looked at before $GRADER_ASSIGNMENTS, grader.toml, "
-    "installed course packages and the built-in ones (repeatable)"
-)
+from grader.report.safe_text import SafeConsole
 
 
 def _data(args: argparse.Namespace, console: Console) -> int:
@@ -135,14 +132,7 @@ def _new(args: argparse.Namespace, console: Console) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Grade Keras course notebooks.")
     course = argparse.ArgumentParser(add_help=False)
-    course.add_argument(
-        "--assignments",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help=ASSIGNMENTS_HELP,
-    )
+    options.ASSIGNMENTS.add_to(course.add_argument)
     commands = top.add_subparsers(dest="command", required=True)
     add_grade_command(commands, [course])
     d = commands.add_parser(
@@ -201,7 +191,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
-    console = Console()
+    console = SafeConsole()
     try:
         return args.run(args, console)
     except KeyboardInterrupt:

@@ -121,13 +121,27 @@ def _advice(support: Support) -> list[str]:
     return steps
 
 
+RESOURCE_ADVICE = {
+    "resources": "CPU, memory and processes: no cgroup per kernel here, so time limits count "
+    "each kernel's own CPU time and memory and processes are bounded by polling. Grade as root, "
+    "or as an ordinary user in a scope of your systemd user manager: `systemd-run --user --scope "
+    "grader grade ...`.",
+    "disk": "Disk: no tmpfs per kernel (it needs the mount namespace above), so the watchdog scans "
+    "the kernel's folders.",
+    "keyring": "Keyring: without the seccomp filter, keys a kernel adds to the user's keyring stay "
+    "for the next.",
+}
+
+
 def diagnose() -> Diagnosis:
     support = isolation.probe()
+    expected = isolation.expected()
+    missing = [RESOURCE_ADVICE[name] for name in expected.missing if name in RESOURCE_ADVICE]
     return Diagnosis(
         f"{platform.system()} {platform.release()}",
         support,
-        isolation.expected(),
-        tuple(_advice(support)),
+        expected,
+        tuple(_advice(support) + (missing if support.linux else [])),
         tuple((name, _version(name)) for name in STUDENT_PACKAGES),
     )
 

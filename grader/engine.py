@@ -9,7 +9,6 @@ fault of the grader itself becomes ``grader_error``, never a traceback on the st
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 import time
@@ -17,21 +16,16 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import scoring
-from grader.boundary.execution import ExecutionStatus, Progress
+from grader import deadline, scoring
+from grader.boundary.execution import ExecutionStatus, Isolation, Progress
 from grader.boundary.legacy_paths import SWITCHES
-from grader.checks.expected import Expected
 from grader.course.assignment import Assignment
 from grader.course.fixtures import StudentRun, read_only
 from grader.datasets import Dataset, DatasetError, cache_dir, load
 from grader.datasets.cache import CACHE_ENV
-from grader.evidence.facts import Facts
-from grader.evidence.gathering import gather
-from grader.evidence.reading import read_evidence
-from grader.evidence.reloading import saving_facts
+from grader.judging import bounds, evidence_limit, judge, refusal_notes
 from grader.measurement.early import EarlyMeasurement
-from grader.measurement.measurer import Measurer, TrainingData, training_data
-from grader.model.training import BuildError
+from grader.measurement.measurer import Measurer
 from grader.outcome import Message
 from grader.record import CheckResult, Record, Status
 from grader.sandbox import kernels
@@ -52,30 +46,6 @@ def _dataset(name: str) -> Dataset:
     return load(name)
 
 
-def _measure(
-    facts: Facts, arrays: dict[str, Any], expected: Expected, seed: int, measurer: Measurer
-) -> Facts:
-    architecture = facts.architecture
-    if architecture is None:
-        return facts
-    # The student's batch size; the assignment's when their fit never ran.  Accuracy on generated
-    # stand-in data says nothing: not measured.
-    data = (
-        None
-        if facts.synthetic_data
-        else training_data(arrays, expected, facts.fit.batch_size if facts.fit else None)
-    )
-    try:
-        measured = measurer.measure(
-            architecture, seed, data if isinstance(data, TrainingData) else None
-        )
-    except BuildError as exc:
-        return dataclasses.replace(facts, build_error=str(exc))
-    if isinstance(data, str):
-        return dataclasses.replace(facts, built=measured.built, build_error=data)
-    return dataclasses.replace(facts, built=measured.built, training=measured.training)
-
-
 def refused(
     path: Path, assignment: Assignment, reason: InvalidSubmission, duration_s: float = 0.0
 ) -> Record:
@@ -90,6 +60,50 @@ def refused(
         scoring.score(assignment, None),
         error=Message(reason.reason, {"detail": reason.detail, "file": path.name}),
         withheld=assignment.withheld,
+    )
+
+
+# What a grading may take beyond its notebook's limit and the grader's own work: the kernel's start
+# (a fork server started now imports TensorFlow first) and closing it.
+KERNEL_ALLOWANCE_S = 180.0
+
+
+def job_deadline_s(assignment: Assignment) -> float:
+    """The most one grading of ``assignment`` may take, all of it (``deadline.alarm``)."""
+    limits = assignment.limits
+    return limits.total_timeout_s + limits.grader_timeout_s + KERNEL_ALLOWANCE_S
+
+
+def grade_within(path: Path, assignment: Assignment, progress: Progress | None = None) -> Record:
+    """``grade``, ended as ``grader_timeout`` past ``job_deadline_s`` (where ``deadline.alarm``
+    can ring: a process's main thread)."""
+    started, seconds = time.monotonic(), job_deadline_s(assignment)
+    try:
+        with deadline.alarm(seconds):
+            return grade(path, assignment, progress)
+    except deadline.JobPassed:
+        return timed_out(path, assignment, seconds, time.monotonic() - started)
+
+
+def timed_out(
+    path: Path,
+    assignment: Assignment,
+    seconds: float,
+    duration_s: float,
+    isolation: Isolation | None = None,
+) -> Record:
+    """The record of a grading the grader gave up after ``seconds``: every check earns nothing."""
+    return Record(
+        assignment.name,
+        path.name,
+        "grader_timeout",
+        0.0,
+        assignment.max_score,
+        round(duration_s, 2),
+        scoring.score(assignment, None),
+        error=Message("grader.timeout", {"seconds": seconds}),
+        withheld=assignment.withheld,
+        isolation=isolation,
     )
 
 
@@ -174,9 +188,14 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
         reading.start()
         kernel = kernels.take(kernel_settings(assignment))
         seed = int(assignment.measure.get("seed", 0))
-        measurer = Measurer(kernels.measuring_server)
+        measurer = Measurer(kernels.measuring_server, bounds(assignment))
         early = EarlyMeasurement(
-            kernel.artifacts, measurer, dataset, lambda: assignment.expected, seed
+            kernel.artifacts,
+            measurer,
+            dataset,
+            lambda: assignment.expected,
+            seed,
+            evidence_limit(assignment),
         )
         try:
             early.start()
@@ -184,35 +203,30 @@ def grade(path: Path, assignment: Assignment, progress: Progress | None = None) 
             early.stop()
             reading.join()
             expected = assignment.expected
-            clock = time.monotonic()
-            evidence = read_evidence(kernel.artifacts)
-            facts, arrays = gather(evidence, execution, dataset)
-            gathered = time.monotonic()
-            facts = _measure(facts, arrays, expected, seed, measurer)
-            if any(check_id.startswith("saving.") for check_id in assignment.points):
-                facts = dataclasses.replace(
-                    facts, saving=saving_facts(evidence, facts.architecture)
+            limit = assignment.limits.grader_timeout_s
+            try:
+                judged = deadline.within(
+                    limit,
+                    lambda: judge(kernel.artifacts, execution, dataset, assignment, seed, measurer),
                 )
-            measured = time.monotonic()
-            student = StudentRun(facts, expected, read_only(arrays))
-            del arrays
-            checks = scoring.score(assignment, facts, student)
+            except deadline.Passed:
+                duration = time.monotonic() - started
+                return timed_out(path, assignment, limit, duration, execution.isolation)
+            student = StudentRun(judged.facts, expected, read_only(judged.arrays))
+            checks = scoring.score(assignment, judged.facts, student)
         finally:
             kernel.close()
         cells = sum(c.duration_s for c in execution.cells)
-        timings = {
-            "kernel": execution.duration_s - cells,
-            "student_cells": cells,
-            "evidence": gathered - clock,
-            "grader_training": measured - gathered,
-        }
+        timings = {"kernel": execution.duration_s - cells, "student_cells": cells, **judged.timings}
         return record(
             EXECUTION_STATUS.get(execution.status, "student_error"),
             checks,
-            notes=scoring.notes(assignment, execution, facts),
-            facts=facts,
+            notes=scoring.notes(assignment, execution, judged.facts)
+            + refusal_notes(judged.refused),
+            facts=judged.facts,
             timings={k: round(v, 2) for k, v in timings.items()},
             isolation=execution.isolation,
+            integrity=judged.integrity,
         )
     except DatasetError as exc:
         return record(

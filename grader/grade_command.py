@@ -44,16 +44,18 @@ from grader.course.assignment import (
     with_limits,
 )
 from grader.exit_codes import EXIT_GRADER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from grader.marks.late import late_policy
 from grader.messages import default_language, text
 from grader.platforms.classroom.result import write_classroom
 from grader.platforms.gradescope.results import write_gradescope
+from grader.record import GRADER_FAULTS
+from grader.report.applied_marks import late_without_time_note
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
 from grader.report.summary import summary_renderable
 from grader.report.terminal import report, result_line
 from grader.sandbox.isolation import expected as expected_isolation
-from grader.submissions.finding import Job, find_submissions, one_submission
+from grader.submissions.finding import Job, find_submissions, one_submission, undecided
+from grader.submissions.lms_names import LmsSettingError, assignment_lms
 
 # One submission's results in a platform's own format: --format NAME.
 FORMATS: dict[str, Callable[[dict[str, Any], Path | None], Path]] = {
@@ -84,6 +86,11 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     instructor = args.instructor or args.released
     assignment = for_audience(loaded, instructor)
+    try:
+        lms = args.lms or assignment_lms(assignment.folder)
+    except LmsSettingError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_USAGE
     if args.format:
         if len(args.submissions) != 1:
             console.print(
@@ -92,9 +99,11 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
                 markup=True,
             )
             return EXIT_USAGE
-        jobs = [one_submission(Path(args.submissions[0]))]
+        jobs = [one_submission(Path(args.submissions[0]), lms)]
     else:
-        jobs = find_submissions([Path(p) for p in args.submissions])
+        jobs = find_submissions([Path(p) for p in args.submissions], lms)
+    if undecided(jobs):
+        console.print(text(args.lang or default_language(), "ui", "lms_undecided"), highlight=False)
     settings = Settings(
         assignment=assignment.name,
         assignments_root=str(assignment.folder.parent),
@@ -106,7 +115,7 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
         instructor=instructor,
         released=args.released,
     )
-    outputs = RecordFolder(Path(args.out), late_policy(assignment.folder)) if args.out else None
+    outputs = RecordFolder.for_assignment(Path(args.out), assignment.folder) if args.out else None
     results = (
         [_grade_here(jobs[0], assignment, settings, console, outputs)]
         if len(jobs) == 1 and not args.scheduler
@@ -117,13 +126,18 @@ def run_grade(args: argparse.Namespace, console: Console) -> int:
     if outputs is not None:
         outputs.compare(jobs, assignment.folder)
         outputs.finish(settings.lang)
+        note = late_without_time_note(
+            outputs.directory, outputs.records(), outputs.late, settings.lang
+        )
+        if note:
+            console.print(note, highlight=False, markup=False)
         console.print(f"→ {outputs.directory}", highlight=False)
     for name in dict.fromkeys(args.format):
         console.print(
             f"→ {FORMATS[name](results[0], outputs.directory if outputs else None)}",
             highlight=False,
         )
-    return EXIT_GRADER_FAILED if any(r["status"] == "grader_error" for r in results) else EXIT_OK
+    return EXIT_GRADER_FAILED if any(r["status"] in GRADER_FAULTS for r in results) else EXIT_OK
 
 
 def _grade_here(

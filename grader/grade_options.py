@@ -10,23 +10,20 @@ import argparse
 import os
 from typing import Any
 
+from grader import options
 from grader.grade_command import FORMATS, run_grade
-from grader.messages import LANGUAGES
+from grader.submissions.lms_names import SYSTEMS
 
 
 def add_grade_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """``grader grade``, its options and its implementation, on the parser's ``commands``."""
     g = commands.add_parser(
-        "grade", parents=parents, help="grade submissions (.ipynb or .py) and print a report"
+        "grade",
+        parents=parents,
+        help=f"grade submissions ({options.KINDS}) and print a report",
     )
-    g.add_argument(
-        "--assignment", required=True, help="assignment name, e.g. week8 (see: grader list)"
-    )
-    g.add_argument(
-        "--out",
-        help="folder for the records (<id>.json), feedback/<id>.html, gradebook.csv, junit.xml, "
-        "summary.html",
-    )
+    options.ASSIGNMENT.add_to(g.add_argument, required=True)
+    options.OUT.add_to(g.add_argument)
     g.add_argument(
         "--jobs",
         type=int,
@@ -51,19 +48,8 @@ def add_grade_command(commands: Any, parents: list[argparse.ArgumentParser]) -> 
         "Classroom's "
         "result ($GITHUB_OUTPUT)",
     )
-    g.add_argument("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
-    g.add_argument(
-        "--cell-timeout",
-        type=float,
-        metavar="S",
-        help="seconds per cell (default: the assignment's)",
-    )
-    g.add_argument(
-        "--total-timeout",
-        type=float,
-        metavar="S",
-        help="seconds per submission (default: the assignment's)",
-    )
+    for option in (options.LANG, options.CELL_TIMEOUT, options.TOTAL_TIMEOUT):
+        option.add_to(g.add_argument)
     g.add_argument(
         "--require-isolation",
         action="store_true",
@@ -83,8 +69,15 @@ def add_grade_command(commands: Any, parents: list[argparse.ArgumentParser]) -> 
         "the instructor's)",
     )
     g.add_argument(
+        "--lms",
+        choices=SYSTEMS,
+        help="the LMS whose download the submissions are: its file names give each record the "
+        "LMS's user id and late mark (default: the assignment's [lms] system, else the LMS the "
+        "names agree on)",
+    )
+    g.add_argument(
         "submissions",
         nargs="+",
-        help="notebooks, modules, a folder per student, or a folder of them",
+        help=f"notebooks and modules ({options.KINDS}), a folder per student, or a folder of them",
     )
     g.set_defaults(run=run_grade)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
+from grader import options
 from grader.batch import Settings, grade_one
 from grader.checks.catalog import load_all
 from grader.course.assignment import (
@@ -29,63 +29,38 @@ from grader.course.assignment import (
 )
 from grader.course.custom_checks import AREA as CUSTOM_AREA
 from grader.engine import prepare_kernel
-from grader.messages import LANGUAGES, default_language, text
+from grader.marks.overrides import AdjustmentError
+from grader.messages import default_language, text
+from grader.report.causes import around
 from grader.report.folder import RecordFolder
 from grader.report.graded import package
+from grader.report.safe_text import SafeConsole, terminal_safe
 from grader.report.terminal import report
 from grader.report.view import CheckView, View
 from grader.sandbox.kernels import discard as discard_kernel
-from grader.submissions.finding import one_submission
+from grader.submissions.finding import SUFFIXES, one_submission
 
-ASSIGNMENT_HELP = "grade a notebook or module against ASSIGNMENT (e.g. week8)"
 SUBMISSION_HELP = (
-    "the notebook (.ipynb) or module (.py) to grade (default: the one notebook in the current "
-    "folder)"
+    f"the notebook or module ({options.KINDS}) to grade (default: the one notebook in the "
+    "current folder)"
 )
-ASSIGNMENTS_HELP = (
-    "a folder of assignment folders (a course's own), looked at before the other sources "
-    "(repeatable)"
-)
-SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 assignment_key = pytest.StashKey[Assignment]()
 submission_key = pytest.StashKey[Path]()
 views_key = pytest.StashKey[list[View]]()
 lang_key = pytest.StashKey[str]()
 folder_key = pytest.StashKey[RecordFolder]()
+# Whether this run started a kernel (``pytest_unconfigure`` closes it if it still waits).
+kernel_key = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader", "Keras notebook grading")
-    group.addoption("--assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
+    options.ASSIGNMENT.add_to(group.addoption)
     group.addoption("--submission", metavar="PATH", help=SUBMISSION_HELP)
-    group.addoption(
-        "--assignments",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help=ASSIGNMENTS_HELP,
-    )
-    group.addoption("--lang", choices=LANGUAGES, help="report language (default: from the locale)")
-    group.addoption(
-        "--cell-timeout",
-        type=float,
-        metavar="S",
-        help="seconds per cell (default: the assignment's)",
-    )
-    group.addoption(
-        "--total-timeout",
-        type=float,
-        metavar="S",
-        help="seconds per submission (default: the assignment's)",
-    )
-    group.addoption(
-        "--grader-out",
-        metavar="DIR",
-        help="also write into DIR what grader grade --out writes (the JSON record, the feedback "
-        "page, the class files)",
-    )
+    for option in (options.ASSIGNMENTS, options.LANG, options.CELL_TIMEOUT, options.TOTAL_TIMEOUT):
+        option.add_to(group.addoption)
+    options.OUT.add_to(group.addoption, "--grader-out")
 
 
 def _find_submission(folder: Path) -> Path:
@@ -129,24 +104,33 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not submission.is_file():
         raise pytest.UsageError(f"--submission {named}: no such file")
-    if submission.suffix.lower() not in SUBMISSION_SUFFIXES:
-        raise pytest.UsageError(f"--submission {named}: expected a .ipynb or .py file")
+    if submission.suffix.lower() not in SUFFIXES:
+        raise pytest.UsageError(f"--submission {named}: expected a {options.KINDS} file")
     config.stash[submission_key] = submission
     config.stash[views_key] = []
     config.stash[lang_key] = config.getoption("lang") or default_language()
     out = config.getoption("grader_out")
     if out:
-        config.stash[folder_key] = RecordFolder(Path(out))
+        try:
+            # The same folder as ``grader grade --out``: the late policy and overrides applied.
+            config.stash[folder_key] = RecordFolder.for_assignment(
+                Path(out), config.stash[assignment_key].folder
+            )
+        except AdjustmentError as exc:
+            raise pytest.UsageError(str(exc)) from None
     # Grade exactly the submission, whatever folder pytest was started in.
     config.args[:] = [str(submission)]
-    # Its kernel starts now (it imports TensorFlow while pytest collects); not in an xdist
-    # controller, which grades nothing.
-    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+    # Its kernel starts now (it imports TensorFlow while pytest collects); not when only collecting,
+    # nor in an xdist controller, which grades nothing.
+    grades = not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput")
+    if grades and not config.option.collectonly:
         prepare_kernel(config.stash[assignment_key], only=True)
+        config.stash[kernel_key] = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    discard_kernel()
+    if config.stash.get(kernel_key, False):
+        discard_kernel()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -211,18 +195,22 @@ class Area(pytest.Collector):
 
 
 def failure_text(check: CheckView, view: View) -> str:
-    """A failing item's report: the submission's error if it has one, else the check's message."""
+    """A failing item's report: the submission's error if it has one, else the check's message,
+    led by its cause (a consequence) or followed by what fails because of it (a cause)."""
     message = view.error or check.message
     result, lang = check.result, view.lang
     if message is None:
         return f"{check.title}: {check.status}"
+    cause, following = around(check, view.checks, lang)
     return "\n".join(
-        [
-            f"{check.title} ({result.points:g}/{result.max_points:g})",
+        [f"{check.title} ({result.points:g}/{result.max_points:g})"]
+        + ([f"  {cause}"] if cause else [])
+        + [
             f"  {text(lang, 'ui', 'expected')}: {message.rendered.expected}",
             f"  {text(lang, 'ui', 'found')}: {message.rendered.found}",
             f"  {text(lang, 'ui', 'fix')}: {message.rendered.fix}",
         ]
+        + ([f"  {following}"] if following else [])
     )
 
 
@@ -247,13 +235,13 @@ class CheckItem(pytest.Item):
         result = check.result
         self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
         if result.status == "skipped" and check.message is not None:
-            pytest.skip(check.message.rendered.found)
+            pytest.skip(terminal_safe(check.message.rendered.found))
         if not result.passed:
             raise CheckFailed(check, failure_text(check, view))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed) and excinfo.value.error is not None:
-            return excinfo.value.error
+            return terminal_safe(excinfo.value.error)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -265,8 +253,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     assignment = config.stash[assignment_key]
     return [
-        f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, "
-        f"language {config.stash[lang_key]}"
+        terminal_safe(
+            f"grader: assignment {assignment.name}, submission {config.stash[submission_key]}, "
+            f"language {config.stash[lang_key]}"
+        )
     ]
 
 
@@ -275,7 +265,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     for view in config.stash[views_key]:
         buffer = io.StringIO()
-        console = Console(
+        console = SafeConsole(
             file=buffer,
             force_terminal=terminalreporter.hasmarkup,
             width=terminalreporter._tw.fullwidth,
@@ -285,5 +275,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if folder_key in session.config.stash:
-        session.config.stash[folder_key].finish(session.config.stash[lang_key])
+    config = session.config
+    if folder_key not in config.stash:
+        return
+    try:
+        config.stash[folder_key].finish(config.stash[lang_key])
+    except AdjustmentError as exc:
+        # overrides.csv or submitted.csv: the message names the line (as ``grader grade`` says it).
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"error: {exc}", red=True)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR

@@ -13,11 +13,19 @@ from typing import Literal
 from grader.boundary.execution import Isolation
 from grader.course.visibility import Visibility, Withheld
 from grader.evidence.facts import Facts
+from grader.evidence.integrity import Integrity
 from grader.outcome import CheckStatus, Message
 
-# "student_error": the kernel died; "grader_error": the grader's own fault, never a score.
+# "student_error": the kernel died; "grader_error": the grader's own fault, never a score;
+# "grader_timeout": the grader's own work after the cells passed its deadline, never a score.
 Status = Literal[
-    "graded", "student_error", "timeout", "resource_limit", "invalid_submission", "grader_error"
+    "graded",
+    "student_error",
+    "timeout",
+    "resource_limit",
+    "invalid_submission",
+    "grader_error",
+    "grader_timeout",
 ]
 STATUSES: tuple[Status, ...] = (
     "graded",
@@ -26,7 +34,11 @@ STATUSES: tuple[Status, ...] = (
     "resource_limit",
     "invalid_submission",
     "grader_error",
+    "grader_timeout",
 )
+# The statuses of a grading the grader itself could not finish: never a score, graded again by a
+# rerun of the batch.
+GRADER_FAULTS: frozenset[str] = frozenset({"grader_error", "grader_timeout"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,10 @@ class CheckResult:
     title: dict[str, str] | None = None
     # Who sees its result (``visibility.py``): a hidden one's message is the instructor's.
     visibility: Visibility = "visible"
+    # The check whose failure this one follows from (``checks/dependencies.py``): the first of
+    # its chain, to fix first.  ``waived``: its points kept all the same (``[scoring]``).
+    caused_by: str | None = None
+    waived: bool = False
 
     @property
     def passed(self) -> bool:
@@ -67,3 +83,5 @@ class Record:
     isolation: Isolation | None = None
     # The checks a self-check left out, graded after submission.
     withheld: Withheld = Withheld()
+    # Whether the evidence the kernel left was changed after it was recorded (None: no code ran).
+    integrity: Integrity | None = None

@@ -3,18 +3,24 @@ pytest checks) scored into ``CheckResult``s, and the notes its record carries (t
 the grader measured, the compatibility switches, why a run stopped).
 
 ``engine.grade`` calls both once the facts are gathered; ``score(assignment, None)`` gives the
-checks of a submission that never ran, each earning nothing.
+checks of a submission that never ran, each earning nothing.  Each check that fails because an
+earlier one failed names its cause (``checks/dependencies.py``); the assignment's ``[scoring]`` says
+whether it loses its points all the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from grader.boundary.execution import Execution
 from grader.checks.catalog import load_all
+from grader.checks.dependencies import Verdict, causes, declared
 from grader.course import custom_checks
 from grader.course.assignment import Assignment
 from grader.course.fixtures import StudentRun
 from grader.evidence.compat_notes import compat_notes, missing_module_notes
 from grader.evidence.facts import Facts
+from grader.evidence.measured_notes import measured_notes
 from grader.messages import LANGUAGES, text
 from grader.outcome import Message, Outcome
 from grader.record import CheckResult
@@ -65,24 +71,45 @@ def score(
                 assignment.visibility_of(extra.id),
             )
         )
-    return tuple(results)
+    # A submission that never ran has one cause, the record's error: no check is another's.
+    return with_causes(tuple(results), assignment) if facts is not None else tuple(results)
+
+
+def with_causes(
+    results: tuple[CheckResult, ...], assignment: Assignment
+) -> tuple[CheckResult, ...]:
+    """``results`` with each consequence's cause, and its points kept where ``[scoring]`` waives
+    them."""
+    registry = load_all()
+    verdicts = [
+        Verdict(
+            r.id,
+            r.status,
+            r.message.key if r.message else None,
+            r.message.params if r.message else {},
+            builtin=r.id in registry,
+        )
+        for r in results
+    ]
+    found = causes(verdicts, declared(registry))
+    waived = assignment.consequences == "waived"
+    return tuple(
+        dataclasses.replace(
+            r,
+            caused_by=found[r.id],
+            waived=waived,
+            points=r.max_points if waived else r.points,
+        )
+        if r.id in found
+        else r
+        for r in results
+    )
 
 
 def notes(assignment: Assignment, execution: Execution, facts: Facts) -> tuple[Message, ...]:
     """What the record notes beside the checks, as message keys and parameters."""
     notes = [Message("note.budget", dict(assignment.budget))]
-    if facts.training is not None:
-        training = facts.training
-        notes.append(
-            Message(
-                "note.measured",
-                {
-                    "samples": training.samples,
-                    "epochs": training.epochs,
-                    "test": training.test_samples,
-                },
-            )
-        )
+    notes.extend(measured_notes(facts))
     if facts.synthetic_data:
         notes.append(Message("note.synthetic", {"dataset": facts.dataset}))
     if facts.subclassed is not None:

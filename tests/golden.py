@@ -30,6 +30,9 @@ VARYING = ("duration_s", "timings", "grader_version")
 # Which layers of isolation held is the machine's, not the notebook's (records made before they had
 # it lack it).
 ISOLATION = "isolation"
+# Whether the evidence was tampered with: checked on its own (``tests/test_planted_bugs.py``,
+# ``tests/test_integrity.py``); the golden records were made before records had it.
+INTEGRITY = "integrity"
 # Parameters drawn from the student's own training in the kernel, which no notebook of the
 # corpus seeds (predicted classes, how far a model saved before training is from the trained one).
 UNSEEDED = {
@@ -57,7 +60,7 @@ def _unseeded(check: dict[str, Any]) -> dict[str, Any]:
 
 def normalised(record: dict[str, Any]) -> dict[str, Any]:
     """A record without what varies between runs: timings, the grader's version, unseeded values."""
-    data = {k: v for k, v in record.items() if k not in VARYING and k != ISOLATION}
+    data = {k: v for k, v in record.items() if k not in (*VARYING, ISOLATION, INTEGRITY)}
     if "cells" in data:
         data["cells"] = [
             {k: v for k, v in cell.items() if k != "duration_s"} for cell in data["cells"]

@@ -17,7 +17,15 @@ import pytest
 
 from reference import examples, starters
 from tests import article_marks
-from tests.conftest import ROOT, finished, grade_many
+from tests.cascade import (
+    Cascades,
+    assert_items,
+    assert_junit,
+    assert_page,
+    assert_record,
+    items_of,
+)
+from tests.conftest import ROOT, finished, grade_many, read_records
 
 ASSIGNMENTS = ("mlp", "mnist-cnn", "cifar10")
 
@@ -65,12 +73,32 @@ PLANTED: dict[str, dict[str, Planted]] = {
         ),
     },
 }
+# Each assignment's example whose failures follow from one another, and what follows from what
+# (``caused_by``): every other failure of it is a cause of its own.
+CASCADES: dict[str, tuple[str, Cascades]] = {
+    "mlp": (
+        "raw_pixels_wrong_layers",
+        {
+            "data.x_range": ["results.accuracy"],
+            "model.layers": ["model.output_shapes", "model.params"],
+        },
+    ),
+    "mnist-cnn": ("default_adadelta_no_filter_plot", {"compile.optimizer": ["results.accuracy"]}),
+    "cifar10": (
+        "no_split_class_indices",
+        {"fit.validation": ["fit.history", "plots.loss", "plots.accuracy"]},
+    ),
+}
 # What each starter gives (and so earns); every other check is the student's to pass.
 STARTER_EARNS: dict[str, set[str]] = {
     "mlp": {
         "run.cells",
         "data.y_onehot",
         "data.y_agree",
+        "method.train_data",
+        "method.validation_data",
+        "method.test_data",
+        "method.same_scaling",
         "compile.loss",
         "compile.optimizer",
         "compile.metrics",
@@ -84,6 +112,10 @@ STARTER_EARNS: dict[str, set[str]] = {
         "data.x_range",
         "data.y_onehot",
         "data.y_agree",
+        "method.train_data",
+        "method.validation_data",
+        "method.test_data",
+        "method.same_scaling",
         "model.layers",
         "model.output_shapes",
         "model.params",
@@ -98,6 +130,10 @@ STARTER_EARNS: dict[str, set[str]] = {
         "data.x_range",
         "data.y_onehot",
         "data.y_agree",
+        "method.train_data",
+        "method.validation_data",
+        "method.test_data",
+        "method.same_scaling",
         "compile.loss",
         "compile.optimizer",
         "compile.metrics",
@@ -118,14 +154,22 @@ def submissions(name: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """Every assignment's submissions, graded by one CLI process per assignment, in parallel."""
+def outs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every assignment's submissions, graded by one CLI process per assignment, in parallel, each
+    into its output folder (records, feedback pages, ``junit.xml``)."""
     outs = {name: tmp_path_factory.mktemp(name) for name in ASSIGNMENTS}
     # One process per assignment, one worker each: three at once on two cores.
     batches = {
         name: grade_many(name, submissions(name), outs[name], jobs=1) for name in ASSIGNMENTS
     }
-    return {name: finished(batch, outs[name]) for name, batch in batches.items()}
+    for name, batch in batches.items():
+        finished(batch, outs[name])
+    return outs
+
+
+@pytest.fixture(scope="module")
+def records(outs: dict[str, Path]) -> dict[str, dict[str, dict]]:
+    return {name: read_records(out) for name, out in outs.items()}
 
 
 def checks_of(record: dict) -> dict[str, dict]:
@@ -197,6 +241,26 @@ def test_planted_mistake_fails_the_right_check(name: str, mistake: str, records:
     wrongly_failed = {i for i in untouched if not checks[i]["passed"]}
     assert not wrongly_failed, {i: checks[i]["message"] for i in wrongly_failed}
     assert record["score"] < record["max_score"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_cause_comes_first_in_every_writer(
+    name: str,
+    outs: dict[str, Path],
+    records: dict,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The example's record names what follows from what, and its feedback page, ``junit.xml``,
+    pytest items and terminal report each lead with the cause, the consequences under it."""
+    mistake, expected = CASCADES[name]
+    record = records[name][mistake]
+    assert_record(record, expected)
+    page = (outs[name] / "feedback" / f"{mistake}.html").read_text(encoding="utf-8")
+    assert_page(page, record, expected)
+    assert_junit((outs[name] / "junit.xml").read_text(encoding="utf-8"), record, expected)
+    assert_items(items_of(pytester, monkeypatch, record), record, expected)
 
 
 @pytest.mark.slow

@@ -117,7 +117,7 @@ def test_a_mixed_batch_writes_every_output_with_the_right_rows(
     rows = gradebook_rows(out)
     ids = {row["id"].lstrip("'"): row for row in rows.values()}
     assert {i: r["status"] for i, r in ids.items()} == EXPECTED_STATUS, log[-3000:]
-    assert ids["alice"]["score"] == "23.0" and ids["bob"]["score"] == "21.0"
+    assert ids["alice"]["score"] == "27.0" and ids["bob"]["score"] == "25.0"
     assert ids["bob"]["fit.epochs"] == "0.0" and ids["bob"]["plots.accuracy"] == "0.0"
     # A file name that a spreadsheet would run as a formula stays text.
     assert "'=cmd" in rows
@@ -125,13 +125,13 @@ def test_a_mixed_batch_writes_every_output_with_the_right_rows(
     assert hang["cells"][0]["outcome"] == "timeout"
     suites = {s.get("name"): s for s in ET.parse(out / "junit.xml").getroot()}
     assert set(suites) == set(EXPECTED_STATUS)
-    assert suites["bob"].get("failures") == "2" and len(suites["bob"].findall("testcase")) == 19
+    assert suites["bob"].get("failures") == "2" and len(suites["bob"].findall("testcase")) == 23
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
     assert "Class summary: week8 — 8 submissions" in log
     pages = {p.stem for p in (out / "feedback").glob("*.html")}
     assert pages == set(EXPECTED_STATUS)
     bob = (out / "feedback" / "bob.html").read_text(encoding="utf-8")
-    assert "21 / 23" in bob and "data:image/png;base64," in bob
+    assert "25 / 27" in bob and "data:image/png;base64," in bob
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert "8" in summary and "grader" in summary
 

@@ -15,12 +15,14 @@ without namespaces or Landlock's newer ABIs, simulated with ``GRADER_SIMULATE``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +30,7 @@ import pytest
 
 from grader.datasets.cache import cached_path
 from grader.sandbox.isolation import SIMULATE_ENV
-from tests.escape import attacker
+from tests.escape import attacker, evidence_attacker
 from tests.hostile import cases as hostile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,16 @@ HONEST = {
 FULL, NO_NAMESPACES = "", "no-namespaces"
 # Machines with a layer missing, simulated: no Landlock; no namespaces and Landlock ABI 3 (Linux 6.2
 # to 6.6).
-FALLBACKS = (("landlock-abi=0", "filesystem"), ("no-namespaces,landlock-abi=3", "processes"))
+# The layers each then lacks: without Landlock, a kernel run by root could leave its cgroup;
+# without namespaces, there is no mount namespace for a tmpfs.
+FALLBACKS = (
+    ("landlock-abi=0", "filesystem"),
+    ("no-namespaces,landlock-abi=3", "processes"),
+)
+ALSO_MISSING = {
+    "filesystem": ["resources"] if os.geteuid() == 0 else [],
+    "processes": ["disk"],
+}
 
 pytestmark = pytest.mark.slow
 
@@ -66,11 +77,19 @@ class World:
     targets: attacker.Targets
     tcp: socket.socket
     udp: socket.socket
+    # The graders' temporary folder (short: a kernel's sockets are in it).
+    tmp: Path
 
     def start(
-        self, name: str, paths: list[Path], simulate: str = FULL
+        self,
+        name: str,
+        paths: list[Path],
+        simulate: str = FULL,
+        jobs: int = 1,
+        temporary: Path | None = None,
     ) -> tuple[subprocess.Popen, Path]:
-        """``grader grade --jobs 1`` of ``paths`` into ``<root>/<name>``, started."""
+        """``grader grade --jobs <jobs>`` of ``paths`` into ``<root>/<name>``, started (its
+        temporary folder ``temporary`` when given)."""
         out = self.root / name
         env = dict(
             os.environ,
@@ -80,6 +99,7 @@ class World:
             PYTHONPATH=str(ROOT),
             COLUMNS="100",
             ESCAPE_TOKEN=SECRET,
+            TMPDIR=str(temporary if temporary is not None else self.tmp),
             **{SIMULATE_ENV: simulate},
         )
         process = subprocess.Popen(
@@ -93,7 +113,7 @@ class World:
                 "--lang",
                 "en",
                 "--jobs",
-                "1",
+                str(jobs),
                 "--out",
                 str(out),
                 *map(str, paths),
@@ -123,6 +143,15 @@ class World:
             and "matplotlib" not in p.parts
             and p.relative_to(self.cache).parts[0] != "servers"
         }
+
+
+def _npy_of(value: float) -> bytes:
+    """A small ``.npy`` file of float32 ``value``s (no numpy needed to write it)."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.full((64, 784), value, np.float32))
+    return buffer.getvalue()
 
 
 def _comparable(record: dict) -> dict:
@@ -178,10 +207,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         udp_port=udp.getsockname()[1],
     )
     (submissions / "m_attacker.ipynb").write_bytes(attacker.notebook(targets))
-    world = World(root, cache, home, assignments, submissions, targets, tcp, udp)
+    secret = root / "instructor-secret.npy"  # outside every folder the kernel may read
+    secret.write_bytes(_npy_of(evidence_attacker.SECRET_VALUE))
+    (submissions / "e_evidence.ipynb").write_bytes(evidence_attacker.notebook(str(secret)))
+    tmp = Path(tempfile.mkdtemp(prefix="ge-", dir="/tmp"))
+    world = World(root, cache, home, assignments, submissions, targets, tcp, udp, tmp)
     yield world
     tcp.close()
     udp.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -194,6 +228,10 @@ class Batches:
     # Single gradings of an attacker on the layers a machine has left: without Landlock; on an old
     # kernel.
     fallbacks: dict[str, Run]
+    # An honest classmate beside an attacker of the evidence folder, at --jobs 2, and the batch's
+    # temporary folder.
+    evidence: Run
+    evidence_temporary: Path
     cache_before: dict[str, str]
     cache_after: dict[str, str]
 
@@ -211,13 +249,21 @@ def batches(world: World) -> Batches:
         path.write_bytes(attacker.notebook(world.targets, attacker.NOT_FILES))
         later.append(world.start(f"fallback-{missing}", [path], simulate=simulate))
     without_namespaces, *fallbacks = world.grade(*later)
+    after = world.snapshot()
+    # Alone (a fork server of its own at --jobs 2 beside the batches above would crowd two cores).
+    temporary = world.root / "evidence-temporary"
+    temporary.mkdir()
+    evidence_batch = [honest[0], world.submissions / "e_evidence.ipynb"]
+    [evidence] = world.grade(world.start("evidence", evidence_batch, jobs=2, temporary=temporary))
     return Batches(
         baseline,
         attacked,
         without_namespaces,
         {m: run for (_, m), run in zip(FALLBACKS, fallbacks)},
+        evidence,
+        temporary,
         before,
-        world.snapshot(),
+        after,
     )
 
 
@@ -227,6 +273,7 @@ def test_every_batch_finishes_with_the_grader_and_its_worker_alive(batches: Batc
         batches.attacked,
         batches.without_namespaces,
         *batches.fallbacks.values(),
+        batches.evidence,
     ):
         assert run.code == 0, run.output[-3000:]
         assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
@@ -234,7 +281,7 @@ def test_every_batch_finishes_with_the_grader_and_its_worker_alive(batches: Batc
         record = run.records()["m_attacker"]
         # A killed worker would have made the batch regrade the attacker alone, then record a
         # grader_error.
-        assert record["status"] == "graded", record
+        assert record["status"] == "graded", (record.get("error"), record.get("grader_traceback"))
         assert [c["outcome"] for c in record["cells"]] == ["ok"] * 8, record["cells"]
 
 
@@ -297,14 +344,24 @@ def test_no_process_outlives_the_batch(batches: Batches) -> None:
     assert not hostile.leftover_processes(attacker.ORPHAN)
 
 
+def test_nothing_is_left_in_the_temporary_folder_or_the_keyring(
+    batches: Batches, world: World
+) -> None:
+    assert os.listdir(world.tmp) == []
+    keys = Path("/proc/keys").read_text() if Path("/proc/keys").exists() else ""
+    assert attacker.KEY not in keys
+
+
 def test_each_record_says_which_isolation_held(batches: Batches) -> None:
     full = batches.attacked.records()["m_attacker"]["isolation"]
     assert all(layer["held"] for layer in full.values()), full
     assert (
         "PID namespace" in full["processes"]["by"] and "network namespace" in full["network"]["by"]
     )
+    assert "tmpfs" in full["disk"]["by"] and "seccomp refuses" in full["keyring"]["by"]
     fallback = batches.without_namespaces.records()["m_attacker"]["isolation"]
-    assert all(layer["held"] for layer in fallback.values()), fallback
+    # Without namespaces there is no mount namespace for a tmpfs: the scan applies, and says so.
+    assert [name for name, layer in fallback.items() if not layer["held"]] == ["disk"], fallback
     assert "namespace" not in fallback["processes"]["by"] + fallback["network"]["by"]
     assert "Isolation enforced by the operating system" in batches.attacked.output
 
@@ -318,6 +375,35 @@ def test_the_remaining_layers_hold_where_one_is_missing(
     record and the report say which layer was missing."""
     run = batches.fallbacks[missing]
     record = run.records()[f"not-files-{missing}"]
-    assert record["status"] == "graded", record
-    assert [layer for layer, held in record["isolation"].items() if not held["held"]] == [missing]
+    assert record["status"] == "graded", (record.get("error"), record.get("grader_traceback"))
+    held = record["isolation"].items()
+    assert [layer for layer, h in held if not h["held"]] == [missing, *ALSO_MISSING[missing]]
     assert "could not isolate the student's code completely" in run.output
+
+
+def test_a_hostile_evidence_folder_costs_the_classmate_beside_it_nothing(batches: Batches) -> None:
+    """FIFOs, links to the grader's own descriptors and to a file the kernel cannot read, a
+    socket, a hard link, an array truncated while the grader copies it: at --jobs 2, the honest
+    classmate's record is the one a batch without the attacker gives; the attacker is graded (its
+    worker lived: a lost worker is regraded, then a grader_error), each file refused with its
+    reason; no value of the unreadable file reaches any output; no grading left a folder behind."""
+    run = batches.evidence
+    records = run.records()
+    baseline = batches.baseline.records()["a_honest"]
+    assert _comparable(records["a_honest"]) == _comparable(baseline)
+    record = records["e_evidence"]
+    assert record["status"] == "graded", record
+    assert [c["outcome"] for c in record["cells"]] == ["ok"] * 4, record["cells"]
+    notes = " ".join(record["notes"])
+    for reason in (
+        "figures/fig0.png is a link",
+        "arrays/a900.npy is a FIFO",
+        "arrays/a910.npy is a link",
+        "arrays/a901.npy is a link",
+    ):
+        assert reason in notes, notes
+    secret = str(evidence_attacker.SECRET_VALUE)[:6]
+    for path in run.out.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert list(batches.evidence_temporary.iterdir()) == []

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
 
 from grader.platforms.lms.gradebooks import canvas_csv, moodle_csv
+from grader.submissions.lms_names import LmsMark
 from tests.conftest import grader_cli
-from tests.records import canvas, record, write_records
+from tests.records import canvas, graded, record, write_records
 from tests.test_lms import canvas_class
 
 CANVAS_EXPORT = (
@@ -59,7 +61,14 @@ def test_canvas_round_trip_from_download_to_import(tmp_path: Path) -> None:
     filled = {row[1]: row[6] for row in table[2:]}
     # Jane: the override; John (late, resubmitted) and Ann: invalid files, graded 0; Eve has no
     # record: blank.
-    assert filled == {"1001": "5", "1002": "0", "1003": "0", "1004": ""}
+    # Jane's 5 points of the assignment's maximum, in the column's 23 points possible.
+    jane = json.loads((out / "smithjane_1001_5001_week8.json").read_text(encoding="utf-8"))
+    assert filled == {
+        "1001": f"{round(5 * 23 / jane['max_score'], 2):g}",
+        "1002": "0",
+        "1003": "0",
+        "1004": "",
+    }
     assert [row[5] for row in table[2:]] == ["9.00", "8.00", "7.00", "6.00"]
     assert table[5][0].startswith("'=HYPERLINK")
     # The student's page, written by the batch, now shows the override and its reason.
@@ -80,7 +89,7 @@ def test_canvas_scores_are_scaled_to_points_possible_and_the_latest_attempt_coun
 
 
 def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
-    out = write_records(tmp_path / "out", record("a", lms=canvas("1001", "x")))
+    out = write_records(tmp_path / "out", graded("a", lms=canvas("1001", "x")))
     (tmp_path / "export.csv").write_text(CANVAS_EXPORT.replace("week8 (4242)", "Week 8 (4242)"))
     done = grader_cli(
         "export", str(out), "--format", "canvas", "--gradebook", str(tmp_path / "export.csv")
@@ -103,7 +112,7 @@ def test_export_errors_name_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_moodle_import_and_worksheet(tmp_path: Path) -> None:
-    moodle = {"system": "moodle", "user_id": "123456", "name": "Jane Smith"}
+    moodle = LmsMark("moodle", "123456", "Jane Smith")
     records = [
         record("Jane Smith_123456_assignsubmission_file_", {"model.layers": 0}, lms=moodle),
         record("plain"),
@@ -122,7 +131,7 @@ def test_moodle_import_and_worksheet(tmp_path: Path) -> None:
 
 
 def test_csv_export_rewrites_the_gradebook_with_final_scores(tmp_path: Path) -> None:
-    out = write_records(tmp_path / "out", record("a"))
+    out = write_records(tmp_path / "out", graded("a"))
     (out / "overrides.csv").write_text("id,check,points,reason\na,fit.epochs,3,\n")
     done = grader_cli("export", str(out), "--format", "csv")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -155,7 +155,7 @@ def test_the_watchdog_stops_a_memory_hog_through_psutil_without_rlimits(
         result.detail,
     )
     assert result.isolation is not None
-    limits_layer = result.isolation.layers[-1]
+    limits_layer = {layer.name: layer for layer in result.isolation.layers}["limits"]
     assert not limits_layer.held and "psutil" in limits_layer.by and "resource" in limits_layer.by
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from grader import doctor
-from grader.sandbox import filesystem_plan, isolation
+from grader.boundary.refusals import PROTECTED_MESSAGE
+from grader.datasets import cache_dir
+from grader.sandbox import filesystem_plan, isolation, off_limits
 from grader.sandbox.isolation import Support
-from grader.sandbox.kernel import landlock, seccomp
+from grader.sandbox.kernel import guard, landlock, seccomp
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = Support("pid+net", ("unshare", "--"), 7, True)
@@ -146,25 +148,57 @@ def test_a_hidden_folder_inside_a_granted_one_is_left_out(tmp_path: Path) -> Non
     ]
 
 
-def test_the_plan_never_grants_the_course_the_cache_or_the_grader_package(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    folders, files = filesystem_plan.read_only_paths(
-        filesystem_plan.hidden_paths([cache]), [cache / "mnist.npz"]
-    )
+def test_the_plan_never_grants_what_is_declared_off_limits(tmp_path: Path) -> None:
+    """Landlock's grant is made from ``off_limits``: no hidden folder, nor any folder above one,
+    is granted; beneath one, only the kernel's part of the package and the dataset files."""
+    cache = cache_dir().resolve()
+    off = off_limits.declare([], [tmp_path / "work"])
     package = ROOT / "grader"
-    kernel_parts = {str(package / part) for part in filesystem_plan.KERNEL_PACKAGE_PARTS}
-    for forbidden in (ROOT / "reference", ROOT / "assignments", cache, package):
+    for course in (ROOT / "reference", ROOT / "assignments", cache / "measurements", package):
+        assert off.hides(course), course
+    folders, files = filesystem_plan.read_only_paths(list(off.hidden), [cache / "mnist.npz"])
+    kernel_parts = {str(package / part) for part in off_limits.KERNEL_PACKAGE_PARTS}
+    environment = {str(p) for p in filesystem_plan._python_roots()}
+    for forbidden in off.hidden:
         for folder in map(Path, folders):
-            # A grant on the folder or above it would expose it; a grant inside it leaks part of it.
+            # A grant on the folder or above it would expose it; a grant inside it leaks part of it
+            # (unless it is the kernel's own part of the package, or the Python environment of a
+            # source tree).
             assert folder != forbidden and folder not in forbidden.parents, (folder, forbidden)
-            assert forbidden not in folder.parents or str(folder) in kernel_parts, (
+            assert forbidden not in folder.parents or str(folder) in kernel_parts | environment, (
                 folder,
                 forbidden,
             )
     assert sorted(f for f in folders if f.startswith(str(package))) == [
-        str(package / p) for p in sorted(filesystem_plan.KERNEL_PACKAGE_PARTS)
+        str(package / p) for p in sorted(off_limits.KERNEL_PACKAGE_PARTS)
     ]
     assert (str(cache / "mnist.npz"), landlock.READ_FILE) in files
+
+
+def _reads(hook: guard._Hook, path: Path) -> bool:
+    try:
+        hook("open", (str(path), "r", os.O_RDONLY))
+    except PermissionError as error:
+        assert str(error) == PROTECTED_MESSAGE
+        return False
+    return True
+
+
+def test_the_guard_refuses_what_is_hidden_but_what_is_granted_beneath_it(tmp_path: Path) -> None:
+    """The nearest folder decides, as in Landlock's grant: a dataset file in the hidden cache is
+    read, the rest of the cache is not; a hidden package inside a granted environment stays
+    hidden, but for its granted part."""
+    env, cache = tmp_path / "env", tmp_path / "cache"
+    package = env / "site-packages" / "grader"
+    off = off_limits.OffLimits((cache, package), (tmp_path / "work",))
+    granted = [str(env), str(cache / "mnist.npz"), str(package / "sandbox")]
+    config = guard.GuardConfig(1, 1, 1, 1, **off.guard(granted))
+    assert list(config.readable_paths) == [str(cache / "mnist.npz"), str(package / "sandbox")]
+    hook = guard._Hook(config)
+    assert _reads(hook, cache / "mnist.npz") and not _reads(hook, cache / "measurements" / "a")
+    assert not _reads(hook, cache) and not _reads(hook, package / "checks" / "run.py")
+    assert _reads(hook, package / "sandbox" / "kernel" / "boot.py")
+    assert _reads(hook, env / "site-packages" / "numpy" / "__init__.py")
 
 
 @pytest.mark.parametrize(
@@ -231,11 +265,10 @@ def test_the_launcher_kills_what_the_kernel_left_behind(tmp_path: Path) -> None:
     filesystem_plan.write_plan(
         tmp_path / "plan.json",
         support,
-        read_write=[tmp_path],
+        off_limits.OffLimits((), (tmp_path,)),
         read_only=[],
         readable=[],
         report=tmp_path / "report.json",
-        hidden=[],
     )
     mark = "sleep 9182736"
     shell = f"setsid sh -c '{mark} & exit' < /dev/null > /dev/null 2>&1; sleep 0.5"

@@ -13,7 +13,8 @@ import pytest
 
 from grader.course.assignment import AssignmentError, available, load_assignment
 from grader.course.locations import BUILT_IN, course_folder, private_folders
-from grader.sandbox import filesystem_plan, isolation, scratch
+from grader.datasets.cache import cached_path
+from grader.sandbox import filesystem_plan, isolation, off_limits, scratch
 from grader.sandbox.kernel.boot import CONFIG_ENV
 from grader.sandbox.runner import Limits, run_submission
 from grader.submissions.cells import Cell, Submission
@@ -129,14 +130,18 @@ def test_grader_list_says_where_each_comes_from(tmp_path: Path) -> None:
 def test_the_kernel_is_planned_without_the_courses_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Landlock's plan and the guard both from one declaration (``off_limits``), the course's
+    folders and ``$GRADER_ASSIGNMENTS`` in it."""
     # The course lies inside a folder the kernel may read (here, a Python environment).
     env = tmp_path / "env"
     assignments = course(env / "course" / "assignments", "hw1")
     (env / "course" / "reference").mkdir()
     (env / "lib").mkdir()
+    other = course(env / "other", "hw2")
+    monkeypatch.setenv("GRADER_ASSIGNMENTS", str(other))
     monkeypatch.setattr(filesystem_plan, "_python_roots", lambda: [env])
     private = private_folders(assignments / "hw1")
-    assert private == (assignments, env / "course" / "reference")
+    assert private == (assignments, env / "course" / "reference", other)
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     (tmp_path / "scratch").mkdir()
@@ -150,7 +155,19 @@ def test_the_kernel_is_planned_without_the_courses_folders(
         ), folder
     kernel = json.loads((place.kernels / scratch.KERNEL_NAME / "kernel.json").read_text())
     guard = json.loads(kernel["env"][CONFIG_ENV])["guard"]
-    assert {str(assignments), str(env / "course" / "reference")} <= set(guard["protected_paths"])
+    off = off_limits.declare(private, [*place.writable, artifacts])
+    assert guard["protected_paths"] == [str(h) for h in off.hidden]
+    assert {str(assignments), str(env / "course" / "reference"), str(other)} <= set(
+        guard["protected_paths"]
+    )
+    assert plan["read_write"] == guard["writable_paths"] == [str(w) for w in off.writable]
+    # What the guard lets the kernel read in a hidden folder is what the plan grants there.
+    assert guard["readable_paths"] and all(off.hides(Path(p)) for p in guard["readable_paths"])
+    assert set(guard["readable_paths"]) == {
+        str(Path(g).resolve())
+        for g in [*map(str, granted), *(name for name, _ in plan["files"])]
+        if off.hides(Path(g).resolve())
+    }
 
 
 @pytest.mark.slow
@@ -158,14 +175,21 @@ def test_the_kernel_is_planned_without_the_courses_folders(
 def test_a_kernel_cannot_read_an_assignment_folder_given_by_option(
     simulate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With Landlock (the folder is never granted) and without it (the guard refuses it)."""
+    """With Landlock (the folder is never granted) and without it (the guard refuses it); the
+    cache and the grader's package likewise, but for the dataset the kernel reads."""
     monkeypatch.setenv(isolation.SIMULATE_ENV, simulate)
     assignments = course(tmp_path / "course" / "assignments", "hw1")
     assignment = load_assignment("hw1", explicit=[assignments])
-    secret = assignments / "hw1" / "assignment.toml"
+    paths = {
+        "course": str(assignments / "hw1" / "assignment.toml"),
+        "cache": str(next(scratch.font_cache().glob("fontlist-*.json"))),
+        "package": str(ROOT / "grader" / "engine.py"),
+        "dataset": str(cached_path("mnist")),
+    }
     probe = (
-        f"try:\n    print('READ', len(open({str(secret)!r}).read()))\nexcept OSError as exc:\n"
-        f"    print('REFUSED', type(exc).__name__)"
+        f"for name, path in {paths!r}.items():\n    try:\n"
+        f"        print(name, 'READ', len(open(path, 'rb').read(8)))\n"
+        f"    except OSError as exc:\n        print(name, 'REFUSED', type(exc).__name__)"
     )
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
@@ -177,4 +201,10 @@ def test_a_kernel_cannot_read_an_assignment_folder_given_by_option(
         None,
         assignment.private,
     )
-    assert execution.cells[0].output.split()[0] == "REFUSED", execution.cells[0].output
+    said = {line.split()[0]: line.split()[1] for line in execution.cells[0].output.splitlines()}
+    assert said == {
+        "course": "REFUSED",
+        "cache": "REFUSED",
+        "package": "REFUSED",
+        "dataset": "READ",
+    }, execution.cells[0].output

@@ -21,8 +21,10 @@ from grader.checks.expected import Expected
 from grader.course.assignment import load_assignment
 from grader.datasets.cache import CACHE_ENV
 from grader.datasets.dataset import Dataset
+from grader.evidence.tracing import Tracer, preparation, trace
 from grader.measurement.early import EarlyMeasurement
-from grader.measurement.measurer import Measured, Measurer, TrainingData, training_data
+from grader.measurement.inputs import training_data
+from grader.measurement.measurer import Measured, Measurer, TrainingData
 from grader.model.architecture import Architecture, parse_architecture, to_plain
 from grader.model.training import Built, LayerMeasure
 from grader.sandbox import kernel_start
@@ -82,11 +84,19 @@ MEASURE = ARRAYS + textwrap.dedent("""
             raise RuntimeError("the fork server ended before it answered")
 
     keys = ("other built key", "other key")
-    here = measuring.Measurer(Failing)._remembered_or_made(keys, architecture, 0, data)
+    try:
+        measuring.Measurer(Failing)._remembered_or_made(keys, architecture, 0, data)
+        fell_back = True
+    except measuring.MeasurerFailed:
+        fell_back = False
+    keras_after_failed = "keras" in sys.modules
+    # Where no fork server serves (not Linux), the same code in this process.
+    here = measuring.Measurer(lambda: None)._remembered_or_made(keys, architecture, 0, data)
     plain = lambda m: {"built": dataclasses.asdict(m.built), "accuracy": m.training.accuracy,
                        "error": m.training.error}
     print(json.dumps({"keras_after_forked": keras_after_forked, "forked": plain(forked),
-                      "here": plain(here), "handlers": handlers}))
+                      "here": plain(here), "handlers": handlers, "fell_back": fell_back,
+                      "keras_after_failed": keras_after_failed}))
 """)
 
 
@@ -94,9 +104,10 @@ MEASURE = ARRAYS + textwrap.dedent("""
 def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_the_grader(
     tmp_path: Path,
 ) -> None:
-    """The grader process never imports Keras for it; a server that fails costs only the time of
-    measuring in the grader's process, with the same result; the handler sent the arrays never
-    forks a kernel (a kernel starts with its handler's memory)."""
+    """The grader process never imports Keras for it, not even when the server fails (that is a
+    grader error, never an unbounded run here); where no server serves (not Linux) the grader's
+    process measures with the same result; the handler sent the arrays never forks a kernel (a
+    kernel starts with its handler's memory)."""
     done = subprocess.run(
         [sys.executable, "-c", MEASURE, CONFIG],
         capture_output=True,
@@ -108,6 +119,7 @@ def test_a_new_architecture_is_measured_in_a_fork_of_the_server_exactly_as_in_th
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["keras_after_forked"] is False
+    assert found["fell_back"] is False and found["keras_after_failed"] is False
     assert found["forked"]["error"] is None and 0.0 <= found["forked"]["accuracy"] <= 1.0
     assert found["forked"]["built"] == {
         "layers": [{"class_name": "Dense", "output_shape": [3], "params": 27}],
@@ -208,20 +220,29 @@ def test_the_measurement_starts_at_the_first_fit_and_the_gradings_own_ask_waits_
     early.join(30)
     assert early.started
     # What the grading finds at the end, read again from other files: the evaluated copy of the test
-    # set.
-    truth = dataset.y_test[order]
+    # set, traced as the grading traces it.
+    x_train, y_train, x_test = x_train.copy(), y_train.copy(), x_test.copy()
+    tracer = Tracer(dataset)
+    provenance = trace(tracer, (x_train, y_train), (None, None), (x_test, None), "evaluate")
+    traced = tracer.images(x_train)
+    assert traced is not None and provenance.test is not None
+    assert provenance.test.images.order == "permuted"
     final = training_data(
         {
-            "x_train": x_train.copy(),
-            "y_train": y_train.copy(),
-            "x_test": x_test.copy(),
-            "test_truth": truth,
+            "x_train": x_train,
+            "y_train": y_train,
             "compile": compiled,
+            "preparation": preparation(provenance, x_train, x_test),
+            "trained_on": traced.index,
         },
+        dataset,
         expected,
         8,
     )
     assert isinstance(final, TrainingData)
+    # Measured on the dataset's own test split (in its order), prepared as the student prepared
+    # theirs.
+    truth = dataset.y_test
     measured = measurer.measure(parse_architecture(CONFIG), 0, final)
     assert measured.built.total_params == 27
     assert len(measurer.made) == 1, "measured twice"
@@ -243,27 +264,18 @@ def test_a_later_fit_on_other_data_is_measured_again(
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     expected = _expected()
     x_test, truth = np.zeros((30, 16), np.float32), np.arange(30) % 3
-    first = training_data(
-        {
-            "x_train": np.zeros((40, 16), np.float32),
-            "y_train": np.zeros((40, 3), np.float32),
-            "x_test": x_test,
-            "test_truth": truth,
-            "compile": {},
-        },
-        expected,
-        8,
-    )
-    later = training_data(
-        {
-            "x_train": np.ones((40, 16), np.float32),
-            "y_train": np.zeros((40, 3), np.float32),
-            "x_test": x_test,
-            "test_truth": truth,
-            "compile": {},
-        },
-        expected,
-        8,
+    first, later = (
+        TrainingData(
+            {},
+            x_train,
+            np.zeros((40, 3), np.float32),
+            x_test,
+            truth,
+            expected.measure_samples,
+            expected.measure_epochs,
+            8,
+        )
+        for x_train in (np.zeros((40, 16), np.float32), np.ones((40, 16), np.float32))
     )
     assert isinstance(first, TrainingData) and isinstance(later, TrainingData)
     measurer = Recording()

@@ -15,8 +15,9 @@ import pytest
 from grader.marks.late import parse_policy
 from grader.marks.overrides import AdjustmentError
 from grader.report.folder import RecordFolder
+from grader.submissions.lms_names import LmsMark
 from tests.conftest import WEEK8, grader_cli
-from tests.records import canvas, read, record, write_records
+from tests.records import canvas, graded, read, write_records
 from tests.test_lms import canvas_class
 
 JST = "+09:00"
@@ -32,9 +33,9 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
 def test_overrides_set_a_check_change_the_total_and_show_why(tmp_path: Path) -> None:
     out = write_records(
         tmp_path,
-        record("alice", {"model.layers": 1.0}),
-        record("bob", language="ja"),
-        record("=cmd", {"fit.epochs": 0}),
+        graded("alice", {"model.layers": 1.0}),
+        graded("bob", language="ja"),
+        graded("=cmd", {"fit.epochs": 0}),
     )
     (out / "overrides.csv").write_text(
         "id,check,points,reason\n"
@@ -63,7 +64,7 @@ def test_overrides_set_a_check_change_the_total_and_show_why(tmp_path: Path) -> 
 
 
 def test_an_override_taken_out_gives_back_the_graded_score(tmp_path: Path) -> None:
-    out = write_records(tmp_path, record("alice", {"model.layers": 1.0}))
+    out = write_records(tmp_path, graded("alice", {"model.layers": 1.0}))
     (out / "overrides.csv").write_text("id,check,points,reason\nalice,total,+1,bonus\n")
     RecordFolder(out).finish("en")
     assert read(out, "alice")["final_score"] == 8.0
@@ -86,7 +87,7 @@ def test_an_override_taken_out_gives_back_the_graded_score(tmp_path: Path) -> No
 def test_an_unknown_id_or_check_is_an_error_naming_it(
     tmp_path: Path, line: str, named: str
 ) -> None:
-    out = write_records(tmp_path, record("alice"))
+    out = write_records(tmp_path, graded("alice"))
     (out / "overrides.csv").write_text(f"id,check,points,reason\n{line}\n")
     with pytest.raises(AdjustmentError, match="line 2") as error:
         RecordFolder(out).finish("en")
@@ -113,12 +114,12 @@ def test_late_deduction_from_submitted_csv_or_moodle_worksheet_keeps_raw_and_fin
     )
     out = write_records(
         tmp_path,
-        record("smithjane_1001_5001_week8", lms=canvas("1001", "smithjane", late=True)),
-        record("ontime"),
-        record(
+        graded("smithjane_1001_5001_week8", lms=canvas("1001", "smithjane", late=True)),
+        graded("ontime"),
+        graded(
             "moodle-student",
             {"fit.epochs": 0},
-            lms={"system": "moodle", "user_id": "123456", "name": "J S"},
+            lms=LmsMark("moodle", "123456", "J S"),
         ),
     )
     (out / "submitted.csv").write_text(
@@ -176,7 +177,9 @@ def test_grader_grade_applies_the_assignments_late_policy_and_overrides(tmp_path
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     john = read(out, "doejohn_LATE_1002_5002_week8-1")
-    assert (john["score"], john["final_score"]) == (0.0, 1.7)
+    # The override's 4 points, less 2 days at 5% of the maximum score.
+    late = round(0.10 * john["max_score"], 1)
+    assert (john["score"], john["final_score"]) == (0.0, round(4 - late, 1))
     assert [a["kind"] for a in john["adjustments"]] == ["override", "late"]
     assert john["lms"]["late"] is True and john["submitted"].startswith("2026-06-03T08:00")
     assert "final_score" not in read(out, "smithjane_1001_5001_week8")

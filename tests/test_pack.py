@@ -72,6 +72,7 @@ def test_the_pack_holds_what_a_self_check_needs(pack: Path) -> None:
     ]
     readme = (pack / "README.md").read_text(encoding="utf-8")
     assert "pytest --assignment=week8 --assignments" in readme and "自分で確認する" in readme
+    assert "%load_ext grader" in readme and "%grade week8 --assignments" in readme
 
 
 def test_the_pack_holds_no_solution_and_no_hidden_check(pack: Path) -> None:

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from reference import starters
-from tests.conftest import LECTURE, finished, grade_many, mutate
+from tests.cascade import (
+    Cascades,
+    assert_items,
+    assert_junit,
+    assert_page,
+    assert_record,
+    items_of,
+)
+from tests.conftest import LECTURE, finished, grade_many, mutate, read_records
 from tests.golden import PLANTED, differences
 
 ALL_CHECKS = {
@@ -20,6 +28,10 @@ ALL_CHECKS = {
     "data.x_range",
     "data.y_onehot",
     "data.y_agree",
+    "method.train_data",
+    "method.validation_data",
+    "method.test_data",
+    "method.same_scaling",
     "model.layers",
     "model.output_shapes",
     "model.params",
@@ -52,6 +64,10 @@ DEPENDS_ON_FIT = {
     "data.x_dtype",
     "data.x_range",
     "data.y_onehot",
+    "method.train_data",
+    "method.validation_data",
+    "method.test_data",
+    "method.same_scaling",
 }
 
 
@@ -222,6 +238,8 @@ BUGS = [
             "fit.epochs": "fit was never called",
             "fit.validation": "fit was never called",
             "fit.history": "no finished fit",
+            "method.train_data": "fit was never called",
+            "method.validation_data": "fit was never called",
         },
         {"plots.loss", "plots.accuracy"},
     ),
@@ -233,6 +251,48 @@ BUGS = [
         status="timeout",
     ),
 ]
+
+
+# What fails because of what (``caused_by``) in each planted record; every other failure is a
+# cause of its own (a check of a bug's ``may_fail`` that passed on this machine is left out).
+AFTER_FIT = ["fit.history", "results.accuracy", "plots.loss", "plots.accuracy"]
+LAYERS = {"model.layers": ["model.output_shapes", "model.params"]}
+CASCADES: dict[str, Cascades] = {
+    "no_scaling": {"data.x_range": ["results.accuracy"]},
+    "flat_input": {"data.x_shape": AFTER_FIT},
+    "no_onehot": {"data.y_onehot": AFTER_FIT},
+    "eleven_classes": {"data.y_onehot": AFTER_FIT},
+    "no_softmax": {"model.layers": ["results.accuracy"]},
+    "wrong_filters": {"model.layers": ["model.output_shapes", "model.params", "results.accuracy"]},
+    "valid_padding": {"model.layers": ["model.output_shapes", "model.params", "results.accuracy"]},
+    "swapped_dropout": {"model.layers": ["results.accuracy"]},
+    "mse_loss": {"compile.loss": ["results.accuracy"]},
+    "sgd": {"compile.optimizer": ["results.accuracy"]},
+    "no_validation": {"fit.validation": ["fit.history", "plots.loss", "plots.accuracy"]},
+    "patched_count_params": {
+        "model.layers": ["model.output_shapes", "model.params", "results.accuracy"]
+    },
+    "faked_evaluate": {"compile.optimizer": ["results.accuracy"]},
+    # No fit: the method, the batch size, the epochs and the validation say it alike, and it is
+    # one cause, named by the first check that reads fit's arrays.
+    "patched_fit_and_numpy": {
+        "method.train_data": ["method.validation_data", "fit.batch_size", "fit.epochs"]
+        + ["fit.validation", "fit.history", "plots.loss", "plots.accuracy"]
+    },
+    "starter": {"data.x_range": ["results.accuracy"], "model.layers": ["model.params"]},
+}
+
+
+def cascades(
+    name: str, record: dict, may_fail: frozenset[str] | set[str] = frozenset()
+) -> Cascades:
+    """``CASCADES[name]`` without the checks of ``may_fail`` that passed in ``record``."""
+    passed = {c["id"] for c in record["checks"] if c["passed"]}
+    found = {
+        cause: [c for c in consequences if not (c in may_fail and c in passed)]
+        for cause, consequences in CASCADES.get(name, {}).items()
+    }
+    return {cause: consequences for cause, consequences in found.items() if consequences}
 
 
 def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
@@ -251,9 +311,16 @@ def start_planted_batch(folder: Path) -> subprocess.Popen[str]:
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def planted_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The batch's output folder: its records, feedback pages and ``junit.xml``."""
     folder = tmp_path_factory.mktemp("planted")
-    return finished(start_planted_batch(folder), folder / "out")
+    finished(start_planted_batch(folder), folder / "out")
+    return folder / "out"
+
+
+@pytest.fixture(scope="module")
+def records(planted_out: Path) -> dict[str, dict]:
+    return read_records(planted_out)
 
 
 @pytest.mark.slow
@@ -282,6 +349,18 @@ def test_the_planted_records_are_the_golden_ones(records: dict[str, dict]) -> No
 
 
 @pytest.mark.slow
+def test_only_the_planted_bug_that_replaces_fit_tampers_with_the_evidence(
+    records: dict[str, dict],
+) -> None:
+    """Replacing ``Model.fit`` replaces the kernel's own hook: the record says so.  Patching
+    ``count_params`` or ``evaluate``, a timeout, a syntax error: the evidence is intact."""
+    tampered = {name for name, r in records.items() if r["integrity"]["status"] != "intact"}
+    assert tampered == {"patched_fit_and_numpy"}
+    seen = [f["params"]["what"] for f in records["patched_fit_and_numpy"]["integrity"]["findings"]]
+    assert seen == ["replaced Model.fit"]
+
+
+@pytest.mark.slow
 def test_old_keras_idioms_get_the_modern_spelling(records: dict[str, dict]) -> None:
     cells = records["old_acc_key"]["cells"]
     hints = [c["hint"] for c in cells if c["hint"]]
@@ -298,6 +377,10 @@ STARTER_EARNS = {
     "run.cells",
     "data.y_onehot",
     "data.y_agree",
+    "method.train_data",
+    "method.validation_data",
+    "method.test_data",
+    "method.same_scaling",
     "compile.loss",
     "compile.optimizer",
     "compile.metrics",
@@ -317,3 +400,35 @@ def test_the_starter_runs_and_earns_only_what_it_gives(records: dict[str, dict])
     assert record["score"] == sum(
         c["max_points"] for c in record["checks"] if c["id"] in STARTER_EARNS
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
+def test_each_planted_bug_names_its_cause_and_only_what_follows_from_it(
+    bug: Bug, records: dict[str, dict]
+) -> None:
+    record = records[bug.name]
+    assert_record(record, cascades(bug.name, record, bug.may_fail))
+
+
+@pytest.mark.slow
+def test_the_starters_consequences_follow_their_causes(records: dict[str, dict]) -> None:
+    assert_record(records["starter"], cascades("starter", records["starter"]))
+
+
+@pytest.mark.slow
+def test_a_missing_one_hot_leads_every_writer_with_its_cause(
+    planted_out: Path,
+    records: dict[str, dict],
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The issue's example: a missing one-hot fails the labels, the history, the accuracy and both
+    curves; every writer shows the labels first and the four others under them."""
+    record = records["no_onehot"]
+    expected = CASCADES["no_onehot"]
+    assert_record(record, expected)
+    page = (planted_out / "feedback" / "no_onehot.html").read_text(encoding="utf-8")
+    assert_page(page, record, expected)
+    assert_junit((planted_out / "junit.xml").read_text(encoding="utf-8"), record, expected)
+    assert_items(items_of(pytester, monkeypatch, record), record, expected)

@@ -27,6 +27,7 @@ from grader.model.saved_files import MAX_FILE_BYTES, ModelFileError, read_keras_
 from grader.sandbox.kernel.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
 from grader.sandbox.runner import Execution
 from tests.article_marks import article, assert_full_marks
+from tests.cascade import assert_items, assert_junit, assert_page, assert_record
 from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
 
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
@@ -44,6 +45,14 @@ PLANTED = {
         "saving.reloaded_predictions": "reloaded from: .h5",
         "custom.file_names": "saved as model.keras, -, model.weights.h5",
     },
+}
+
+# What fails because of what in each planted example: the reloaded predictions follow from the
+# format that was not saved or loaded right; a wrong file name is a cause of its own.
+CASCADES = {
+    "saved_before_training": {"saving.keras": ["saving.reloaded_predictions"]},
+    "json_without_weights": {"saving.json_weights": ["saving.reloaded_predictions"]},
+    "no_h5": {"saving.h5": ["saving.reloaded_predictions"]},
 }
 
 
@@ -74,7 +83,7 @@ def checks_of(record: dict) -> dict[str, dict]:
 def test_solution_earns_full_marks(save_load_records: dict[str, dict]) -> None:
     record = save_load_records["solution"]
     assert record["status"] == "graded"
-    assert record["score"] == record["max_score"] == 20
+    assert record["score"] == record["max_score"] == 24
     assert SAVING_CHECKS | {"custom.file_names"} <= set(checks_of(record))
 
 
@@ -97,6 +106,7 @@ def test_planted_mistake_fails_the_right_checks(
         c: v["message"] for c, v in checks.items() if c not in PLANTED[name] and not v["passed"]
     }
     assert not wrongly_failed
+    assert_record(save_load_records[name], CASCADES[name])
 
 
 @pytest.mark.slow
@@ -132,7 +142,7 @@ def test_both_front_ends_give_the_same_custom_verdicts(
     assert strip(from_pytest) == strip(from_cli)
     assert (
         from_pytest["score"] == from_cli["score"]
-        and from_pytest["max_score"] == from_cli["max_score"] == 20
+        and from_pytest["max_score"] == from_cli["max_score"] == 24
     )
 
 
@@ -329,7 +339,21 @@ def test_links_out_of_an_hdf5_file_are_refused(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         f["layers/dense/vars/0"] = h5py.ExternalLink(str(secret), "data")
-    archive = tmp_path / "linked.keras"
-    archive.write_bytes(keras_archive(sequential(*DENSE), buffer.getvalue()))
+    archive = keras_archive(sequential(*DENSE), buffer.getvalue())
     with pytest.raises(ModelFileError, match="is a link, not data"):
-        read_keras_archive(archive)
+        read_keras_archive(archive, "linked.keras")
+
+
+@pytest.mark.slow
+def test_a_missing_h5_leads_every_writer_with_its_cause(save_load_under_pytest: PytestRun) -> None:
+    """Graded by ``pytest --assignment`` with ``--grader-out``: its items and report, and the
+    record, feedback page and ``junit.xml`` it wrote, each show the reloaded predictions under
+    the missing .h5 file."""
+    run, expected = save_load_under_pytest, CASCADES["no_h5"]
+    out = run.folder / "records"
+    assert_record(run.record, expected)
+    assert_page(
+        (out / "feedback" / "my_notebook.html").read_text(encoding="utf-8"), run.record, expected
+    )
+    assert_junit((out / "junit.xml").read_text(encoding="utf-8"), run.record, expected)
+    assert_items(run.done.stdout, run.record, expected)

@@ -16,7 +16,7 @@ from grader.marks.similarity import boilerplate, compare, read_code
 from grader.report.folder import RecordFolder
 from grader.submissions.finding import find_submissions
 from tests.conftest import WEEK8, cli_env
-from tests.records import record, write_records
+from tests.records import graded, write_records
 from tests.similar_class import copy_class
 
 COPIERS = ("copierone_2005_5_week8", "copiertwo_2006_6_week8")
@@ -27,7 +27,7 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The class's notebooks, their records (made without running them) and the batch's finish."""
     root = tmp_path_factory.mktemp("similar")
     notebooks = copy_class(root / "canvas")
-    out = write_records(root / "out", *(record(id) for id in notebooks))
+    out = write_records(root / "out", *(graded(id) for id in notebooks))
     folder = RecordFolder(out)
     folder.compare(find_submissions([root / "canvas"]), WEEK8)
     folder.finish("en")

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.sandbox import filesystem_plan
+from grader.sandbox import off_limits
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "grader"
@@ -92,7 +92,7 @@ def test_the_layers_hold_as_import_linter_reads_them() -> None:
 
 
 def test_what_the_kernel_and_the_fork_server_import_is_all_they_may_read() -> None:
-    """``filesystem_plan.KERNEL_PACKAGE_PARTS`` is all the kernel and the fork server may read of
+    """``off_limits.KERNEL_PACKAGE_PARTS`` is all the kernel and the fork server may read of
     the package: every module they import, at any depth, must be there (else a kernel fails to
     start)."""
     graph = import_graph()
@@ -112,7 +112,7 @@ def test_what_the_kernel_and_the_fork_server_import_is_all_they_may_read() -> No
         return any(
             path == part.removesuffix(".py").removesuffix("__init__").rstrip("/")
             or path.startswith(f"{part}/")
-            for part in filesystem_plan.KERNEL_PACKAGE_PARTS
+            for part in off_limits.KERNEL_PACKAGE_PARTS
         )
 
     assert {m for m in imported if not readable(m)} == set()

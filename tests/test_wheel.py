@@ -48,33 +48,33 @@ def _starter(score: float, max_score: float, failed: str, skipped: str = "") -> 
 # skipped: the suite's cache has only MNIST, so CIFAR-10 is the generated stand-in.
 STARTERS = {
     "week8": _starter(
-        10.0,
-        23.0,
+        14.0,
+        27.0,
         "data.x_shape data.x_dtype data.x_range model.layers model.output_shapes model.params "
         "fit.batch_size fit.epochs results.accuracy",
     ),
     "mlp": _starter(
-        8.0,
-        23.0,
+        12.0,
+        27.0,
         "data.x_shape data.x_dtype data.x_range model.layers model.output_shapes model.params "
         "fit.batch_size fit.epochs results.accuracy",
     ),
     "mnist-cnn": _starter(
-        13.0,
-        26.0,
-        "compile.optimizer fit.epochs fit.history fit.validation results.accuracy plots.loss "
-        "plots.saved plots.filters plots.feature_maps",
+        17.0,
+        30.0,
+        "compile.optimizer fit.epochs fit.history fit.validation "
+        "results.accuracy plots.loss plots.saved plots.filters plots.feature_maps",
     ),
     "cifar10": _starter(
-        9.0,
-        22.0,
-        "model.layers model.output_shapes model.params fit.batch_size fit.epochs fit.history "
-        "fit.validation results.predictions plots.loss plots.accuracy",
+        13.0,
+        26.0,
+        "model.layers model.output_shapes model.params fit.batch_size "
+        "fit.epochs fit.history fit.validation results.predictions plots.loss plots.accuracy",
         "results.accuracy",
     ),
     "save-load": _starter(
-        10.0,
-        20.0,
+        14.0,
+        24.0,
         "saving.keras saving.h5 saving.json_weights saving.reloaded_predictions custom.file_names",
     ),
 }
@@ -236,6 +236,8 @@ class Graded:
     # graded by its pytest front end: the record, the command's exit code and output.
     cli: dict[str, tuple[dict, subprocess.CompletedProcess[str]]]
     by_pytest: tuple[dict, subprocess.CompletedProcess[str]]
+    # The record ``grader.check`` returned for week8's starter.
+    by_check: dict
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +280,17 @@ def graded(installed: Installed) -> Graded:
         "no:cacheprovider",
         "--grader-out=out",
     )
+    # The self-check a notebook runs (``grader.check``, here outside a kernel, the file named).
+    (installed.elsewhere / "check").mkdir()
+    shutil.copy(
+        package / "assignments" / "week8" / "starter_en.ipynb",
+        installed.elsewhere / "check" / "starter.ipynb",
+    )
+    commands["check"] = (
+        "-c",
+        "import json, grader; r = grader.check('week8', 'starter.ipynb', lang='en'); "
+        "print(json.dumps(r.record))",
+    )
     # Three at a time: two cores, and one fork server (this environment's) forks every kernel.
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = dict(
@@ -292,9 +305,12 @@ def graded(installed: Installed) -> Graded:
         assert path.is_file(), done[name].stdout[-3000:] + done[name].stderr[-3000:]
         return json.loads(path.read_text())
 
+    checked = done["check"]
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
     return Graded(
         {name: (record(name, "starter"), done[name]) for name in ASSIGNMENTS},
         (record("pytest", "my_notebook"), done["pytest"]),
+        json.loads(checked.stdout.splitlines()[-1]),
     )
 
 
@@ -325,3 +341,9 @@ def test_the_installed_pytest_front_end_grades_week8_as_the_repository_does(grad
     record, run = graded.by_pytest
     assert run.returncode == 1, run.stdout[-3000:]  # two of the checks fail, as in the repository
     assert outcome(record) == outcome(GOLDEN)
+
+
+def test_the_installed_self_check_grades_week8_as_the_command_line_does(graded: Graded) -> None:
+    record, checked = graded.cli["week8"][0], graded.by_check
+    assert outcome(checked) == outcome(record) == STARTERS["week8"]
+    assert checked["submission_sha256"] == record["submission_sha256"]

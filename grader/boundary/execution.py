@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from grader.boundary.seals import SealKey
+
 # "completed", "timeout" (the whole submission), "resource_limit", "kernel_died"
 ExecutionStatus = Literal["completed", "timeout", "resource_limit", "kernel_died"]
 # "not_run": the kernel was gone before the cell
@@ -26,6 +28,8 @@ class Limits:
     disk_mb: int = 2000
     # The most processes in the kernel's tree at once (the kernel included).
     max_processes: int = 64
+    # The grader's own work after the cells (evidence, facts, its measurement): ``deadline``.
+    grader_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class CellRun:
     duration_s: float
     error: CellError | None = None
     output: str = ""
+    # The execution count the notebook saved for the cell (``Cell.execution_count``).
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class Execution:
     detail: str = ""
     # Which layers of isolation held for this kernel (None: it never started).
     isolation: Isolation | None = None
+    # The kernel's seal key and the final cell's nonce (None: the kernel could not seal).
+    seal: SealKey | None = None
 
 
 # Called as each cell starts: its number, the number of cells, the seconds so far.

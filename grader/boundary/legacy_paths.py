@@ -29,8 +29,9 @@ LEGACY = {
 # What a package name in ``pip install`` may look like to be recorded, and named in a note.
 PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 # An assignment's ``[compat]`` switches, each on unless it says otherwise: the kernel then
-# serves the Keras 2 paths, and the Colab stand-in (``KernelSettings.compat``).
-SWITCHES = ("keras2_paths", "colab")
+# serves the Keras 2 paths, the Colab stand-in, and the old APIs of ``legacy_apis``
+# (``KernelSettings.compat``).
+SWITCHES = ("keras2_paths", "colab", "legacy_apis")
 # Colab's own calls, which do nothing while grading.
 COLAB_CALLS = (
     "drive.mount",

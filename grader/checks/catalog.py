@@ -9,6 +9,7 @@ from grader.checks import (  # noqa: F401 - registration
     compile,
     data,
     fit,
+    method,
     model,
     plots,
     results,

@@ -8,16 +8,29 @@ from grader.checks.expected import Expected
 from grader.checks.reference_setting import same_as_reference
 from grader.checks.registry import check
 from grader.evidence.facts import CompileFacts, Facts
+from grader.model.compile_forms import ACCURACY, EXACT_ACCURACY, metric_meaning, same_setting
 from grader.outcome import PASSED, Outcome, Term, failed
-
-METRIC_SPELLINGS = {"acc": "accuracy"}
 
 
 def _compiled(facts: Facts, judge: Callable[[CompileFacts], Outcome]) -> Outcome:
     return failed("compile.missing") if facts.compile is None else judge(facts.compile)
 
 
-loss = check("compile.loss")(same_as_reference("compile.loss"))
+_same_loss = same_as_reference("compile.loss")
+
+
+@check("compile.loss")
+def loss(facts: Facts, expected: Expected) -> Outcome:
+    outcome = _same_loss(facts, expected)
+    settings, architecture = facts.compile, facts.architecture
+    if not outcome.passed or settings is None or architecture is None or not architecture.layers:
+        return outcome
+    # The loss object reads logits while the model already ends in a softmax: probabilities
+    # squashed a second time.
+    last = architecture.layers[-1].config.get("activation")
+    if settings.loss_settings.get("from_logits") is True and last == "softmax":
+        return failed("compile.loss_logits", loss=settings.loss or "")
+    return PASSED
 
 
 @check("compile.optimizer")
@@ -29,7 +42,7 @@ def optimizer(facts: Facts, expected: Expected) -> Outcome:
             )
         for key, value in expected.optimizer_settings.items():
             found = settings.optimizer_settings.get(key)
-            if found is None or abs(float(found) - float(value)) > 1e-9:
+            if found is None or not same_setting(found, value):
                 params = dict(
                     optimizer=expected.optimizer,
                     field=key,
@@ -57,11 +70,14 @@ def optimizer(facts: Facts, expected: Expected) -> Outcome:
 @check("compile.metrics")
 def metrics(facts: Facts, expected: Expected) -> Outcome:
     def judge(settings: CompileFacts) -> Outcome:
-        found = {METRIC_SPELLINGS.get(m, m) for m in settings.metrics}
-        if any(m not in found for m in expected.metrics):
-            return failed(
-                "compile.metrics", found=list(settings.metrics), expected=list(expected.metrics)
-            )
-        return PASSED
+        found = {metric_meaning(m, settings.loss) for m in settings.metrics}
+        wanted = {metric_meaning(m, expected.loss) for m in expected.metrics}
+        if wanted <= found:
+            return PASSED
+        if ACCURACY in wanted - found and EXACT_ACCURACY in settings.metrics:
+            return failed("compile.metrics_exact", found=list(settings.metrics))
+        return failed(
+            "compile.metrics", found=list(settings.metrics), expected=list(expected.metrics)
+        )
 
     return _compiled(facts, judge)

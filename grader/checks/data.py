@@ -1,4 +1,5 @@
-"""The prepared data: image shapes, dtype, range, one-hot labels that agree with the truth."""
+"""The prepared data: image shapes, dtype, how the pixels were scaled, one-hot labels that belong
+to their images (the last two read from ``Facts.provenance``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TypeVar
 from grader.checks.expected import Expected
 from grader.checks.registry import check
 from grader.evidence.facts import ArrayFacts, Facts, ImageFacts, LabelFacts
-from grader.outcome import PASSED, Outcome, failed, not_run
+from grader.outcome import PASSED, Outcome, Term, failed, not_run
 
 Item = TypeVar("Item", bound=ArrayFacts)
 
@@ -62,11 +63,21 @@ def x_dtype(facts: Facts, expected: Expected) -> Outcome:
 
 @check("data.x_range")
 def x_range(facts: Facts, expected: Expected) -> Outcome:
+    origins = {"x_train": facts.provenance.train, "x_test": facts.provenance.test}
+
     def fault(array: ImageFacts) -> Outcome | None:
-        if array.finite and array.minimum >= 0 and array.maximum <= 1.0 + 1e-6:
-            return None
         found = dict(name=array.name, low=round(array.minimum, 4), high=round(array.maximum, 4))
-        if array.maximum <= 1.5:
+        origin = origins.get(array.name)
+        kind = origin.images.transform.kind if origin and origin.images.traced else None
+        # The map from the pixels, where it is known, decides: [0, 0.0039] is in [0, 1] too.
+        if kind == "scaled":
+            return None
+        if kind in ("scaled_twice", "centred", "standardised", "other"):
+            key = "data.x_scaled_twice" if kind == "scaled_twice" else "data.x_scaled_otherwise"
+            return failed(key, transform=Term(f"transform.{kind}"), **found)
+        if kind is None and (array.finite and array.minimum >= 0 and array.maximum <= 1.0 + 1e-6):
+            return None
+        if kind is None and array.maximum <= 1.5:
             return failed("data.x_range", **found)
         if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
             # What this very network reaches on raw pixels, from the reference's full training.
@@ -95,13 +106,37 @@ def y_onehot(facts: Facts, expected: Expected) -> Outcome:
     return _labels(facts, fault)
 
 
+# How labels that do not belong to their images relate to them, and the message that says so.
+RELATIONS = {
+    "permuted": "data.y_permuted",
+    "offset": "data.y_offset",
+    "other_split": "data.y_other_split",
+    "disagree": "data.y_agree",
+}
+
+
 @check("data.y_agree")
 def y_agree(facts: Facts, expected: Expected) -> Outcome:
+    """The labels against their own images' true labels, whichever split the images are from: a
+    notebook that trained on (x_test, y_test) has labels that belong to their images (the method
+    checks name that mistake), one that shuffled y_train alone has not."""
+    origins = {"y_train": facts.provenance.train, "y_test": facts.provenance.test}
+
     def fault(y: LabelFacts) -> Outcome | None:
-        if y.agreement is None:
+        origin = origins.get(y.name)
+        labels = origin.labels if origin is not None else None
+        if labels is None or labels.relation == "unknown" or labels.agreement is None:
             return not_run("data.y_unknown", name=y.name)
-        if y.agreement < 0.999:
-            return failed("data.y_agree", name=y.name, percent=round(100 * y.agreement, 1))
-        return None
+        if labels.relation == "agree":
+            return None
+        images = origin.images if origin is not None else None
+        other = "train" if images is not None and images.test_rows > images.train_rows else "test"
+        return failed(
+            RELATIONS.get(labels.relation, "data.y_agree"),
+            name=y.name,
+            percent=round(100 * labels.agreement, 1),
+            shift=f"{labels.offset:+d}" if labels.offset else "",
+            other=Term(f"split.{other}"),
+        )
 
     return _labels(facts, fault)

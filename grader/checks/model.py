@@ -5,8 +5,10 @@ from __future__ import annotations
 from grader.checks.expected import Expected
 from grader.checks.registry import check
 from grader.evidence.facts import Facts
-from grader.model.architecture import LayerSpec, describe_layer
+from grader.model.architecture import LINEAR, LayerSpec, describe_layer
 from grader.outcome import PASSED, Outcome, failed, not_run, skipped
+
+SOFTMAX = "softmax"
 
 
 def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object, object] | None:
@@ -17,13 +19,33 @@ def _field_difference(found: LayerSpec, wanted: LayerSpec) -> tuple[str, object,
     return None
 
 
-@check("model.layers")
+def _as_probabilities(facts: Facts, wanted: tuple[LayerSpec, ...]) -> tuple[LayerSpec, ...]:
+    """The layers, the last one read as ending in softmax when it has no activation and the loss
+    reads logits (``from_logits=True``) where a softmax is wanted: the same model as a softmax
+    with a plain loss, written the way TensorFlow's tutorials write it."""
+    assert facts.architecture is not None
+    layers = facts.architecture.layers
+    logits = facts.compile is not None and facts.compile.loss_settings.get("from_logits") is True
+    if not logits or not layers or not wanted or facts.architecture.graph is not None:
+        return layers
+    last = layers[-1]
+    if last.config.get("activation") != LINEAR or wanted[-1].config.get("activation") != SOFTMAX:
+        return layers
+    return (
+        *layers[:-1],
+        LayerSpec(last.class_name, last.name, {**last.config, "activation": SOFTMAX}),
+    )
+
+
+# The model is found by its fit: none found after a cell raised is that cell's doing.
+@check("model.layers", after={"model.missing": ("run.cells",)})
 def layers(facts: Facts, expected: Expected) -> Outcome:
     if facts.subclassed is not None:
         return skipped("model.subclassed", name=facts.subclassed)
     if facts.architecture is None:
         return failed("model.missing", reason=facts.architecture_error or "")
-    found, wanted = facts.architecture.layers, expected.architecture.layers
+    wanted = expected.architecture.layers
+    found = _as_probabilities(facts, wanted)
     for position, (have, want) in enumerate(zip(found, wanted), start=1):
         if have.class_name != want.class_name:
             return failed(
@@ -69,7 +91,23 @@ def layers(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("model.output_shapes")
+# A model the grader could not build or whose shapes differ, after a layer that differs; a
+# different input shape is the check's own.
+SHAPES_AFTER = ("model.layers",)
+
+
+@check(
+    "model.output_shapes",
+    after={
+        key: SHAPES_AFTER
+        for key in (
+            "model.no_model",
+            "model.build_error",
+            "model.output_shape",
+            "model.layer_count",
+        )
+    },
+)
 def output_shapes(facts: Facts, expected: Expected) -> Outcome:
     if facts.built is None:
         return _unbuilt(facts)
@@ -100,7 +138,7 @@ def output_shapes(facts: Facts, expected: Expected) -> Outcome:
     return PASSED
 
 
-@check("model.params")
+@check("model.params", after=("model.layers", "model.output_shapes"))
 def params(facts: Facts, expected: Expected) -> Outcome:
     if facts.built is None:
         return _unbuilt(facts)

@@ -16,9 +16,10 @@ from grader.checks.expected import Expected
 from grader.checks.registry import check
 from grader.evidence.facts import Axes, Facts, FigureFacts
 from grader.evidence.figures import KernelShown, MapsShown
+from grader.model.compile_forms import ACCURACY_KEYS
 from grader.outcome import PASSED, Outcome, failed, not_run
 
-HISTORY_SPELLINGS = {"accuracy": ("accuracy", "acc"), "loss": ("loss",)}
+HISTORY_SPELLINGS = {"accuracy": ACCURACY_KEYS, "loss": ("loss",)}
 
 
 def _same(curve: tuple[float, ...], values: list[float]) -> bool:
@@ -65,12 +66,20 @@ def _curves(facts: Facts, key: str) -> Outcome:
     return PASSED
 
 
-@check("plots.loss")
+# A curve missing because the history lacks it; no x label or legend is the figure's own.
+CURVES_AFTER = {
+    "plots.no_history": ("fit.history",),
+    "plots.missing": ("fit.history",),
+    "plots.no_validation": ("fit.history",),
+}
+
+
+@check("plots.loss", after=CURVES_AFTER)
 def loss_curves(facts: Facts, expected: Expected) -> Outcome:
     return _curves(facts, "loss")
 
 
-@check("plots.accuracy")
+@check("plots.accuracy", after=CURVES_AFTER)
 def accuracy_curves(facts: Facts, expected: Expected) -> Outcome:
     return _curves(facts, "accuracy")
 
@@ -89,7 +98,7 @@ def _files(figures: list[FigureFacts]) -> str:
     return ", ".join(sorted({f.saved.file or "a buffer" for f in figures if f.saved is not None}))
 
 
-@check("plots.saved")
+@check("plots.saved", after={"plots.no_history": ("fit.history",)})
 def saved_curve(facts: Facts, expected: Expected) -> Outcome:
     saved = [f for f in facts.figures if f.saved is not None]
     if not saved:
@@ -144,7 +153,7 @@ def _partial(layer: KernelShown) -> Outcome:
     )
 
 
-@check("plots.filters")
+@check("plots.filters", after={"plots.no_trained_model": ("run.cells", "fit.epochs")})
 def filters(facts: Facts, expected: Expected) -> Outcome:
     if facts.fit is None:
         return not_run("plots.no_trained_model")
@@ -233,7 +242,7 @@ def feature_maps(facts: Facts, expected: Expected) -> Outcome:
     )
 
 
-@check("plots.feature_maps_layers")
+@check("plots.feature_maps_layers", after=("plots.feature_maps",))
 def feature_maps_layers(facts: Facts, expected: Expected) -> Outcome:
     """The maps of every one of the reference's intermediate outputs, each drawn whole."""
     for wanted in expected.feature_map_shapes:

@@ -1,14 +1,19 @@
-"""The results: the accuracy the grader measured itself (never the one the student's code printed),
-and predictions turned into class names (``predict``, then ``argmax``, then a name per class)."""
+"""The results: the accuracy the grader measured itself (never the one the student's code printed:
+on the dataset's own test split, prepared as the student prepared theirs), with the cause its data
+shows when it falls short, and predictions turned into class names (``predict``, then ``argmax``,
+then a name per class)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from grader.checks.expected import Expected
+from grader.checks.method import transform_term
 from grader.checks.registry import check
 from grader.evidence.facts import Facts
-from grader.outcome import PASSED, Outcome, failed, not_run, skipped
+from grader.model.compile_forms import same_setting
+from grader.outcome import PASSED, Outcome, Term, failed, not_run, skipped
 
 # How many of the first predictions must appear, by name and in order, in the notebook's output.
 NAMED = 10
@@ -25,7 +30,7 @@ def named_in_order(names: list[str], text: str) -> bool:
     return True
 
 
-@check("results.predictions")
+@check("results.predictions", after={"results.no_trained_model": ("run.cells", "fit.epochs")})
 def predictions(facts: Facts, expected: Expected) -> Outcome:
     if facts.fit is None:
         return not_run("results.no_trained_model")
@@ -40,7 +45,27 @@ def predictions(facts: Facts, expected: Expected) -> Outcome:
     return failed("results.predictions_unnamed", rows=made[-1].rows, example=example)
 
 
-@check("results.accuracy")
+@check(
+    "results.accuracy",
+    after={
+        "results.not_measured": ("model.layers", "model.params"),
+        "results.train_error": ("data.x_shape", "data.y_onehot", "compile.loss", "model.layers"),
+        "results.accuracy_raw": ("data.x_range",),
+        "results.accuracy_raw_known": ("data.x_range",),
+        "results.accuracy_optimizer": ("compile.optimizer",),
+        "results.accuracy_optimizer_known": ("compile.optimizer",),
+        # Below the threshold: labels apart from their images, pixels out of range, another
+        # network, loss or optimizer, or another batch size (the grader trains at the student's).
+        "results.accuracy": (
+            "data.y_agree",
+            "data.x_range",
+            "model.layers",
+            "compile.loss",
+            "compile.optimizer",
+            "fit.batch_size",
+        ),
+    },
+)
 def accuracy(facts: Facts, expected: Expected) -> Outcome:
     if facts.synthetic_data:
         # Generated stand-ins are learnt by any model (a single dense layer scores 1.0):
@@ -49,11 +74,19 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
     training = facts.training
     if training is None and facts.subclassed is not None:
         return skipped("results.subclassed", name=facts.subclassed)
+    if training is None and facts.unmeasured is not None:
+        return not_run(facts.unmeasured)
     if training is None:
         return not_run(
             "results.not_measured", reason=facts.build_error or facts.architecture_error or ""
         )
-    budget = {"samples": training.samples, "epochs": training.epochs, "test": training.test_samples}
+    on = facts.measured_on
+    budget = {
+        "samples": training.samples,
+        "epochs": training.epochs,
+        "test": training.test_samples,
+        "like": on.preparation.like if on is not None else "x_test",
+    }
     if training.error is not None:
         return failed("results.train_error", reason=training.error, **budget)
     if training.accuracy is None or training.accuracy >= expected.threshold:
@@ -64,7 +97,18 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
         reference=expected.reference_accuracy,
         **budget,
     )
-    if facts.x_train is not None and facts.x_train.maximum > 1.5:
+    return _data_cause(facts, expected, params) or _settings_cause(facts, expected, params)
+
+
+def _data_cause(facts: Facts, expected: Expected, params: dict[str, Any]) -> Outcome | None:
+    """The accuracy failed, and the data the model learnt from says why: raw pixels, pixels
+    divided twice, test images prepared otherwise, labels apart from their images, test images."""
+    train = facts.provenance.train
+    traced = train is not None and train.images.traced
+    kind = train.images.transform.kind if train is not None and traced else None
+    if kind == "unchanged" or (
+        kind is None and facts.x_train is not None and facts.x_train.maximum > 1.5
+    ):
         if expected.raw_input_accuracy is not None and expected.full_accuracy is not None:
             return failed(
                 "results.accuracy_raw_known",
@@ -73,12 +117,34 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
                 **params,
             )
         return failed("results.accuracy_raw", **params)
+    if train is None or not traced:
+        return None
+    if kind == "scaled_twice":
+        return failed("results.accuracy_scaling", transform=transform_term(train), **params)
+    on = facts.measured_on
+    if on is not None and not on.preparation.transform.same_as(train.images.transform):
+        return failed(
+            "results.accuracy_prepared_differently",
+            train_transform=transform_term(train),
+            test_transform=Term(f"transform.{on.preparation.transform.kind}"),
+            **params,
+        )
+    labels = train.labels
+    if labels is not None and labels.relation not in ("agree", "unknown"):
+        return failed("results.accuracy_labels", **params)
+    if train.images.split != "train":
+        return failed("results.accuracy_train_data", **params)
+    return None
+
+
+def _settings_cause(facts: Facts, expected: Expected, params: dict[str, Any]) -> Outcome:
     compiled = facts.compile
     if (
         compiled is not None
         and compiled.optimizer == expected.optimizer
         and any(
-            compiled.optimizer_settings.get(k) != v for k, v in expected.optimizer_settings.items()
+            not same_setting(compiled.optimizer_settings.get(k), v)
+            for k, v in expected.optimizer_settings.items()
         )
     ):
         if expected.default_setting_accuracy is not None and expected.full_accuracy is not None:

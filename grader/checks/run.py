@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence.cell_order import run_order
 from grader.evidence.facts import Facts
 from grader.outcome import PASSED, Outcome, failed
 
@@ -15,6 +16,19 @@ def cells_run(facts: Facts, expected: Expected) -> Outcome:
         return PASSED
     first = broken[0]
     what = first.error.name if first.error else first.outcome
+    order = run_order(facts.execution.cells)
+    if order is not None and order.failed == first.number:
+        # The saved execution counts show the student ran the cells in another order.
+        params = dict(
+            cell=order.failed,
+            cell_count=order.failed_count,
+            error=what,
+            earlier=", ".join(str(n) for n in order.before),
+            earlier_counts=", ".join(f"[{n}]" for n in order.before_counts),
+        )
+        if order.name is not None:
+            return failed("run.cells_order_name", name=order.name, **params)
+        return failed("run.cells_order", **params)
     return failed(
         "run.cells",
         count=len(broken),

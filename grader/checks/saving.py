@@ -87,7 +87,7 @@ def json_weights_format(facts: Facts, expected: Expected) -> Outcome:
     return _round_trip(facts, "json_weights")
 
 
-@check("saving.reloaded_predictions")
+@check("saving.reloaded_predictions", after=("saving.keras", "saving.h5", "saving.json_weights"))
 def reloaded_predictions(facts: Facts, expected: Expected) -> Outcome:
     saving = _trained(facts)
     if isinstance(saving, Outcome):

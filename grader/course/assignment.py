@@ -11,22 +11,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from grader.boundary.execution import Limits
+from grader.boundary.legacy_paths import SWITCHES
 from grader.checks import expected_file
 from grader.checks.catalog import load_all
 from grader.checks.expected import Expected
+from grader.course.consequences import Consequences, ScoringError
+from grader.course.consequences import parse as scoring_policy
 from grader.course.custom_checks import CustomCheck, CustomCheckError, collect
 from grader.course.locations import Located, LocationError, catalogue, private_folders, sources
 from grader.course.visibility import PARTS, Visibility, VisibilityError, Withheld, disclosure, parse
 
 # The key of ``[extras]`` that grades the extras (every other key names a check).
 GRADED = "graded"
+# The keys of ``[limits]`` an assignment may leave out (``Limits`` has their defaults).
+OPTIONAL_LIMITS: dict[str, Callable[[Any], Any]] = {
+    "disk_mb": int,
+    "max_processes": int,
+    "grader_timeout_s": float,
+}
 
 
 class AssignmentError(Exception):
@@ -43,10 +52,12 @@ def available(explicit: Sequence[Path] = (), cwd: Path | None = None) -> dict[st
 
 @dataclass(frozen=True)
 class Switches:
-    """``[compat]``: what the kernel serves for notebooks written for Keras 2 or on Colab."""
+    """``[compat]``: what the kernel serves for notebooks written for Keras 2 or on Colab, or
+    copied from older tutorials (``boundary.legacy_apis``)."""
 
     keras2_paths: bool = True
     colab: bool = True
+    legacy_apis: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,8 @@ class Assignment:
     # ``[kernel] preload``: whether kernels import TensorFlow, Keras, numpy and pyplot before their
     # submission is known (off for an assignment whose notebooks never import them).
     preload: bool = True
+    # ``[scoring] consequences``: whether a failure that follows from another loses its points.
+    consequences: Consequences = "counted"
 
     def visibility_of(self, check_id: str) -> Visibility:
         return self.visibility.get(check_id, "visible")
@@ -188,12 +201,14 @@ def load_assignment(
             f"{path}: [graded_after_submission] withheld must name parts of {sorted(PARTS)}"
         )
     points, extras = _extras(data.get("extras", {}), points, f"{path} [extras]")
-    compat = Switches(
-        **_switches(data.get("compat", {}), ("keras2_paths", "colab"), f"{path} [compat]")
-    )
+    compat = Switches(**_switches(data.get("compat", {}), SWITCHES, f"{path} [compat]"))
     preload = _switches(data.get("kernel", {}), ("preload",), f"{path} [kernel]").get(
         "preload", True
     )
+    try:
+        consequences = scoring_policy(data.get("scoring", {}), f"{path} [scoring]")
+    except ScoringError as exc:
+        raise AssignmentError(str(exc)) from None
     return Assignment(
         name=name,
         folder=folder,
@@ -205,7 +220,7 @@ def load_assignment(
             float(limits["total_timeout_s"]),
             int(limits["memory_mb"]),
             int(limits["output_kb"]) * 1024,
-            **{k: int(limits[k]) for k in ("disk_mb", "max_processes") if k in limits},
+            **{k: kind(limits[k]) for k, kind in OPTIONAL_LIMITS.items() if k in limits},
         ),
         budget={k: int(v) for k, v in _require(data, "budget", str(path)).items()},
         measure=dict(_require(data, "measure", str(path))),
@@ -217,6 +232,7 @@ def load_assignment(
         extras=extras,
         compat=compat,
         preload=preload,
+        consequences=consequences,
     )
 
 

@@ -108,11 +108,18 @@ def _entry_point_root(entry: metadata.EntryPoint) -> Path:
         ) from None
 
 
+def from_environment() -> Path | None:
+    """The folder ``$GRADER_ASSIGNMENTS`` names, if any (the one place it is read)."""
+    named = os.environ.get(ASSIGNMENTS_ENV)
+    return Path(named).resolve() if named else None
+
+
 def _named(explicit: Sequence[Path], cwd: Path | None) -> list[Source]:
     """The course's own folders: options, the environment, ``grader.toml``."""
     found = [Source("--assignments", Path(p).resolve()) for p in explicit]
-    if os.environ.get(ASSIGNMENTS_ENV):
-        found.append(Source("GRADER_ASSIGNMENTS", Path(os.environ[ASSIGNMENTS_ENV]).resolve()))
+    environment = from_environment()
+    if environment is not None:
+        found.append(Source("GRADER_ASSIGNMENTS", environment))
     config = config_file((cwd or Path.cwd()).resolve())
     return found + (_configured(config) if config is not None else [])
 
@@ -139,10 +146,13 @@ def catalogue(found: Sequence[Source]) -> dict[str, Located]:
 
 
 def private_folders(folder: Path) -> tuple[Path, ...]:
-    """What a kernel grading against the assignment in ``folder`` must not read: the folder
-    of assignments it lies in, and the course's solution code beside that folder."""
+    """What a kernel grading against the assignment in ``folder`` must not read (besides what
+    ``sandbox/off_limits`` always hides): the folder of assignments it lies in, the course's
+    solution code beside that folder, and ``$GRADER_ASSIGNMENTS``'s folder."""
     root = folder.resolve().parent
-    return (root, *([root.parent / REFERENCE] if (root.parent / REFERENCE).is_dir() else []))
+    reference = [root.parent / REFERENCE] if (root.parent / REFERENCE).is_dir() else []
+    environment = from_environment()
+    return tuple(dict.fromkeys([root, *reference, *([environment] if environment else [])]))
 
 
 def course_folder(explicit: Sequence[Path] = (), cwd: Path | None = None) -> Path:

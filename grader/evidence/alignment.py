@@ -1,36 +1,48 @@
 """Which original dataset image is each of the student's prepared images?
 
-Students reshape, rescale and sometimes shuffle or subset the data.  Mapping every
-prepared image back to the original (by its pixels) lets the grader check labels against
-the truth and evaluate on the true test labels, whatever order the student used.
+Students reshape, rescale and sometimes shuffle or subset the data.  Once the map from pixels to
+their values is known (``transforms``), their images are turned back into pixels and found among
+the originals by a hash of their bytes, confirmed pixel for pixel: the grader can then say which
+split each image is from, check labels against the truth, and prepare the test split as the
+student prepared theirs, whatever order they used.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 CHUNK_ROWS = 4096
 
 
-def to_pixels(x: np.ndarray, pixels_per_image: int) -> np.ndarray | None:
-    """Prepared images back to uint8 rows, undoing a ``/ 255``; ``None`` if the size differs."""
-    if x.ndim < 1 or x.shape[0] == 0 or x.size // x.shape[0] != pixels_per_image:
+def image_rows(x: np.ndarray, pixels_per_image: int) -> np.ndarray | None:
+    """The images of ``x`` as rows of ``pixels_per_image`` values (a view where the memory allows);
+    ``None`` when an image has another size or the array holds no numbers."""
+    if (
+        x.ndim < 1
+        or x.shape[0] == 0
+        or x.size // x.shape[0] != pixels_per_image
+        or x.dtype.kind not in "biuf"
+    ):
         return None
-    rows = np.asarray(x).reshape(x.shape[0], pixels_per_image)
-    if rows.dtype.kind != "f":
+    return np.asarray(x).reshape(x.shape[0], pixels_per_image)
+
+
+def to_pixels(rows: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """Rows of values back to uint8 pixels, undoing ``value = scale * pixel + offset``."""
+    if rows.dtype.kind != "f" and scale == 1.0 and offset == 0.0:
         return np.clip(rows, 0, 255).astype(np.uint8)
-    low, high = rows.min(), rows.max()
-    if not (np.isfinite(low) and np.isfinite(high)):  # a NaN or an infinity anywhere
-        return None
-    scale = np.float32(255.0 if high <= 1.0 + 1e-6 else 1.0)
     pixels = np.empty(rows.shape, dtype=np.uint8)
     # A training set is 188 MB of float32: converted a chunk at a time, in place, while it is in the
     # CPU's cache.
+    inverse = np.float32(1.0 / scale)
     for start in range(0, len(rows), CHUNK_ROWS):
-        scaled = np.multiply(rows[start : start + CHUNK_ROWS], scale, dtype=np.float32)
-        np.rint(scaled, out=scaled)
-        np.clip(scaled, 0, 255, out=scaled)
-        pixels[start : start + CHUNK_ROWS] = scaled
+        chunk = np.subtract(rows[start : start + CHUNK_ROWS], np.float32(offset), dtype=np.float32)
+        chunk *= inverse
+        np.rint(chunk, out=chunk)
+        np.clip(chunk, 0, 255, out=chunk)
+        pixels[start : start + CHUNK_ROWS] = chunk
     return pixels
 
 
@@ -69,17 +81,27 @@ def _index(flat: np.ndarray, originals: np.ndarray) -> tuple[np.ndarray, np.ndar
     return cached[1], cached[2]
 
 
-def match_images(x: np.ndarray, originals: np.ndarray) -> np.ndarray | None:
-    """Index into ``originals`` of each image of ``x`` (-1 where none matches)."""
-    pixels = int(np.prod(originals.shape[1:]))
-    rows = to_pixels(x, pixels)
-    if rows is None:
-        return None
-    flat = originals.reshape(originals.shape[0], pixels)
-    known, order = _index(flat, originals)
-    wanted = _row_hashes(rows)
-    slots = np.clip(np.searchsorted(known[order], wanted), 0, len(order) - 1)
-    candidates = order[slots]
-    # A hash match is confirmed pixel for pixel.
-    same = (known[candidates] == wanted) & (flat[candidates] == rows).all(axis=1)
-    return np.where(same, candidates, -1)
+def original_hashes(originals: np.ndarray) -> np.ndarray:
+    """The hash of each original image (equal hashes: the same picture)."""
+    return _index(originals.reshape(originals.shape[0], -1), originals)[0]
+
+
+def locate(pixels: np.ndarray, splits: Sequence[np.ndarray]) -> np.ndarray:
+    """Where each row of ``pixels`` is among the originals of ``splits`` (tried in that order), as
+    an index into the splits laid end to end; -1 where none holds it."""
+    wanted = _row_hashes(pixels)
+    found = np.full(len(pixels), -1, dtype=np.int64)
+    start = 0
+    for originals in splits:
+        flat = originals.reshape(originals.shape[0], -1)
+        if flat.shape[1] == pixels.shape[1] and len(flat):
+            rows = np.flatnonzero(found < 0)
+            known, order = _index(flat, originals)
+            slots = np.clip(np.searchsorted(known[order], wanted[rows]), 0, len(order) - 1)
+            candidates = order[slots]
+            # A hash match is confirmed pixel for pixel.
+            same = known[candidates] == wanted[rows]
+            same[same] = (flat[candidates[same]] == pixels[rows[same]]).all(axis=1)
+            found[rows[same]] = candidates[same] + start
+        start += len(flat)
+    return found

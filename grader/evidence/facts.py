@@ -15,6 +15,7 @@ from typing import Any
 from grader.boundary.execution import Execution
 from grader.evidence.compat_notes import Compat
 from grader.evidence.figures import Shown
+from grader.evidence.provenance import MeasuredOn, Provenance
 from grader.evidence.reloading import SavingFacts
 from grader.model.architecture import Architecture
 from grader.model.training import Built, Training
@@ -49,7 +50,10 @@ class CompileFacts:
     loss: str | None
     optimizer: str | None
     optimizer_settings: dict[str, Any]
+    # Each metric as written: a string, a function's name, a metric object's class.
     metrics: tuple[str, ...]
+    # A loss object's settings that change what it computes (``from_logits``).
+    loss_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,3 +126,9 @@ class Facts:
     saving: SavingFacts | None = None
     # Keras 2 paths, Colab calls and pip installs the kernel answered for the notebook.
     compat: Compat = field(default_factory=Compat)
+    # Where each array fit trains, validates and the student evaluates on came from.
+    provenance: Provenance = field(default_factory=Provenance)
+    # What the grader's own accuracy (``training``) was measured on.
+    measured_on: MeasuredOn | None = None
+    # Why it could not be measured, as a message key (the test split could not be prepared).
+    unmeasured: str | None = None

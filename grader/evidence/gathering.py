@@ -20,9 +20,9 @@ from grader.evidence.piece_facts import (
     image_facts,
     label_facts,
     plot_facts,
-    true_labels_for,
 )
 from grader.evidence.reading import Evidence
+from grader.evidence.tracing import Tracer, preparation, trace
 from grader.model.architecture import (
     Architecture,
     ArchitectureError,
@@ -56,28 +56,23 @@ def architecture_of(
 
 def test_arrays(
     evidence: Evidence, model: str | None
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The student's prepared test set: what they evaluated on, else validated on, else
-    ``x_test``."""
+) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """The student's prepared test set and where it was found: what they evaluated on
+    (``evaluate``), else validated on (``validation``), else ``x_test`` (``variable``)."""
     for event in reversed(evidence.of_kind("evaluate")):
         if event.get("model") == model:
             x, y = evidence.array(event.get("x")), evidence.array(event.get("y"))
             if x is not None:
-                return x, y
+                return x, y, "evaluate"
     for event in reversed(evidence.of_kind("fit_start")):
         if event.get("model") == model and event.get("validation_x"):
-            return evidence.array(event.get("validation_x")), evidence.array(
-                event.get("validation_y")
-            )
+            validation = evidence.array(event.get("validation_x"))
+            return validation, evidence.array(event.get("validation_y")), "validation"
     variables = evidence.variables
-    return (
-        evidence.array(variables.get("x_test", {}).get("array"))
-        if isinstance(variables.get("x_test"), dict)
-        else None,
-        evidence.array(variables.get("y_test", {}).get("array"))
-        if isinstance(variables.get("y_test"), dict)
-        else None,
-    )
+    pick = lambda n: (
+        evidence.array(variables[n].get("array")) if isinstance(variables.get(n), dict) else None
+    )  # noqa: E731
+    return pick("x_test"), pick("y_test"), "variable"
 
 
 def train_arrays(
@@ -98,23 +93,19 @@ def gather(
     """Facts about data, model, settings and plots; plus the arrays the measurement needs."""
     start, x_train, y_train = train_arrays(evidence)
     model = start.get("model") if start else None
-    x_test, y_test = test_arrays(evidence, model)
-    train_truth = true_labels_for(x_train, dataset.x_train, dataset.y_train)
-    test_truth = true_labels_for(x_test, dataset.x_test, dataset.y_test)
-    test_matches = {id(x_test): test_truth}
+    x_test, y_test, source = test_arrays(evidence, model)
+    validation = (
+        (evidence.array(start.get("validation_x")), evidence.array(start.get("validation_y")))
+        if start and start.get("validation_x")
+        else (None, None)
+    )
+    tracer = Tracer(dataset)
+    provenance = trace(tracer, (x_train, y_train), validation, (x_test, y_test), source)
+    traced_validation = provenance.validation
+    validation_is_test = traced_validation is not None and (
+        traced_validation.images.test_rows > 0.99 * traced_validation.images.rows
+    )
     end = next((e for e in reversed(evidence.of_kind("fit_end")) if e.get("model") == model), None)
-    validation_is_test = False
-    if start and start.get("validation_x"):
-        vx = evidence.array(start["validation_x"])
-        # Usually the very array evaluated on: matched once.
-        validation_truth = (
-            test_matches[id(vx)]
-            if id(vx) in test_matches
-            else true_labels_for(vx, dataset.x_test, dataset.y_test)
-        )
-        validation_is_test = validation_truth is not None and bool(
-            np.mean(validation_truth >= 0) > 0.99
-        )
     compile_event = next(
         (e for e in reversed(evidence.of_kind("compile")) if e.get("model") == model), None
     ) or evidence.last("compile")
@@ -125,8 +116,8 @@ def gather(
         synthetic_data=dataset.synthetic,
         x_train=image_facts("x_train", x_train) if x_train is not None else None,
         x_test=image_facts("x_test", x_test) if x_test is not None else None,
-        y_train=label_facts("y_train", y_train, train_truth) if y_train is not None else None,
-        y_test=label_facts("y_test", y_test, test_truth) if y_test is not None else None,
+        y_train=label_facts("y_train", y_train, provenance.train),
+        y_test=label_facts("y_test", y_test, provenance.test),
         architecture=architecture,
         architecture_error=architecture_error,
         subclassed=subclassed,
@@ -135,13 +126,16 @@ def gather(
         figures=plot_facts(evidence),
         shown=shown(evidence, model),
         compat=compat_facts(evidence),
+        provenance=provenance,
     )
+    trained = tracer.images(x_train)
     arrays = {
         "x_train": x_train,
         "y_train": y_train,
         "x_test": x_test,
         "y_test": y_test,
-        "test_truth": test_truth,
         "compile": compile_event or {},
+        "preparation": preparation(provenance, x_train, x_test),
+        "trained_on": trained.index if trained is not None else None,
     }
     return facts, arrays

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from grader.boundary.execution import CellRun
+from grader.boundary.legacy_apis import LAYER_ARGUMENTS, TWICE_MESSAGE
 from grader.boundary.legacy_paths import LEGACY
 from grader.boundary.refusals import (
     NETWORK_MESSAGE,
@@ -27,13 +28,40 @@ def _refusal(message: str) -> str:
     return re.escape(message).replace(re.escape("{n}"), r"\d+")
 
 
+def _twice() -> str:
+    """The kernel's refusal of an old argument name given with its new one."""
+    pattern = re.escape(TWICE_MESSAGE)
+    for field in ("call", "old", "new"):
+        pattern = pattern.replace(re.escape("{" + field + "}"), r"\w+")
+    return pattern
+
+
 # (hint key, pattern in the error text, pattern in the source); either may match.
 IDIOMS: tuple[tuple[str, str | None, str | None], ...] = (
+    # Older APIs (``boundary.legacy_apis``): refused where the meaning is not certain, or where
+    # the assignment grades with plain Keras 3 ([compat] legacy_apis = false).
+    ("legacy_twice", _twice(), None),
     ("np_utils", r"np_utils", r"np_utils"),
     ("lr", r"[Aa]rgument\(s\) not recognized.*'lr'|unexpected keyword argument 'lr'", None),
     ("acc_key", r"^'(val_)?acc'$", None),
     ("predict_classes", r"predict_classes", None),
-    ("dim_ordering", r"set_image_dim_ordering|image_dim_ordering", None),
+    ("predict_proba", r"predict_proba", None),
+    ("dim_ordering", r"set_image_dim_ordering|image_dim_ordering|Unknown dim_ordering", None),
+    (
+        "keras1_argument",
+        r"Unrecognized keyword arguments passed to \w+: \{'(" + "|".join(LAYER_ARGUMENTS) + ")'",
+        None,
+    ),
+    ("keras1_size", r"missing 1 required positional argument: '(units|filters)'", None),
+    ("nb_epoch", r"unexpected keyword argument 'nb_epoch'", None),
+    ("nb_classes", r"unexpected keyword argument 'nb_classes'", None),
+    ("hdf5", r"must end in `\.weights\.h5`|must end in `\.keras`", None),
+    (
+        "joblib",
+        r"No module named 'sklearn\.externals\.joblib'|cannot import name 'joblib' from "
+        r"'sklearn\.externals'",
+        None,
+    ),
     ("network", _refusal(NETWORK_MESSAGE), None),
     # The grader's own refusals (grader/sandbox/kernel/guard.py) and limits (rlimits).
     ("sandbox_write", _refusal(WRITE_MESSAGE), None),

@@ -1,5 +1,5 @@
 """Each piece of evidence as its facts: a prepared image array (``image_facts``), a label array
-and how far it agrees with the true labels (``true_labels_for``, ``label_facts``), a ``compile``
+and how far it agrees with the true labels (``label_facts``, from ``provenance``), a ``compile``
 call (``compile_facts``), a ``fit`` call (``fit_facts``) and the figures (``plot_facts``).
 
 Computed in the grader's process from the arrays and configs the kernel wrote; ``gathering``
@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from grader.evidence.alignment import match_images
 from grader.evidence.facts import (
     Axes,
     CompileFacts,
@@ -23,7 +22,14 @@ from grader.evidence.facts import (
     Line,
     SavedFile,
 )
+from grader.evidence.provenance import Origin
 from grader.evidence.reading import Evidence
+from grader.model.compile_forms import (
+    describe_schedule,
+    learning_rate_schedule,
+    loss_settings,
+    metric_names,
+)
 from grader.model.keras_names import loss_name, optimizer_name, optimizer_settings
 
 
@@ -38,20 +44,10 @@ def image_facts(name: str, array: np.ndarray) -> ImageFacts:
     return ImageFacts(name, tuple(int(d) for d in array.shape), str(array.dtype), low, high, finite)
 
 
-def true_labels_for(
-    x: np.ndarray | None, originals: np.ndarray, labels: np.ndarray
-) -> np.ndarray | None:
-    """The true label of each prepared image (-1 where the image is not in the dataset)."""
-    if x is None:
+def label_facts(name: str, y: np.ndarray | None, origin: Origin | None) -> LabelFacts | None:
+    """A label array's facts; how far it agrees with its images comes from its ``origin``."""
+    if y is None:
         return None
-    index = match_images(x, originals)
-    if index is None:
-        return None
-    flat = labels.reshape(-1)
-    return np.where(index >= 0, flat[np.clip(index, 0, None)], -1)
-
-
-def label_facts(name: str, y: np.ndarray, truth: np.ndarray | None) -> LabelFacts:
     y = np.asarray(y)
     one_hot = bool(
         y.ndim == 2
@@ -60,31 +56,23 @@ def label_facts(name: str, y: np.ndarray, truth: np.ndarray | None) -> LabelFact
         and np.isin(y, (0, 1)).all()
         and np.allclose(y.sum(axis=1), 1)
     )
-    agreement = None
-    if truth is not None and y.shape[:1] == truth.shape[:1] and y.dtype.kind in "biuf":
-        classes = (
-            np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y), -1)[:, 0]
-        )
-        known = truth >= 0
-        if known.any():
-            agreement = float(np.mean(classes[known] == truth[known]))
+    labels = origin.labels if origin is not None else None
+    agreement = labels.agreement if labels is not None else None
     return LabelFacts(name, tuple(int(d) for d in y.shape), str(y.dtype), one_hot, agreement)
 
 
 def compile_facts(event: dict[str, Any]) -> CompileFacts:
-    metrics = event.get("metrics") or []
-    names = []
-    for metric in metrics if isinstance(metrics, list) else [metrics]:
-        if isinstance(metric, str):
-            names.append(metric)
-        elif isinstance(metric, dict):
-            names.append(str(metric.get("name") or metric.get("class_name")))
     optimizer = event.get("optimizer")
+    settings = optimizer_settings(optimizer)
+    schedule = learning_rate_schedule(optimizer)
+    if schedule is not None:  # a schedule is no one number: named as written
+        settings["learning_rate"] = describe_schedule(schedule)
     return CompileFacts(
         loss_name(event.get("loss")),
         optimizer_name(optimizer),
-        optimizer_settings(optimizer),
-        tuple(names),
+        settings,
+        metric_names(event.get("metrics")),
+        loss_settings(event.get("loss")),
     )
 
 

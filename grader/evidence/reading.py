@@ -1,8 +1,10 @@
 """What crosses the boundary: the files the student's kernel wrote, read as plain data.
 
-Only JSON and ``.npy`` (``allow_pickle=False``) are read; file names are checked against a
-fixed pattern so a student cannot point the grader at other files.  Malformed lines are
-skipped: the kernel side is untrusted, so its files are evidence, not instructions.
+Only JSON, ``.npy`` (numbers, no pickle) and PNG bytes are read, each through
+``hostile_files`` (no link followed, regular files only, bounded, copied into memory); file
+names are checked against a fixed pattern so a student cannot point the grader at other files.
+Malformed lines are skipped: the kernel side is untrusted, so its files are evidence, not
+instructions.  A file refused is kept with its reason (``Evidence.refused``) for the record.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.boundary.artifacts import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR
+from grader.boundary.artifacts import ARRAYS_DIR, EVENTS_FILE, FIGURES_DIR, MODELS_DIR
+from grader.evidence import hostile_files
+from grader.evidence.hostile_files import Refused, TooLarge
 
 ARRAY_NAME = re.compile(r"^a\d{1,6}\.npy$")
 FIGURE_NAME = re.compile(r"^fig\d{1,6}\.png$")
@@ -25,6 +29,9 @@ MAX_EVENTS_BYTES = 64 * 2**20
 MAX_FIGURE_BYTES = 4 * 2**20
 MAX_FIGURES = 40
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# What the grader reads of one kernel's arrays and saved models, each and in all: what a kernel
+# may write by default (``Limits.disk_mb``); ``read_evidence`` is given the assignment's.
+DEFAULT_LIMIT_BYTES = 2000 * 2**20
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,13 @@ class Evidence:
     directory: Path
     events: tuple[dict[str, Any], ...]
     figures: tuple[Figure, ...] = field(default=())
+    # The most bytes read of arrays and saved models, each and in all.
+    limit_bytes: int = DEFAULT_LIMIT_BYTES
+    # Each file refused (its name in the folder, why), in the order met: the record's notes.
+    refused: list[tuple[str, str]] = field(default_factory=list, compare=False)
     # One array object per file, so facts can recognise the same array used twice.
     _arrays: dict[str, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
+    _bytes_read: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("kind") == kind]
@@ -51,17 +63,51 @@ class Evidence:
         return found[-1] if found else None
 
     def array(self, ref: Any) -> np.ndarray | None:
-        """The array an event refers to, memory-mapped; ``None`` if absent or unreadable."""
+        """The array an event refers to, read-only, in this process's memory; ``None`` if absent
+        or refused."""
         if not isinstance(ref, str) or not ARRAY_NAME.match(ref):
             return None
         if ref not in self._arrays:
+            name = f"{ARRAYS_DIR}/{ref}"
+            data = self.read(name)
             try:
-                self._arrays[ref] = np.load(
-                    self.directory / ARRAYS_DIR / ref, allow_pickle=False, mmap_mode="r"
-                )
-            except (OSError, ValueError):
+                self._arrays[ref] = None if data is None else hostile_files.array(data, name)
+            except Refused as exc:
+                self.refuse(name, str(exc))
                 self._arrays[ref] = None
         return self._arrays[ref]
+
+    def model_file(self, name: str, limit: int) -> bytes:
+        """A saved model the kernel copied into its ``models`` folder (at most ``limit`` bytes);
+        raises ``Refused`` with the reason when it is absent or refused."""
+        path = f"{MODELS_DIR}/{name}"
+        data = self.read(path, limit)
+        if data is None:
+            raise Refused(dict(self.refused).get(path, "the file was not kept"))
+        return bytes(data)
+
+    def read(self, name: str, limit: int | None = None) -> bytearray | None:
+        """The bytes of ``name`` in the folder (at most ``limit``), within what is left of
+        ``limit_bytes``; ``None`` when it is absent or refused (``refused`` says why)."""
+        left = self.limit_bytes - self._bytes_read[0]
+        try:
+            data = hostile_files.read(self.directory, name, min(left, limit or left))
+        except TooLarge as exc:
+            total = hostile_files.mib(self.limit_bytes)
+            alone = limit is not None and limit <= left or left == self.limit_bytes
+            self.refuse(
+                name, str(exc) if alone else f"{name} and the files before it exceed {total}"
+            )
+            return None
+        except Refused as exc:
+            self.refuse(name, str(exc))
+            return None
+        self._bytes_read[0] += len(data) if data is not None else 0
+        return data
+
+    def refuse(self, name: str, reason: str) -> None:
+        if (name, reason) not in self.refused:
+            self.refused.append((name, reason))
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -70,12 +116,17 @@ class Evidence:
         return variables if isinstance(variables, dict) else {}
 
 
-def read_evidence(directory: Path) -> Evidence:
+def read_evidence(directory: Path, limit_bytes: int = DEFAULT_LIMIT_BYTES) -> Evidence:
+    """Everything the kernel left in ``directory``: its events (the first ``MAX_EVENTS_BYTES``)
+    and figures now, its arrays and saved models when asked for (at most ``limit_bytes``)."""
     events: list[dict[str, Any]] = []
-    path = directory / EVENTS_FILE
-    if path.is_file():
-        with open(path, "rb") as f:
-            raw = f.read(MAX_EVENTS_BYTES)
+    refused: list[tuple[str, str]] = []
+    try:
+        raw = hostile_files.read(directory, EVENTS_FILE, MAX_EVENTS_BYTES, prefix=True)
+    except Refused as exc:
+        raw = None
+        refused.append((EVENTS_FILE, str(exc)))
+    if raw is not None:
         for line in raw.splitlines():
             try:
                 event = json.loads(line)
@@ -88,21 +139,19 @@ def read_evidence(directory: Path) -> Evidence:
         if event["kind"] != "figure" or not isinstance(event.get("axes"), list):
             continue
         axes = tuple(a for a in event["axes"] if isinstance(a, dict))
-        png = _png(directory, event.get("png")) if len(figures) < MAX_FIGURES else None
+        png = _png(directory, event.get("png"), refused) if len(figures) < MAX_FIGURES else None
         saved = event.get("saved")
         figures.append(Figure(png, axes, saved if isinstance(saved, dict) else None))
-    return Evidence(directory, tuple(events), tuple(figures))
+    return Evidence(directory, tuple(events), tuple(figures), limit_bytes, refused)
 
 
-def _png(directory: Path, name: Any) -> bytes | None:
+def _png(directory: Path, name: Any, refused: list[tuple[str, str]]) -> bytes | None:
     """The bytes of a figure the kernel saved, if it is a small, real PNG."""
     if not isinstance(name, str) or not FIGURE_NAME.match(name):
         return None
-    path = directory / FIGURES_DIR / name
     try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_FIGURE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
+        data = hostile_files.read(directory, f"{FIGURES_DIR}/{name}", MAX_FIGURE_BYTES)
+    except Refused as exc:
+        refused.append((f"{FIGURES_DIR}/{name}", str(exc)))
         return None
-    return data if data.startswith(PNG_SIGNATURE) else None
+    return bytes(data) if data is not None and data.startswith(PNG_SIGNATURE) else None

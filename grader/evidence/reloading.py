@@ -11,16 +11,24 @@ trained model's predictions on the same inputs, as a cross-check of their own te
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from grader.boundary.artifacts import MODELS_DIR
 from grader.evidence.reading import Evidence
-from grader.model.architecture import Architecture, ArchitectureError, parse_architecture
+from grader.evidence.saved_copies import (
+    FIXED_INPUTS,
+    CostCheck,
+    Unusable,
+    architecture_of,
+    predict,
+    rebuild,
+    same_layers,
+    saved_file,
+    trained_weights,
+)
+from grader.model.architecture import Architecture
 from grader.model.saved_files import (
     ModelFile,
     ModelFileError,
@@ -29,10 +37,8 @@ from grader.model.saved_files import (
     read_legacy_h5,
     read_weights,
 )
-from grader.model.training import BuildError, build
 
 FORMATS = ("keras", "h5", "json_weights")
-FIXED_INPUTS = 256
 # The student's predict may batch differently from ours; float32 sums then differ in the last bits.
 RECORDED_TOLERANCE = 1e-5
 SAVING_EVENTS = (
@@ -42,7 +48,6 @@ SAVING_EVENTS = (
     "weights_saved",
     "weights_loaded",
 )
-MODEL_FILE_NAME = re.compile(r"^f\d{1,4}\.(keras|h5|json|bin)$")
 
 
 @dataclass(frozen=True)
@@ -76,111 +81,48 @@ class SavingFacts:
     predictions: dict[str, ReloadedPredictions]
 
 
-class _Unusable(Exception):
-    """A saved copy cannot be compared; the message says why."""
-
-
-def _file_path(evidence: Evidence, ref: Any) -> Path:
-    if not isinstance(ref, str) or not MODEL_FILE_NAME.match(ref):
-        reason = ref.get("unstorable") if isinstance(ref, dict) else None
-        raise _Unusable(f"the file was not kept ({reason})" if reason else "the file was not kept")
-    return evidence.directory / MODELS_DIR / ref
-
-
-def _rebuild(architecture: Architecture, weights: dict[str, tuple[np.ndarray, ...]]) -> Any:
-    """Our model with the given layers, its weights set layer by layer from plain arrays."""
-    try:
-        model = build(architecture)
-    except BuildError as exc:
-        raise _Unusable(str(exc)) from None
-    for spec, layer in zip(architecture.layers, model.layers):
-        if not layer.weights:
-            continue
-        arrays = weights.get(spec.name)
-        if arrays is None:
-            raise _Unusable(f"there are no weights for layer {spec.name!r}")
-        shapes = [tuple(w.shape) for w in layer.weights]
-        if [a.shape for a in arrays] != shapes:
-            raise _Unusable(
-                f"the weights of layer {spec.name!r} have shapes {[a.shape for a in arrays]}, not "
-                f"{shapes}"
-            )
-        layer.set_weights([np.asarray(a, dtype=w.dtype) for a, w in zip(arrays, layer.weights)])
-    return model
-
-
-def _predict(model: Any, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model(np.asarray(x, dtype="float32"), training=False))
-
-
-def _architecture(model_file: ModelFile) -> Architecture:
-    try:
-        return parse_architecture(model_file.config or "")
-    except ArchitectureError as exc:
-        raise _Unusable(str(exc)) from None
-
-
-def _same_layers(a: Architecture, b: Architecture) -> bool:
-    return a.input_shape == b.input_shape and [(l.class_name, l.compared()) for l in a.layers] == [
-        (l.class_name, l.compared()) for l in b.layers
-    ]
-
-
-def _trained_weights(
-    evidence: Evidence, key: str | None
-) -> dict[str, tuple[np.ndarray, ...]] | None:
-    event = next(
-        (e for e in reversed(evidence.of_kind("final_weights")) if e.get("model") == key), None
-    )
-    if event is None or not isinstance(event.get("layers"), list):
-        return None
-    weights: dict[str, tuple[np.ndarray, ...]] = {}
-    for entry in event["layers"]:
-        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list)):
-            return None
-        arrays = [evidence.array(ref) for ref in entry[1]]
-        if any(a is None for a in arrays):
-            return None
-        weights[str(entry[0])] = tuple(np.asarray(a) for a in arrays)
-    return weights
-
-
 def _suffix_format(name: Any) -> str | None:
     name = str(name or "").lower()
     return "keras" if name.endswith(".keras") else "h5" if name.endswith((".h5", ".hdf5")) else None
 
 
 class _Comparison:
-    def __init__(self, evidence: Evidence, trained: Architecture, original: Any) -> None:
+    def __init__(
+        self, evidence: Evidence, trained: Architecture, original: Any, check: CostCheck
+    ) -> None:
         self.evidence = evidence
+        self.check = check
         self.trained = trained
         self.original = original
         rng = np.random.default_rng(0)
         self.inputs = rng.random(
             (FIXED_INPUTS, *cast(tuple[int, ...], trained.input_shape or ())), dtype=np.float32
         )
-        self.expected = _predict(original, self.inputs)
+        self.expected = predict(original, self.inputs)
 
     def compare(self, fmt: str, saved: str | None, loaded: str | None, read: Any) -> RoundTrip:
         if loaded is None:
             return RoundTrip(fmt, saved, None)
         try:
             config_file, weights = read()
-            architecture = _architecture(config_file)
-            copy = _rebuild(architecture, weights)
-            if not _same_layers(architecture, self.trained):
+            architecture = architecture_of(config_file)
+            copy = rebuild(architecture, weights, self.check)
+            if not same_layers(architecture, self.trained):
                 return RoundTrip(fmt, saved, loaded, same_layers=False)
-            difference = float(np.max(np.abs(_predict(copy, self.inputs) - self.expected)))
-        except (ModelFileError, _Unusable) as exc:
+            difference = float(np.max(np.abs(predict(copy, self.inputs) - self.expected)))
+        except (ModelFileError, Unusable) as exc:
             return RoundTrip(fmt, saved, loaded, error=str(exc))
         return RoundTrip(fmt, saved, loaded, same_layers=True, difference=difference)
 
 
-def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFacts:
-    """Round trips of every format, and the reloaded models' recorded predictions, checked."""
+def saving_facts(
+    evidence: Evidence, trained: Architecture | None, check: CostCheck = lambda *_: None
+) -> SavingFacts:
+    """Round trips of every format, and the reloaded models' recorded predictions, checked;
+    ``check`` bounds each architecture before it is built."""
     fits = evidence.of_kind("fit_start")
     key = fits[-1].get("model") if fits else None
-    weights = _trained_weights(evidence, key)
+    weights = trained_weights(evidence, key)
     empty = {fmt: RoundTrip(fmt, None, None) for fmt in FORMATS}
     if not any(evidence.of_kind(kind) for kind in SAVING_EVENTS):
         return SavingFacts(None, empty, {})
@@ -192,8 +134,8 @@ def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFact
         )
         return SavingFacts(reason, empty, {})
     try:
-        comparison = _Comparison(evidence, trained, _rebuild(trained, weights))
-    except _Unusable as exc:
+        comparison = _Comparison(evidence, trained, rebuild(trained, weights, check), check)
+    except Unusable as exc:
         return SavingFacts(str(exc), empty, {})
 
     saved = {
@@ -227,7 +169,7 @@ def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFact
         def read(
             event: Any = event, reader: Any = readers[fmt]
         ) -> tuple[ModelFile, dict[str, tuple[np.ndarray, ...]]]:
-            model_file = reader(_file_path(evidence, event.get("file")))
+            model_file = reader(*saved_file(evidence, event.get("file")))
             return model_file, model_file.weights
 
         trips[fmt] = comparison.compare(fmt, saved[fmt], event.get("name") if event else None, read)
@@ -247,8 +189,8 @@ def saving_facts(evidence: Evidence, trained: Architecture | None) -> SavingFact
 
     def read_json_weights() -> tuple[ModelFile, dict[str, tuple[np.ndarray, ...]]]:
         assert from_json is not None and weights_loaded is not None
-        return read_json(_file_path(evidence, from_json.get("file"))), read_weights(
-            _file_path(evidence, weights_loaded.get("file"))
+        return read_json(*saved_file(evidence, from_json.get("file"))), read_weights(
+            *saved_file(evidence, weights_loaded.get("file"))
         ).weights
 
     json_loaded = weights_loaded.get("name") if weights_loaded is not None else None
@@ -282,7 +224,7 @@ def _recorded_predictions(
             found[fmt] = ReloadedPredictions(fmt, None, "the predictions were not recorded")
             continue
         try:
-            expected = _predict(comparison.original, x)
+            expected = predict(comparison.original, x)
         except Exception as exc:  # noqa: BLE001 - the student's inputs may not fit the model
             found[fmt] = ReloadedPredictions(
                 fmt, None, f"the inputs do not fit the model ({type(exc).__name__})"

@@ -45,6 +45,20 @@ def submitted_at(record: Mapping[str, Any], times: Mapping[str, datetime]) -> da
     return times.get(user) if user else None
 
 
+def late_by_name_only(
+    records: Sequence[Mapping[str, Any]], times: Mapping[str, datetime]
+) -> list[str]:
+    """The ids of records whose LMS marked them late in the file's name (Canvas's ``_LATE_``) but
+    for which no submission time is listed: the late deduction needs the LMS's own time."""
+    return [
+        str(record.get("id"))
+        for record in records
+        if isinstance(record.get("lms"), dict)
+        and record["lms"].get("late")
+        and submitted_at(record, times) is None
+    ]
+
+
 def _changed(current: float, override: Override) -> float:
     return override.points if override.relative else override.points - current
 

@@ -4,23 +4,23 @@ The grader trains the student's architecture itself (``measurement.measurer``), 
 the grading would otherwise add after the student's last cell.  The kernel records each ``fit`` as
 it starts (``fit_start``: the model's config, the arrays it trains on and validates on), so this
 thread watches the events and, at the first fit whose model has a fixed input shape (else at its
-``fit_end``), starts measuring that architecture on those arrays, judged on the validation images
-(the lecture's ``validation_data=(x_test, y_test)``: the very images it evaluates on later).  The
+``fit_end``), starts measuring that architecture on those arrays, judged on the dataset's test split
+prepared as the validation images were (the lecture's ``validation_data=(x_test, y_test)``: the
+very images it evaluates on later, so the grading's own ask is usually this one).  The
 later cells run meanwhile.  At the end the grading works out what to measure from everything the
 kernel left (``engine``); when that is this measurement it waits for it (the ``Measurer`` runs each
 once), when not this one only spent time the kernel left idle.
 
-Nothing here decides a verdict: the events and arrays are read as data, bounded, never
-through a link, and the arrays are copied before they are used, so what the kernel writes
-later changes nothing the measurement is keyed by.  A fit without validation images starts the
+Nothing here decides a verdict: the events and arrays are read as data through
+``evidence.hostile_files`` (bounded, never through a link, a FIFO or a device, copied into memory,
+never mapped), so what the kernel writes or truncates later changes nothing the measurement is
+keyed by and cannot stop this process.  A fit without validation images starts the
 rebuilt layers only.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +31,12 @@ import numpy as np
 from grader.boundary.artifacts import EVENTS_FILE
 from grader.checks.expected import Expected
 from grader.datasets import Dataset
-from grader.evidence.piece_facts import true_labels_for
-from grader.evidence.reading import MAX_EVENTS_BYTES, Evidence
-from grader.measurement.measurer import Measurer, TrainingData, training_data
+from grader.evidence import hostile_files
+from grader.evidence.provenance import Provenance
+from grader.evidence.reading import DEFAULT_LIMIT_BYTES, MAX_EVENTS_BYTES, Evidence
+from grader.evidence.tracing import Tracer, preparation
+from grader.measurement.inputs import training_data
+from grader.measurement.measurer import Measurer, TrainingData
 from grader.model.architecture import Architecture, ArchitectureError, parse_architecture
 
 POLL_S = 0.25
@@ -49,10 +52,11 @@ class EarlyMeasurement(threading.Thread):
         dataset: Dataset,
         expected: Callable[[], Expected],
         seed: int,
+        limit_bytes: int = DEFAULT_LIMIT_BYTES,
     ) -> None:
         super().__init__(daemon=True)
-        self.evidence = Evidence(artifacts, ())
-        self.path = artifacts / EVENTS_FILE
+        self.evidence = Evidence(artifacts, (), limit_bytes=limit_bytes)
+        self.artifacts = artifacts
         self.measurer, self.dataset, self.expected, self.seed = measurer, dataset, expected, seed
         self.offset = 0
         self.pending = b""
@@ -76,19 +80,23 @@ class EarlyMeasurement(threading.Thread):
         self._finished.set()
 
     def _read_new(self) -> bytes:
-        """Bytes written since the last look (a regular file only, never through a link,
-        bounded)."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-        except OSError:
+        """Bytes written since the last look (``hostile_files``: a file that breaks a rule is
+        read as nothing; the grading reads it again at the end and says why)."""
+        if self.offset >= MAX_EVENTS_BYTES:
             return b""
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode) or self.offset >= MAX_EVENTS_BYTES:
-                return b""
-            f.seek(self.offset)
-            data = f.read(MAX_EVENTS_BYTES - self.offset)
+        try:
+            data = hostile_files.read(
+                self.artifacts,
+                EVENTS_FILE,
+                MAX_EVENTS_BYTES - self.offset,
+                offset=self.offset,
+                prefix=True,
+            )
+        except hostile_files.Refused:
+            return b""
+        data = data or bytearray()
         self.offset += len(data)
-        return data
+        return bytes(data)
 
     def _decided(self) -> bool:
         lines = (self.pending + self._read_new()).split(b"\n")
@@ -128,20 +136,28 @@ class EarlyMeasurement(threading.Thread):
         )
         if x is None or y is None or validation is None:
             return None
-        images = np.array(
-            validation
-        )  # matched and measured on this copy, whatever the file holds later
+        expected = self.expected()
+        # Traced on copies, whatever the files hold later: the validation images say how the test
+        # split is prepared, the first training rows which test images the measurement leaves out.
+        tracer = Tracer(self.dataset)
+        images, trained = np.array(validation), np.array(x[: expected.measure_samples])
+        provenance = Provenance(
+            train=tracer.origin("x_train", trained, None, "train"),
+            test=tracer.origin("x_test", images, None, "test"),
+        )
+        traced = tracer.images(trained)
         batch = start.get("batch_size")
         compiled = self.compiles.get(start.get("model")) or self.last_compile
         data = training_data(
             {
                 "x_train": x,
                 "y_train": y,
-                "x_test": images,
                 "compile": compiled,
-                "test_truth": true_labels_for(images, self.dataset.x_test, self.dataset.y_test),
+                "preparation": preparation(provenance, trained, images),
+                "trained_on": traced.index if traced is not None else None,
             },
-            self.expected(),
+            self.dataset,
+            expected,
             batch if isinstance(batch, int) else None,
         )
         return data if isinstance(data, TrainingData) else None

@@ -2,12 +2,16 @@
 
 The grader rebuilds the student's architecture and trains it itself (``training``); what it
 trains on is ``TrainingData``, and the same inputs always give the same result, which
-``measurement.cache`` remembers on disk.  A measurement not remembered runs in a measurer forked
-from the resident fork server (``sandbox/measurer``: TensorFlow is imported there already, so
-this process never imports it), and in this process only where no fork server serves (not
-Linux) or the server failed.  A ``Measurer`` belongs to one grading: a measurement started early
-(``measurement.early``: at the student's first ``fit``, while their later cells still run) is
-waited for, not made twice, when the grading asks for the same one at the end.
+``measurement.cache`` remembers on disk.  Every measurement is bounded first
+(``measurement.bounds``: the architecture's cost from its config, before anything is built).  A
+measurement not remembered runs in a measurer forked from the resident fork server
+(``sandbox/measurer``: TensorFlow is imported there already, so this process never imports it),
+under the measurer's own time and memory limits; on Linux it never falls back to this process (a
+measurer that fails is the grader's fault, ``MeasurerFailed``).  Only where no fork server serves
+(not Linux: a student's self-check) is it made here, bounded by its cost alone.  A ``Measurer``
+belongs to one grading: a measurement started early (``measurement.early``: at the student's
+first ``fit``, while their later cells still run) is waited for, not made twice, when the grading
+asks for the same one at the end.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.expected import Expected
+from grader.evidence.provenance import MeasuredOn
 from grader.measurement import cache
+from grader.measurement.bounds import Bounds
 from grader.model.architecture import Architecture, signature, to_plain
 from grader.model.training import BuildError, Built, Training, build, measure, train_and_evaluate
 from grader.sandbox.fork_client import Server
 from grader.sandbox.forkserver.measurer import ARRAYS, NUMBERS
 
-# The longest a forked measurer may take before this process measures itself.
-MEASURE_TIMEOUT_S = 600
-MIN_MATCHED_TEST_SHARE = 0.5
+# How much longer than its own clock a forked measurer's answer may take (the handler relays it).
+ANSWER_SLACK_S = 30.0
+
+
+class MeasurerFailed(RuntimeError):
+    """The fork server's measurer could not measure (not the student's doing): a grader error."""
 
 
 def _as_trained(values: Any) -> np.ndarray:
@@ -43,8 +51,9 @@ def _as_trained(values: Any) -> np.ndarray:
 @dataclass(frozen=True)
 class TrainingData:
     """What one measurement trains and is judged on: the student's prepared data (the first
-    ``samples`` training rows, the test images matched to the dataset and their true labels),
-    their compile settings and batch size, the assignment's budget."""
+    ``samples`` training rows), the dataset's test split prepared as they prepared theirs and its
+    true labels (``measurement.inputs``), their compile settings and batch size, the assignment's
+    budget; ``on`` says what the test images are (not part of the key: it follows from them)."""
 
     compile: dict[str, Any]
     x_train: np.ndarray
@@ -54,6 +63,7 @@ class TrainingData:
     samples: int
     epochs: int
     batch_size: int
+    on: MeasuredOn | None = None
 
     def key(self, architecture: Architecture, seed: int) -> str:
         """Identical inputs train to identical results: a measurement made before (by any grading
@@ -73,38 +83,6 @@ class TrainingData:
         )
 
 
-def training_data(
-    arrays: dict[str, Any], expected: Expected, batch_size: int | None
-) -> TrainingData | str | None:
-    """The ``TrainingData`` of the arrays ``gathering.gather`` (or the early measurement) found;
-    ``None`` when one is missing, a reason when the test images cannot be matched to the dataset.
-    ``batch_size``: the student's (the assignment's when their fit never ran)."""
-    x_train, y_train, x_test, truth = (
-        arrays["x_train"],
-        arrays["y_train"],
-        arrays["x_test"],
-        arrays["test_truth"],
-    )
-    if x_train is None or y_train is None or x_test is None:
-        return None
-    if truth is None or np.mean(truth >= 0) < MIN_MATCHED_TEST_SHARE:
-        return "the test images could not be matched to the dataset's test set"
-    known = truth >= 0
-    samples, kept = expected.measure_samples, expected.measure_test_samples
-    # The first test images the student's set has in common with the dataset (all by default).
-    compile_event = arrays["compile"]
-    return TrainingData(
-        {name: compile_event.get(name) for name in ("optimizer", "loss")},
-        _as_trained(x_train[:samples]),
-        _as_trained(y_train[:samples]),
-        _as_trained(np.asarray(x_test)[known][:kept]),
-        np.array(truth[known][:kept]),
-        samples,
-        expected.measure_epochs,
-        batch_size or expected.batch_size,
-    )
-
-
 @dataclass(frozen=True)
 class Measured:
     built: Built
@@ -116,10 +94,11 @@ class Measurer:
     measurer forked from the fork server ``server()`` gives when there is one, else in this process.
     """
 
-    def __init__(self, server: Callable[[], Server | None]) -> None:
+    def __init__(self, server: Callable[[], Server | None], bounds: Bounds = Bounds()) -> None:
         # Connected to only when a measurement is not remembered (a connection costs a handler
         # there).
         self.server = server
+        self.bounds = bounds
         self.lock = threading.Lock()
         self.running: dict[tuple[str, str | None], Future[Measured]] = {}
 
@@ -137,7 +116,11 @@ class Measurer:
 
     def measure(self, architecture: Architecture, seed: int, data: TrainingData | None) -> Measured:
         """The rebuilt layers and (with ``data``) the measurement; raises ``BuildError`` when the
-        architecture cannot be rebuilt."""
+        architecture cannot be rebuilt or costs more than the bounds, ``MeasurerFailed`` when the
+        fork server's measurer fails."""
+        self.bounds.check(
+            architecture, data.samples * data.epochs + len(data.x_test) if data else 0
+        )
         ident = (
             cache.built_key(architecture, seed),
             data.key(architecture, seed) if data else None,
@@ -169,8 +152,11 @@ class Measurer:
         def make() -> Measured:
             """Both at once, the first time either is not remembered."""
             if not made:
+                server = self._server()
                 made.append(
-                    self._forked(architecture, seed, data) or _here(architecture, seed, data)
+                    _here(architecture, seed, data)
+                    if server is None
+                    else self._forked(server, architecture, seed, data)
                 )
             return made[0]
 
@@ -179,23 +165,31 @@ class Measurer:
             return Measured(built, None)
         return Measured(built, cache.remembered(key, lambda: _trained(make())))
 
-    def _forked(
-        self, architecture: Architecture, seed: int, data: TrainingData | None
-    ) -> Measured | None:
-        """Measured by a measurer forked from the fork server; ``None`` when there is none or it
-        failed."""
+    def _server(self) -> Server | None:
+        """The fork server to measure in; ``None`` where none serves (not Linux)."""
         try:
-            server = self.server()
-        except (RuntimeError, OSError):
-            return None
-        if server is None:
-            return None
-        request: dict[str, Any] = {"architecture": to_plain(architecture), "seed": seed}
+            return self.server()
+        except (RuntimeError, OSError) as exc:
+            raise MeasurerFailed(f"the fork server cannot measure: {exc}") from None
+
+    def _forked(
+        self, server: Server, architecture: Architecture, seed: int, data: TrainingData | None
+    ) -> Measured:
+        """Measured by a measurer forked from the fork server, under the bounds' clock and
+        memory."""
+        limits = {"timeout_s": self.bounds.timeout_s, "memory_mb": self.bounds.memory_mb}
+        request: dict[str, Any] = {
+            "architecture": to_plain(architecture),
+            "seed": seed,
+            "limits": limits,
+        }
         payload: tuple[memoryview, ...] = ()
         if data is not None:
             arrays = [(name, getattr(data, name)) for name in ARRAYS]
             if any(array.dtype.kind not in NUMBERS for _, array in arrays):
-                return None  # not numbers: measured here (Keras says what is wrong with them)
+                # Not numbers (``_as_trained`` kept them as they were): nothing to train on.
+                kinds = ", ".join(sorted({str(array.dtype) for _, array in arrays}))
+                raise BuildError(f"the arrays to train on are not numbers ({kinds})")
             request.update(
                 compile=data.compile,
                 samples=data.samples,
@@ -207,16 +201,34 @@ class Measurer:
             # runs.
             payload = tuple(np.ascontiguousarray(array).data.cast("B") for _, array in arrays)
         try:
-            result = server.call({"measure": request}, payload, MEASURE_TIMEOUT_S)
-        except (RuntimeError, OSError):
-            return None
+            result = server.call(
+                {"measure": request}, payload, self.bounds.timeout_s + ANSWER_SLACK_S
+            )
+        except (RuntimeError, OSError) as exc:
+            raise MeasurerFailed(f"the fork server's measurer did not answer: {exc}") from None
+        return self._result(result, data)
+
+    def _result(self, result: dict[str, Any], data: TrainingData | None) -> Measured:
+        """What a measurer sent back, as ``Measured``; a stopped one's reason as the training's
+        error (or as the build's, when it stopped before the layers were rebuilt)."""
         if "build_error" in result:
             raise BuildError(str(result["build_error"]))
+        if "error" in result:
+            raise MeasurerFailed(f"the fork server's measurer failed: {result['error']}")
+        stopped = self.bounds.stop_reason(str(result["stopped"])) if "stopped" in result else None
         built = cache.built_of(result.get("built"))
         if built is None:
-            return None  # the measurer failed ("error"): measured here
+            raise BuildError(stopped) if stopped else MeasurerFailed(f"no layers in {result}"[:300])
         trained = result.get("training")
+        if stopped and data is not None:
+            return Measured(built, _stopped(data, stopped))
         return Measured(built, Training(**trained) if isinstance(trained, dict) else None)
+
+
+def _stopped(data: TrainingData, reason: str) -> Training:
+    """The training a stopped measurer did not finish: no accuracy, the reason."""
+    batch = max(1, min(data.batch_size, data.samples))
+    return Training(None, data.samples, data.epochs, batch, len(data.x_test), 0.0, reason)
 
 
 def _trained(made: Measured) -> Training:

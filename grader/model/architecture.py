@@ -3,7 +3,8 @@
 The config comes out of the student's process as text.  It is parsed here with ``json``
 only, never handed to ``keras.models.model_from_json``, so nothing the student wrote is
 deserialised into live objects in the grader's process.  Spellings that mean the same
-thing are made equal (``Convolution2D`` is ``Conv2D``; a separate ``Activation`` layer
+thing are made equal (``Convolution2D`` is ``Conv2D``; ``tf.nn.softmax`` is ``"softmax"`` and
+``ReLU()`` is ``Activation("relu")``: ``activation_forms``; a separate ``Activation`` layer
 folds into the layer before it), so Keras 2 habits and the functional API compare alike.
 """
 
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.model.activation_forms import activation_name, as_activation_layer
 from grader.model.graph_config import Graph, GraphError, graph_of
 
 ALIASES = {
@@ -124,10 +126,20 @@ def _scalar_config(config: dict[str, Any]) -> dict[str, Any]:
         return isinstance(value, (str, int, float, bool, type(None)))
 
     kept = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items() if plain(v)}
-    activation = config.get("activation")
-    if isinstance(activation, dict):  # a serialized function or custom object
-        kept["activation"] = str(activation.get("config") or activation.get("class_name"))
+    if "activation" in config:  # a name, a function's name, a layer's config: the name it is
+        kept["activation"] = activation_name(config["activation"])
     return kept
+
+
+def _layer_spec(class_name: str, config: dict[str, Any]) -> LayerSpec:
+    """One layer as plain data; an activation layer at a built-in's settings (``ReLU()``) as the
+    ``Activation`` layer it is."""
+    plain = _scalar_config(config)
+    name = str(config.get("name", ""))
+    activation = as_activation_layer(class_name, plain)
+    if activation is not None:
+        return LayerSpec("Activation", name, {"name": name, "activation": activation})
+    return _normalise(LayerSpec(class_name, name, plain))
 
 
 def _normalise(spec: LayerSpec) -> LayerSpec:
@@ -142,8 +154,6 @@ def _normalise(spec: LayerSpec) -> LayerSpec:
         for key in ("kernel_size", "strides"):
             if isinstance(config.get(key), int):
                 config[key] = [config[key], config[key]]
-    if isinstance(config.get("activation"), str):
-        config["activation"] = config["activation"].lower()
     return LayerSpec(spec.class_name, spec.name, config)
 
 
@@ -206,9 +216,7 @@ def parse_architecture(config_json: str) -> Architecture:
         if class_name == "InputLayer":
             continue
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        layers.append(
-            _normalise(LayerSpec(class_name, str(config.get("name", "")), _scalar_config(config)))
-        )
+        layers.append(_layer_spec(class_name, config))
     if graph is not None:  # folding an Activation into its layer would rewire the graph
         return Architecture(
             str(data.get("class_name", "?")), _input_shape(entries), tuple(layers), graph

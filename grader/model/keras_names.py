@@ -79,6 +79,19 @@ ACTIVATIONS = frozenset(
         "hard_sigmoid",
         "log_softmax",
         "mish",
+        # The rest of Keras's built-in names (``keras.activations``).
+        "celu",
+        "glu",
+        "hard_shrink",
+        "hard_silu",
+        "hard_tanh",
+        "log_sigmoid",
+        "soft_shrink",
+        "sparse_plus",
+        "sparse_sigmoid",
+        "sparsemax",
+        "squareplus",
+        "tanh_shrink",
     }
 )
 OPTIMIZERS = {

@@ -3,9 +3,11 @@
 A file the student saved is never handed to ``keras.models.load_model`` here: that would
 deserialise their objects (and a ``Lambda`` layer's code) in the grader's process.  Instead
 the archive is opened with ``zipfile`` and ``json``, the HDF5 files with ``h5py``, and
-what comes out is plain text (the model config) and float arrays by layer name.  Every
-read is bounded (file, member and array sizes, counts), links that leave the file are
-refused, and any fault becomes a ``ModelFileError`` with a reason for the student.
+what comes out is plain text (the model config) and float arrays by layer name.  Each reader
+is given the file's bytes, read by ``evidence.hostile_files`` (no link followed, bounded, in
+memory), never a path.  Every read is bounded (file, member and array sizes, counts), links that
+leave the file are refused, and any fault becomes a ``ModelFileError`` with a reason for the
+student.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,16 +46,10 @@ class ModelFile:
     weights: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
 
 
-def _bounded_read(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    try:
-        if path.is_symlink() or not path.is_file():
-            raise ModelFileError(f"{path.name} is not a regular file")
-        if path.stat().st_size > limit:
-            raise ModelFileError(f"{path.name} is larger than {limit // 2**20} MiB")
-        with open(path, "rb") as f:
-            return f.read(limit + 1)[:limit]
-    except OSError as exc:
-        raise ModelFileError(f"{path.name} cannot be read ({type(exc).__name__})") from None
+def _bounded(data: bytes, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    if len(data) > limit:
+        raise ModelFileError(f"{name} is larger than {limit // 2**20} MiB")
+    return data
 
 
 def _config_text(raw: bytes, where: str) -> str:
@@ -161,10 +156,10 @@ def _legacy_weights(group: Any, where: str) -> dict[str, tuple[np.ndarray, ...]]
     return weights
 
 
-def _open_hdf5(source: Path | bytes, where: str) -> Any:
+def _open_hdf5(data: bytes, where: str) -> Any:
     import h5py
 
-    data = source if isinstance(source, bytes) else _bounded_read(source)
+    data = _bounded(data, where)
     if not data.startswith(HDF5_SIGNATURE):
         raise ModelFileError(f"{where} is not an HDF5 file")
     try:
@@ -185,31 +180,32 @@ def _guarded(where: str, read: Any) -> Any:
         raise ModelFileError(f"{where} is damaged ({type(exc).__name__})") from None
 
 
-def read_keras_archive(path: Path) -> ModelFile:
-    """A ``.keras`` file: a zip holding ``config.json`` and ``model.weights.h5``."""
-    data = _bounded_read(path)
+def read_keras_archive(data: bytes, name: str) -> ModelFile:
+    """A ``.keras`` file (its bytes; ``name`` for messages): a zip holding ``config.json`` and
+    ``model.weights.h5``."""
+    data = _bounded(data, name)
     if not data.startswith(ZIP_SIGNATURE):
-        raise ModelFileError(f"{path.name} is not a .keras archive (not a zip file)")
+        raise ModelFileError(f"{name} is not a .keras archive (not a zip file)")
 
     def read() -> ModelFile:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > MAX_ARCHIVE_MEMBERS:
-                raise ModelFileError(f"{path.name} holds more than {MAX_ARCHIVE_MEMBERS} files")
+                raise ModelFileError(f"{name} holds more than {MAX_ARCHIVE_MEMBERS} files")
             found = {m.filename: m for m in members}
             for needed in (KERAS_CONFIG, KERAS_WEIGHTS):
                 if needed not in found:
-                    raise ModelFileError(f"{path.name} has no {needed}")
+                    raise ModelFileError(f"{name} has no {needed}")
             config = _config_text(
-                _unzip(archive, found[KERAS_CONFIG], MAX_CONFIG_BYTES, path.name), path.name
+                _unzip(archive, found[KERAS_CONFIG], MAX_CONFIG_BYTES, name), name
             )
             with _open_hdf5(
-                _unzip(archive, found[KERAS_WEIGHTS], MAX_FILE_BYTES, path.name),
-                f"{path.name}:{KERAS_WEIGHTS}",
+                _unzip(archive, found[KERAS_WEIGHTS], MAX_FILE_BYTES, name),
+                f"{name}:{KERAS_WEIGHTS}",
             ) as h5:
                 return ModelFile("keras", config, _keras3_weights(h5, KERAS_WEIGHTS))
 
-    return _guarded(path.name, read)
+    return _guarded(name, read)
 
 
 def _unzip(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int, where: str) -> bytes:
@@ -227,55 +223,37 @@ def _unzip(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int, where:
     return content
 
 
-def read_legacy_h5(path: Path) -> ModelFile:
+def read_legacy_h5(data: bytes, name: str) -> ModelFile:
     """A whole model saved as ``.h5``: ``model_config`` attribute plus ``model_weights``."""
 
     def read() -> ModelFile:
-        with _open_hdf5(path, path.name) as h5:
+        with _open_hdf5(data, name) as h5:
             if "model_config" not in h5.attrs:
                 raise ModelFileError(
-                    f"{path.name} holds weights only, not a whole model (use model.save)"
+                    f"{name} holds weights only, not a whole model (use model.save)"
                 )
-            config = _config_text(
-                _text_attribute(h5.attrs["model_config"]).encode("utf-8"), path.name
-            )
+            config = _config_text(_text_attribute(h5.attrs["model_config"]).encode("utf-8"), name)
             return ModelFile(
-                "h5", config, _legacy_weights(_member(h5, "model_weights", path.name), path.name)
+                "h5", config, _legacy_weights(_member(h5, "model_weights", name), name)
             )
 
-    return _guarded(path.name, read)
+    return _guarded(name, read)
 
 
-def read_weights(path: Path) -> ModelFile:
+def read_weights(data: bytes, name: str) -> ModelFile:
     """Weights only (``save_weights``): the Keras 3 layout, or the legacy one."""
 
     def read() -> ModelFile:
-        with _open_hdf5(path, path.name) as h5:
+        with _open_hdf5(data, name) as h5:
             if "layers" in h5:
-                return ModelFile("weights", None, _keras3_weights(h5, path.name))
+                return ModelFile("weights", None, _keras3_weights(h5, name))
             if "model_weights" in h5:
-                return ModelFile("weights", None, _legacy_weights(h5["model_weights"], path.name))
-            return ModelFile("weights", None, _legacy_weights(h5, path.name))
+                return ModelFile("weights", None, _legacy_weights(h5["model_weights"], name))
+            return ModelFile("weights", None, _legacy_weights(h5, name))
 
-    return _guarded(path.name, read)
+    return _guarded(name, read)
 
 
-def read_json(path: Path) -> ModelFile:
+def read_json(data: bytes, name: str) -> ModelFile:
     """The text ``model_from_json`` was given."""
-    return ModelFile("json", _config_text(_bounded_read(path, MAX_CONFIG_BYTES), path.name))
-
-
-def read_model_file(path: Path) -> ModelFile:
-    """Whichever of the formats ``path`` holds, judged by its content, not only its name."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError as exc:
-        raise ModelFileError(f"{path.name} cannot be read ({type(exc).__name__})") from None
-    if head.startswith(ZIP_SIGNATURE):
-        return read_keras_archive(path)
-    if head.startswith(HDF5_SIGNATURE):
-        return read_legacy_h5(path)
-    if path.suffix == ".json":
-        return read_json(path)
-    raise ModelFileError(f"{path.name} is neither a .keras archive nor an HDF5 file")
+    return ModelFile("json", _config_text(_bounded(data, name, MAX_CONFIG_BYTES), name))

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from grader.model.architecture import Architecture, LayerSpec
+from grader.model.compile_forms import loss_settings
+from grader.model.compile_settings import rebuilt_loss, rebuilt_optimizer
 from grader.model.graph_config import MERGE_LAYERS, Graph
 from grader.model.keras_names import (
     ACTIVATIONS,
@@ -27,7 +29,6 @@ from grader.model.keras_names import (
     OPTIMIZERS,
     loss_name,
     optimizer_name,
-    optimizer_settings,
 )
 
 
@@ -103,7 +104,9 @@ def _layer(keras: Any, spec: LayerSpec) -> Any:
     activation = kwargs.get("activation")
     if activation is not None and activation not in ACTIVATIONS:
         raise BuildError(
-            f"layer {spec.name!r} uses activation {activation!r}, which is not a built-in one"
+            f"layer {spec.name!r} uses its own activation {activation!r}, which the grader does "
+            "not rebuild (it rebuilds Keras's built-in ones, by name or as TensorFlow's function: "
+            "'relu', tf.nn.relu, keras.activations.relu)"
         )
     kwargs = {key: _tuples(value) for key, value in kwargs.items()}
     try:
@@ -189,10 +192,10 @@ def train_and_evaluate(
     base = Training(None, n, epochs, batch_size, len(x_test), 0.0)
     optimizer = compile_settings.get("optimizer")
     name = optimizer_name(optimizer)
-    if name not in OPTIMIZERS.values():
+    if name is None or name not in OPTIMIZERS.values():
         return _failed(base, started, f"optimizer {optimizer!r} is not one the grader can rebuild")
     loss = loss_name(compile_settings.get("loss"))
-    if loss not in LOSSES.values():
+    if loss is None or loss not in LOSSES.values():
         return _failed(
             base,
             started,
@@ -201,10 +204,8 @@ def train_and_evaluate(
     keras.utils.set_random_seed(seed)
     try:
         model.compile(
-            optimizer=keras.optimizers.get(
-                {"class_name": name, "config": optimizer_settings(optimizer)}
-            ),
-            loss=loss,
+            optimizer=rebuilt_optimizer(keras, name, optimizer),
+            loss=rebuilt_loss(keras, loss, loss_settings(compile_settings.get("loss"))),
         )
         model.fit(
             np.asarray(x_train[:n]),

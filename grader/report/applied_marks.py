@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.atomic_write import write_atomic
 from grader.course.visibility import shown_to_student
-from grader.marks.final_score import Adjustment, Final, adjust, submitted_at
+from grader.marks.final_score import Adjustment, Final, adjust, late_by_name_only, submitted_at
 from grader.marks.late import LatePolicy
 from grader.marks.overrides import TOTAL, read_overrides, resolve
 from grader.marks.submission_times import read_submitted
@@ -135,3 +135,19 @@ def adjust_folder(
             json_record.write(document, directory)
         adjusted.append(document)
     return adjusted
+
+
+def late_without_time(
+    directory: Path, records: list[dict[str, Any]], late: LatePolicy | None
+) -> list[str]:
+    """Under a late policy, the ids the LMS's file names marked late that ``submitted.csv`` gives
+    no time for (so no deduction was made: the listing is what the deduction comes from)."""
+    return late_by_name_only(records, read_submitted(directory)) if late is not None else []
+
+
+def late_without_time_note(
+    directory: Path, records: list[dict[str, Any]], late: LatePolicy | None, lang: str
+) -> str | None:
+    """What to tell the instructor about ``late_without_time``, or ``None``."""
+    ids = late_without_time(directory, records, late)
+    return text(lang, "ui", "late_without_time", ids=", ".join(ids)) if ids else None

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.record import STATUSES
+from grader.record import GRADER_FAULTS, STATUSES
 
-GRADER_ERROR = "grader_error"
+# The integrity statuses the summary lists, in its order.
+FLAGGED = ("tampered", "unverified")
 MOST_COMMON = 10
 # Up to this many points, one histogram bar per point; above it, this many bars.
 BARS = 25
@@ -53,6 +54,17 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Flagged:
+    """A record whose evidence was tampered with, or could not be checked."""
+
+    id: str
+    # "tampered" or "unverified"
+    status: str
+    # Each finding's message key and parameters (``[integrity]`` in the catalog).
+    findings: tuple[tuple[str, dict[str, Any]], ...]
+
+
+@dataclass(frozen=True)
 class ClassSummary:
     assignment: str
     total: int
@@ -63,6 +75,7 @@ class ClassSummary:
     checks: tuple[CheckRate, ...]
     mistakes: tuple[Mistake, ...]
     durations: tuple[float, ...]
+    integrity: tuple[Flagged, ...] = ()
 
     @property
     def mean_score(self) -> float | None:
@@ -115,7 +128,7 @@ def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
     not_run: Counter[str] = Counter()
     counted: Counter[str] = Counter()
     for record in records:
-        if record.get("status") == GRADER_ERROR:
+        if record.get("status") in GRADER_FAULTS:
             continue
         for check in record.get("checks") or ():
             if not isinstance(check, dict) or not isinstance(check.get("id"), str):
@@ -137,7 +150,7 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
     examples: dict[tuple[str, str | None], Counter[str]] = {}
     params_of: dict[str, dict[str, Any]] = {}
     for record in records:
-        if record.get("status") == GRADER_ERROR:
+        if record.get("status") in GRADER_FAULTS:
             continue
         seen: set[tuple[str, str | None]] = set()
         found = [
@@ -165,11 +178,27 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
     )
 
 
+def flagged(records: Sequence[Mapping[str, Any]]) -> tuple[Flagged, ...]:
+    """The records whose ``integrity`` is not ``intact``: tampered ones first."""
+    found = []
+    for record in records:
+        integrity = record.get("integrity")
+        if not isinstance(integrity, dict) or integrity.get("status") not in FLAGGED:
+            continue
+        findings = tuple(
+            (str(f.get("key")), dict(f["params"]) if isinstance(f.get("params"), dict) else {})
+            for f in integrity.get("findings") or ()
+            if isinstance(f, dict)
+        )
+        found.append(Flagged(str(record.get("id")), str(integrity["status"]), findings))
+    return tuple(sorted(found, key=lambda f: (FLAGGED.index(f.status), f.id)))
+
+
 def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
     """The summary of a batch from its JSON documents (as ``json.load`` returns them)."""
     statuses = Counter(str(r.get("status", "?")) for r in records)
     known = [s for s in STATUSES if statuses[s]] + sorted(s for s in statuses if s not in STATUSES)
-    scored = [r for r in records if r.get("status") != GRADER_ERROR]
+    scored = [r for r in records if r.get("status") not in GRADER_FAULTS]
     scores = tuple(s for r in scored if (s := _number(r.get("score"))) is not None)
     max_score = max(
         (m for r in records if (m := _number(r.get("max_score"))) is not None), default=0.0
@@ -185,4 +214,5 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
         checks=_check_rates(records),
         mistakes=_mistakes(records),
         durations=tuple(d for r in records if (d := _number(r.get("duration_s"))) is not None),
+        integrity=flagged(records),
     )

@@ -1,7 +1,8 @@
 """One student's feedback page (``feedback/<id>.html``), in their language.
 
 The page shows what the terminal report shows (score, each check with expected / found /
-how to fix, the cells that raised with their hints) and what only a page can: the
+how to fix, each cause first with what fails because of it (``causes_html.py``), the cells that
+raised with their hints) and what only a page can: the
 student's own figures beside the reference curves trained under the same budget, and
 their layer table beside the expected one with the differing rows coloured
 (``layers_html.py``).  Everything the student wrote (layer names, labels, tracebacks, file
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.messages import text
+from grader.report.causes_html import cause_lines, causes_section
 from grader.report.curves import curve_pngs
 from grader.report.html_page import esc, page, png_data_uri
 from grader.report.layers_html import layers_section
@@ -76,7 +78,7 @@ def _error(view: View) -> str:
     )
 
 
-def _check_rows(check: CheckView, lang: str) -> str:
+def _check_rows(check: CheckView, lang: str, cause: tuple[str, str] = ("", "")) -> str:
     result = check.result
     if not check.shown:
         return (
@@ -93,19 +95,21 @@ def _check_rows(check: CheckView, lang: str) -> str:
         f'<td class="result">{check.mark} {esc(check.status)}</td>'
         f'<td class="num">{result.points:g}/{result.max_points:g}</td></tr>'
     )
-    if check.message is None:
+    if check.message is None and not any(cause):
         return row
-    return (
-        row
-        + f'<tr class="detail"><td></td><td colspan="3">{_message(check.message, lang)}</td></tr>'
-    )
+    message = _message(check.message, lang) if check.message is not None else ""
+    before, after = cause
+    return row + f'<tr class="detail"><td></td><td colspan="3">{before}{message}{after}</td></tr>'
 
 
 def _checks(view: View) -> str:
     lang = view.lang
     score, max_score = _score(view)
     ui = lambda key: esc(text(lang, "ui", key))  # noqa: E731
-    rows = "".join(_check_rows(check, lang) for check in view.checks)
+    causes = cause_lines(view)
+    rows = "".join(
+        _check_rows(check, lang, causes.get(check.result.id, ("", ""))) for check in view.checks
+    )
     return (
         f'<section id="checks"><h2>{esc(_t(lang)("checks"))}</h2><table>'
         f"<tr><th>{ui('area')}</th><th>{ui('check')}</th><th>{ui('result')}</th><th "
@@ -208,6 +212,7 @@ def feedback_page(view: View) -> str:
         + ADJUSTMENTS_START
         + ADJUSTMENTS_END
         + _error(view)
+        + causes_section(view)
         + _checks(view)
         + _cell_errors(view)
         + _curves(view)

@@ -1,8 +1,9 @@
 """The output folder, written the same way by both front ends.
 
-``add`` writes a submission's ``feedback/<id>.html`` and then its ``<id>.json`` (last: a
-record on disk means the submission is done); ``finish`` applies the instructor's
-``overrides.csv`` and the late policy (``applied_marks.py``), then rebuilds the class files
+``for_assignment`` makes it for a front end; ``add`` writes a submission's
+``feedback/<id>.html`` and then its ``<id>.json`` (last: a record on disk means the submission is
+done); ``finish`` applies the instructor's ``overrides.csv`` and the assignment's late policy
+(``applied_marks.py``), then rebuilds the class files
 (``gradebook.csv``, ``junit.xml``, ``summary.html``) from every record in the folder, so a
 resumed batch writes them whole; after ``compare`` (a class's batch), ``similarity.csv`` too.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.atomic_write import write_atomic
-from grader.marks.late import LatePolicy
+from grader.marks.late import LatePolicy, late_policy
 from grader.marks.similarity import Code, Pair, boilerplate, compare, read_code
 from grader.report import json_record
 from grader.report.applied_marks import adjust_folder
@@ -35,6 +36,13 @@ class RecordFolder:
         # The assignment's late policy, applied with ``overrides.csv`` by ``finish``.
         self.late = late
         self.similar: tuple[list[Pair], dict[str, Code]] | None = None
+
+    @classmethod
+    def for_assignment(cls, directory: Path, assignment_folder: Path) -> RecordFolder:
+        """The output folder of a front end grading the assignment in ``assignment_folder``: its
+        late policy applied with the folder's overrides (both front ends, the same final scores);
+        raises ``AdjustmentError`` when its ``[late]`` is wrong."""
+        return cls(directory, late_policy(assignment_folder))
 
     def compare(self, jobs: list[Job], assignment_folder: Path) -> None:
         """Compare the class's code (the assignment's own subtracted); ``finish`` writes the

@@ -54,6 +54,9 @@ pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; overflow-x: 
 figure { margin: 0 0 12px 0; }
 figure img { width: 100%; height: auto; border: 1px solid #d0d7de; }
 ul.notes li { margin: 4px 0; }
+p.following { font-weight: 600; margin: 6px 0 0 0; }
+p.because { margin: 0 0 6px 0; }
+ol.causes ul { margin: 2px 0 8px 0; }
 """
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import grader
 from grader.atomic_write import write_atomic
 from grader.boundary.artifacts import as_json
+from grader.messages import text
 from grader.report.view import View
 
 
@@ -29,7 +30,11 @@ def to_data(view: View) -> dict[str, Any]:
             "key": c.message.message.key if c.message else None,
             "params": as_json(c.message.params, str) if c.message else {},
             "visibility": c.result.visibility,
+            # The check whose failure this one follows from (``checks/dependencies.py``).
+            "caused_by": c.result.caused_by,
         }
+        # A consequence says whether it kept its points (``[scoring] consequences``).
+        | ({"waived": c.result.waived} if c.result.caused_by is not None else {})
         for c in view.checks
     ]
     data: dict[str, Any] = {
@@ -84,6 +89,18 @@ def to_data(view: View) -> dict[str, Any]:
         data["synthetic_data"] = facts.synthetic_data
     if record.isolation is not None:
         data["isolation"] = record.isolation.to_data()
+    if record.integrity is not None:
+        data["integrity"] = {
+            "status": record.integrity.status,
+            "findings": [
+                {
+                    "key": finding.key,
+                    "params": as_json(finding.params, str),
+                    "text": text(view.lang, "integrity", finding.key, **finding.params),
+                }
+                for finding in record.integrity.findings
+            ],
+        }
     if record.grader_traceback:
         data["grader_traceback"] = record.grader_traceback
     data["assignment_sha256"] = view.assignment_sha256

@@ -22,6 +22,7 @@ from grader.messages import one_line, text
 from grader.outcome import Message
 from grader.report.class_summary import Bin, ClassSummary, Mistake, summarise
 from grader.report.html_page import esc, page
+from grader.report.integrity_section import integrity_html, integrity_renderable
 from grader.report.isolation_line import batch_line
 
 SVG_WIDTH, SVG_HEIGHT = 720, 260
@@ -196,6 +197,7 @@ def summary_page(records: Sequence[Mapping[str, Any]], lang: str, extra: str = "
         + _check_table(summary, lang)
         + _mistake_table(summary, lang)
         + _timing_table(summary, lang)
+        + integrity_html(summary, lang)
         + extra
     )
     isolation = batch_line(records, lang)
@@ -281,6 +283,8 @@ def summary_renderable(records: Sequence[Mapping[str, Any]], lang: str) -> Rende
     ]
     parts.append(mistakes if summary.mistakes else Text(t("no_mistakes")))
     parts.append(timings)
+    flagged = integrity_renderable(summary, lang)
+    parts += [flagged] if flagged is not None else []
     isolation = batch_line(records, lang)
     if isolation is not None:
         parts.append(Text(isolation[0], style="dim" if isolation[1] else "bold yellow"))

@@ -1,4 +1,5 @@
-"""The rich report: a table of checks with points, then what to fix, cell by cell.
+"""The rich report: a table of checks with points, then what to fix (each cause first, with the
+checks that fail because of it under it), then the cells that raised.
 
 Everything the student wrote (tracebacks, layer names) is escaped, so ``[red]`` in a
 notebook cannot restyle the report.
@@ -15,11 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.messages import text
+from grader.report.causes import Cascade, because_short, cascades, causing, following_cascade
 from grader.report.view import MessageView, View
 
 STYLE = {"passed": "green", "failed": "red", "not_run": "yellow", "skipped": "blue"}
 # A batch's line per submission: a mark by the record's status.
-MARKS = {"graded": "✔", "grader_error": "!"}
+MARKS = {"graded": "✔", "grader_error": "!", "grader_timeout": "!"}
 
 
 def checks_table(view: View) -> Table:
@@ -33,16 +35,21 @@ def checks_table(view: View) -> Table:
     table.add_column(ui("check"))
     table.add_column(ui("result"))
     table.add_column(ui("points"), justify="right")
+    causes = causing(view.checks)
     for check in view.checks:
         title = (
             check.title
             if check.result.visibility == "visible"
             else f"{check.title} ({ui('hidden_mark')})"
         )
+        result = Text(f"{check.mark} {check.status}", style=STYLE[check.result.status])
+        cause = causes.get(check.result.id)
+        if cause is not None:
+            result.append("\n" + because_short(cause.title, lang), style="dim")
         table.add_row(
             check.area,
             title,
-            Text(f"{check.mark} {check.status}", style=STYLE[check.result.status]),
+            result,
             f"{check.result.points:g}/{check.result.max_points:g}",
         )
     table.add_section()
@@ -55,7 +62,7 @@ def checks_table(view: View) -> Table:
     return table
 
 
-def _panel(title: str, message: MessageView, lang: str) -> Panel:
+def _panel(title: str, message: MessageView, lang: str, cascade: Cascade | None = None) -> Panel:
     body = Text()
     body.append(f"{text(lang, 'ui', 'expected')}: ", style="bold")
     body.append(message.rendered.expected + "\n")
@@ -63,17 +70,27 @@ def _panel(title: str, message: MessageView, lang: str) -> Panel:
     body.append(message.rendered.found + "\n")
     body.append(f"{text(lang, 'ui', 'fix')}: ", style="bold green")
     body.append(message.rendered.fix)
+    line = following_cascade(cascade, lang) if cascade is not None else None
+    if cascade is not None and line is not None:
+        # What follows from this failure, under it: each check with what it found.
+        body.append("\n\n" + line, style="bold")
+        for check in cascade.consequences:
+            found = check.message.rendered.found if check.message is not None else ""
+            found = text(lang, "ui", "colon") + found if found else ""
+            body.append(f"\n  {check.mark} {check.title}{found}", style="dim")
     return Panel(body, title=escape(title), title_align="left", border_style="red")
 
 
 def failures(view: View) -> list[RenderableType]:
+    """The submission's error, then each failed check that is no other's consequence, with those
+    that are under it."""
     parts: list[RenderableType] = (
         [_panel(view.status, view.error, view.lang)] if view.error is not None else []
     )
     parts.extend(
-        _panel(check.title, check.message, view.lang)
-        for check in view.unpassed
-        if check.message is not None
+        _panel(cascade.cause.title, cascade.cause.message, view.lang, cascade)
+        for cascade in cascades(view.unpassed)
+        if cascade.cause.message is not None
     )
     return parts
 
@@ -118,6 +135,11 @@ def report(view: View) -> RenderableType:
         )
     if view.isolation is not None:
         parts.append(Text(view.isolation[0], style="dim" if view.isolation[1] else "bold yellow"))
+    integrity = view.record.integrity
+    if integrity is not None and integrity.status != "intact":
+        lines = [text(lang, "ui", "integrity", status=text(lang, "integrity", integrity.status))]
+        lines += ["• " + text(lang, "integrity", f.key, **f.params) for f in integrity.findings]
+        parts.append(Text("\n".join(lines), style="bold red"))
     parts.append(
         Text(
             f"{text(lang, 'ui', 'score')}: {view.record.score:g}/{view.record.max_score:g} — "

@@ -2,11 +2,11 @@
 kernel may read and write (Landlock).
 
 It may read the Python environment, the system's libraries, a few files in ``/etc``, the
-devices, the part of the grader's own package it imports (``KERNEL_PACKAGE_PARTS``) and the
-dataset files, and write only its scratch folders and the evidence folder; it may not read
-``hidden_paths`` wherever they lie (the rest of the package, the course's folders, the cache).
-``write_plan`` writes the plan as JSON, with the Landlock ABI, seccomp and TCP switches this
-machine's ``isolation.Support`` allows.
+devices, the part of the grader's own package it imports and the dataset files, and write only
+its scratch folders and the evidence folder; what it may not read or write is declared once, in
+``off_limits`` (the hidden folders are never granted, nor any folder above one).  ``write_plan``
+writes the plan as JSON, with the Landlock ABI, seccomp and TCP switches this machine's
+``isolation.Support`` allows.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import json
 import os
 import site
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import grader
+from grader.sandbox import off_limits
 from grader.sandbox.kernel import landlock
 
 if TYPE_CHECKING:
@@ -55,10 +56,6 @@ DEVICES = (
     ("/dev/random", landlock.READ_FILE),
     ("/dev/urandom", landlock.READ_FILE),
 )
-# What the kernel and the fork server import of the grader itself (the server's measurers rebuild
-# and train with the grader's own training code); the rest of the package (and any data in it) stays
-# hidden.
-KERNEL_PACKAGE_PARTS = ("__init__.py", "sandbox", "datasets", "boundary", "model")
 
 
 def _under(path: Path, root: Path) -> bool:
@@ -81,19 +78,6 @@ def _beneath_except(root: Path, hidden: list[Path]) -> list[str]:
     for entry in entries:
         granted += _beneath_except(entry, inside)
     return granted
-
-
-def hidden_paths(extra: list[Path]) -> list[Path]:
-    """What no kernel may read, wherever it lies: the grader's package (but for what the
-    kernel imports), the course's folders beside it, the cache, and ``extra``; when the grader
-    runs from its source tree rather than an installed environment, the whole tree."""
-    package = Path(grader.__file__).resolve().parent
-    hidden = [package, package.parent / "reference", *extra]
-    if package.parent not in {Path(p).resolve() for p in site.getsitepackages()}:
-        hidden.append(package.parent)
-    if os.environ.get("GRADER_ASSIGNMENTS"):
-        hidden.append(Path(os.environ["GRADER_ASSIGNMENTS"]))
-    return [h.resolve() for h in hidden]
 
 
 def _python_roots() -> list[Path]:
@@ -124,8 +108,7 @@ def read_only_paths(
     folders: list[str] = []
     for root in roots:
         folders += _beneath_except(root.resolve(), hidden)
-    package = Path(grader.__file__).resolve().parent
-    folders += [str(package / part) for part in KERNEL_PACKAGE_PARTS]
+    folders += [str(off_limits.package() / part) for part in off_limits.KERNEL_PACKAGE_PARTS]
     files = [(str(d), landlock.READ_FILE) for d in datasets] + list(DEVICES)
     return sorted(set(folders)), files
 
@@ -133,25 +116,32 @@ def read_only_paths(
 def write_plan(
     path: Path,
     support: Support,
+    off: off_limits.OffLimits,
     *,
-    read_write: list[Path],
     read_only: list[Path],
     readable: list[Path],
     report: Path,
-    hidden: list[Path],
-) -> None:
-    """The plan ``confine`` applies in the kernel's launcher: ``read_write`` and ``read_only``
-    folders and ``readable`` files besides the Python environment and the system's."""
-    folders, files = read_only_paths(hidden, readable)
+    resources: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The plan ``confine`` applies in the kernel's launcher: ``read_only`` folders and
+    ``readable`` files besides the Python environment and the system's, the writable folders of
+    ``off``, nothing ``off`` hides; and ``resources``, what the kernel's first process takes
+    (``kernel.resources``: its cgroup's ``cgroup.procs`` files, its folders' tmpfs).  Returns
+    every path it grants for reading (``OffLimits.guard`` takes them)."""
+    folders, files = read_only_paths(list(off.hidden), readable)
+    folders += [str(p) for p in read_only]
+    writable = [str(p) for p in off.writable]
     # Over TCP the kernel binds its ports: Landlock may not deny TCP then (seccomp still refuses
     # connect).
     plan = {
         "landlock_abi": support.landlock_abi,
         "seccomp": support.seccomp,
         "deny_tcp": support.ipc,
-        "read_only": folders + [str(p) for p in read_only],
-        "read_write": [str(p) for p in read_write],
+        "read_only": folders,
+        "read_write": writable,
         "files": files,
         "report": str(report),
+        "resources": dict(resources or {}),
     }
     path.write_text(json.dumps(plan))
+    return folders + writable + [name for name, _ in files]

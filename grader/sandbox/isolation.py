@@ -13,16 +13,17 @@ kernel starts (a shell, a second Python, a C call through ``ctypes``):
   seccomp filter allowing no socket but a Unix one, and no ``connect`` at all;
 - privileges: ``no_new_privs`` and no capabilities, even for root.
 
-Beside them, ``limits``: the watchdog (``/proc`` or psutil) and the kernel's own rlimits.
+Beside them, ``limits``: the watchdog (``/proc`` or psutil) and the kernel's own rlimits; and
+what kept each kernel to its share (``resource_layers``: its cgroup, its tmpfs, its keyring).
 Off Linux (a student's macOS or Windows laptop) there is no launcher: the four layers are
 reported missing, with why, and only the guard's refusals and the watchdog's limits apply;
 where there are no Unix sockets the kernel talks over TCP on 127.0.0.1, so no network
 namespace can apply (``host``).
 
 ``probe()`` asks the machine once per process; ``GRADER_SIMULATE`` takes mechanisms away
-(``no-namespaces``, ``landlock-abi=N``, ``no-seccomp``, and ``host``'s ``not-linux``,
-``no-proc``, ``no-ipc``, ``no-resource``) so each fallback can be tested on a machine that
-has them all.
+(``no-namespaces``, ``landlock-abi=N``, ``no-seccomp``, ``no-cgroups``, ``no-tmpfs``, and
+``host``'s ``not-linux``, ``no-proc``, ``no-ipc``, ``no-resource``) so each fallback can be tested
+on a machine that has them all.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.boundary.execution import Isolation, Layer
+from grader.sandbox import resource_layers
 from grader.sandbox.kernel import landlock, seccomp
+from grader.sandbox.kernel_resources import Resources
 from grader.sandbox.system import host
 
 SIMULATE_ENV = host.SIMULATE_ENV
@@ -50,7 +53,7 @@ _NAMESPACES = (
     ("pid", ["unshare", *_PID, "--"]),
     ("pid", ["unshare", "--map-root-user", *_PID, "--"]),
 )
-LAYERS = ("filesystem", "processes", "network", "privileges", "limits")
+LAYERS = ("filesystem", "processes", "network", "privileges", "limits", *resource_layers.NAMES)
 # Why each layer is missing on a system that is not Linux (there is no launcher there).
 NOT_LINUX = {
     "filesystem": "not Linux, so no Landlock; only Python's own calls are refused (the guard)",
@@ -142,18 +145,29 @@ def _limits(support: Support) -> Layer:
     )
 
 
-def assess(report: dict[str, Any] | None, support: Support) -> Isolation:
+def assess(
+    report: dict[str, Any] | None, support: Support, resources: Resources | None = None
+) -> Isolation:
     """Which layers held for one kernel, from the launcher's report (written before any
     student code existed) and the namespaces it found itself in; off Linux, none of the
-    four (there is no launcher) and the limits the watchdog and the kernel set."""
+    four (there is no launcher), the limits the watchdog and the kernel set, and none of the
+    ``resource_layers``.  On Linux, with the kernel's ``resources``, its ``resource_layers``
+    too."""
     if not support.linux:
         return Isolation(
             (
                 *(Layer(name, False, f"missing: {why}") for name, why in NOT_LINUX.items()),
                 _limits(support),
+                *(Layer(name, False, why) for name, why in resource_layers.NOT_LINUX.items()),
             )
         )
-    report = report or {}
+    layers = _assess_linux(report or {}, support)
+    if resources is not None:
+        layers += resource_layers.layers(report or {}, resources, layers[0].held)
+    return Isolation(layers)
+
+
+def _assess_linux(report: dict[str, Any], support: Support) -> tuple[Layer, ...]:
     own = _own_namespaces()
     spaces = report.get("namespaces", {})
     pid_ns = bool(spaces) and own["pid"] is not None and spaces.get("pid") != own["pid"]
@@ -216,7 +230,7 @@ def assess(report: dict[str, Any] | None, support: Support) -> Isolation:
         if privileged
         else f"missing: {report.get('error', 'the launcher could not drop them')}",
     )
-    return Isolation((fs, processes, network, privileges, _limits(support)))
+    return fs, processes, network, privileges, _limits(support)
 
 
 def expected() -> Isolation:
@@ -236,4 +250,8 @@ def expected() -> Isolation:
         "no_new_privs": True,
         "capabilities_dropped": True,
     }
-    return assess(report, support)
+    held = assess(report, support)
+    if not support.linux:
+        return held
+    extra = resource_layers.expected(support.namespaces, support.seccomp, held.layers[0].held)
+    return Isolation((*held.layers, *extra))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,8 @@ from jupyter_core.utils import run_sync
 
 from grader.boundary.execution import Limits
 from grader.datasets import cache_dir
-from grader.sandbox import isolation, provisioner, scratch
+from grader.sandbox import disk, isolation, owner, provisioner, scratch
+from grader.sandbox.kernel_resources import Resources
 from grader.sandbox.system.host import SIMULATE_ENV
 from grader.sandbox.watchdog import kill_tree
 
@@ -73,12 +73,12 @@ class KernelSettings:
 
 def inherited_environment() -> tuple[Any, ...]:
     """What a kernel inherits from this process when it starts: a kernel started under
-    another is not used (a test's simulated machine, another cache)."""
+    another is not used (a test's simulated machine, another cache; another
+    ``$GRADER_ASSIGNMENTS`` gives other ``KernelSettings.private``)."""
     return (
         tuple(sorted(scratch.base_env().items())),
         os.environ.get(SIMULATE_ENV),
         str(cache_dir()),
-        os.environ.get("GRADER_ASSIGNMENTS"),
     )
 
 
@@ -93,7 +93,8 @@ class Kernel:
     support: isolation.Support
     km: AsyncKernelManager
     started_at: float
-    folders: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    resources: Resources
+    folders: list[disk.Folder] = field(default_factory=list)
     kc: AsyncKernelClient | None = None
     # Seconds this grading waited for the kernel to answer (0 when it was ready before).
     waited_s: float = 0.0
@@ -113,12 +114,17 @@ class Kernel:
         if not self.alive():
             raise RuntimeError("the kernel stopped before it answered")
         client: AsyncKernelClient = self.km.client()
+        client.context.linger = 0  # see ``_sockets_closed``
         self.kc = client
         client.start_channels()
         run_sync(client.wait_for_ready)(timeout=timeout)
         client.allow_stdin = False
         if not self.alive():
             raise RuntimeError("the kernel stopped after it answered")
+        # No student code has run yet: what the first process took is checked from outside now.
+        report = scratch.read_report(self.place) or {}
+        self.resources.attach(self.pid, report.get("taken") or {})
+        self.artifacts = self.resources.evidence() or self.artifacts
 
     def close(self) -> None:
         """Kill the kernel's whole tree, release its sockets and remove its folders (once)."""
@@ -141,15 +147,33 @@ class Kernel:
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            # The manager's control socket and its zmq context: left open, they can hold up this
-            # process's exit.
             run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001 - the sockets of a killed kernel
             pass
+        _sockets_closed(self.km, self.kc)
         self.kc = None
+        self.resources.release()
         for folder in self.folders:
             folder.cleanup()
         self.folders.clear()
+
+
+def _sockets_below_base() -> int:
+    """How long a kernel's socket path runs below the folder its run folder is made in:
+    ``/grader-run-<tag>-<8 random>/ipc/kernel-<port number>`` (``scratch.Scratch.ipc``)."""
+    return len(f"/{disk.RUN_PREFIX}{owner.tag()}-12345678/ipc/kernel-99")
+
+
+def _sockets_closed(km: AsyncKernelManager, kc: AsyncKernelClient | None) -> None:
+    """Close the zmq contexts of ``km`` and ``kc`` at once, whatever their clean-up did.
+
+    A context left open is closed by the garbage collector, at any later moment, with each socket's
+    linger: a message still queued for a killed kernel then blocks that moment for ever (a batch
+    worker hung so, loading the next classmate's dataset).  Every socket lingers 0 s, and the
+    contexts are closed here, where the kernel is."""
+    for context in (km.context, kc.context if kc is not None else None):
+        if context is not None and not context.closed:
+            context.destroy(linger=0)
 
 
 def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = False) -> Kernel:
@@ -157,23 +181,34 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
     ``artifacts``: the folder its evidence goes to (default: a fresh one of its own); ``only``: the
     one kernel this process will need (a front end grading one submission), so its handler in the
     fork server becomes the kernel's first process rather than keeping a copy for others."""
-    folders = [tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)]
+    folders = [disk.Folder(disk.RUN_PREFIX, disk.base_for_sockets(_sockets_below_base()))]
+    own = artifacts is None
     if artifacts is None:
-        folders.append(
-            tempfile.TemporaryDirectory(prefix="grader-artifacts-", ignore_cleanup_errors=True)
-        )
+        folders.append(disk.Folder("grader-artifacts-"))
         artifacts = Path(folders[-1].name)
+    resources: Resources | None = None
+    km: AsyncKernelManager | None = None
     try:
+        support = isolation.probe()
+        root = Path(folders[0].name)
+        # Its working folder, HOME and TMPDIR on a tmpfs, and its evidence folder if it is its own.
+        resources = Resources.take(
+            root,
+            [root / "work", root / "home", root / "tmp"],
+            artifacts if own else None,
+            settings.limits,
+            support.namespaces,
+        )
         place = scratch.prepare(
-            Path(folders[0].name),
+            root,
             artifacts,
             dict(settings.budget),
             settings.limits,
             settings.private,
             settings.preload,
             dict(settings.compat),
+            resources.plan(),
         )
-        support = isolation.probe()
         km = AsyncKernelManager(
             kernel_name=scratch.KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(place.kernels)]),
@@ -183,9 +218,18 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
             ip=str(place.ipc) if support.ipc else "127.0.0.1",
             connection_file=str(place.connection_file),
         )
+        km.context.linger = 0  # see ``_sockets_closed``
         environment = inherited_environment()
         kernel = Kernel(
-            settings, environment, place, artifacts, support, km, time.monotonic(), folders
+            settings,
+            environment,
+            place,
+            artifacts,
+            support,
+            km,
+            time.monotonic(),
+            resources,
+            folders,
         )
         if support.linux:
             provisioner.provision(km, settings.preload, environment, support, place.plan, only)
@@ -198,6 +242,10 @@ def start(settings: KernelSettings, artifacts: Path | None = None, only: bool = 
             env=scratch.base_env(),
         )
     except BaseException:
+        if km is not None:
+            _sockets_closed(km, None)
+        if resources is not None:
+            resources.release()
         for folder in folders:
             folder.cleanup()
         raise

@@ -28,9 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import grader
 from grader.datasets import cache_dir
-from grader.sandbox import filesystem_plan, scratch
+from grader.sandbox import off_limits, scratch
 
 SERVER = [sys.executable, "-c", "import grader.sandbox.forkserver.server as z; z.main()"]
 IDLE_ENV = "GRADER_SERVER_IDLE_S"
@@ -43,8 +42,8 @@ def _sources() -> str:
     """A digest of what a kernel runs of the grader: a server started by another version is not
     this one's."""
     digest = hashlib.sha256()
-    package = Path(grader.__file__).resolve().parent
-    for part in filesystem_plan.KERNEL_PACKAGE_PARTS:
+    package = off_limits.package()
+    for part in off_limits.KERNEL_PACKAGE_PARTS:
         path = package / part
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())

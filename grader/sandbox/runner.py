@@ -13,8 +13,8 @@ kernel wrote stay in its artifacts folder for the grader.
 
 from __future__ import annotations
 
-import json
-import re
+import os
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,64 +33,13 @@ from grader.boundary.execution import (
     Limits,
     Progress,
 )
-from grader.boundary.refusals import PROCESS_MESSAGE
+from grader.boundary.seals import SealKey, final_cell
 from grader.sandbox import isolation, kernel_start, kernels, scratch
-from grader.sandbox.watchdog import Watchdog, kill_tree
+from grader.sandbox.cell_limits import limit_hit
+from grader.sandbox.cell_output import CappedClient, text_of
+from grader.sandbox.seal_key import take_key
+from grader.sandbox.watchdog import BACKSTOP, Watchdog, kill_tree
 from grader.submissions.cells import Submission
-
-FINAL_DUMP = "import grader.sandbox.kernel.boot as _grader_boot; _grader_boot.final_dump(globals())"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TRACEBACK_LINES = 40
-TRUNCATED = "\n[... output truncated by the grader ...]\n"
-
-
-class _CappedClient(NotebookClient):
-    """nbclient's client with one change: output past ``output_cap`` bytes is dropped."""
-
-    output_cap = 64 * 1024
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.output_used = 0
-        self.truncated = False
-
-    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-        size = len(json.dumps(msg.get("content", {}), default=str))
-        if self.output_used + size > self.output_cap:
-            if not self.truncated:
-                self.truncated = True
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text=TRUNCATED))
-            return None
-        self.output_used += size
-        return super().output(outs, msg, display_id, cell_index)
-
-
-def _text_of(outputs: list) -> tuple[str, CellError | None]:
-    texts, error = [], None
-    for out in outputs:
-        if out.get("output_type") == "stream":
-            texts.append(out.get("text", ""))
-        elif out.get("output_type") == "error":
-            trace = "\n".join(ANSI.sub("", line) for line in out.get("traceback", []))
-            trace = "\n".join(trace.splitlines()[-TRACEBACK_LINES:])
-            error = CellError(out.get("ename", "Error"), str(out.get("evalue", ""))[:2000], trace)
-        elif out.get("output_type") in ("execute_result", "display_data"):
-            texts.append(str(out.get("data", {}).get("text/plain", "")))
-    return "".join(texts)[-4000:], error
-
-
-def _limit_hit(run: CellRun) -> str | None:
-    """Why a cell's error means a resource limit was hit (the kernel survived it)."""
-    error = run.error
-    if error is None:
-        return None
-    if error.name == "MemoryError":
-        return f"cell {run.number} ran out of memory (MemoryError)"
-    if "File too large" in error.value or "Errno 27]" in error.value:
-        return f"cell {run.number} wrote a file larger than the disk limit"
-    if PROCESS_MESSAGE.split("{", 1)[0] in error.value:
-        return f"cell {run.number} started too many processes"
-    return None
 
 
 def _final_status(
@@ -99,7 +48,7 @@ def _final_status(
     watchdog: Watchdog,
     runs: list[CellRun],
     limit_hits: list[str],
-    client: _CappedClient,
+    client: CappedClient,
     limits: Limits,
 ) -> tuple[ExecutionStatus, str]:
     if watchdog.breach:
@@ -119,13 +68,14 @@ def _final_status(
 
 
 def _run_cells(
-    client: _CappedClient,
+    client: CappedClient,
     notebook: Any,
     submission: Submission,
     watchdog: Watchdog,
     limits: Limits,
     progress: Progress | None,
     started: float,
+    nonce: str,
 ) -> tuple[ExecutionStatus, str, list[CellRun], list[str]]:
     runs: list[CellRun] = []
     limit_hits: list[str] = []
@@ -135,10 +85,11 @@ def _run_cells(
             progress(cell.number, total, time.monotonic() - started)
         cell_started = time.monotonic()
         nb_cell = notebook.cells[index]
+        watchdog.cell_started(cell.number)
         try:
             client.execute_cell(nb_cell, index)
         except DeadKernelError:
-            output, error = _text_of(nb_cell.outputs)
+            output, error = text_of(nb_cell.outputs)
             runs.append(
                 CellRun(
                     cell.number,
@@ -148,35 +99,47 @@ def _run_cells(
                     error
                     or CellError("DeadKernel", "the kernel stopped while running this cell", ""),
                     output,
+                    cell.execution_count,
                 )
             )
             return watchdog.breach or "kernel_died", "", runs, limit_hits
-        output, error = _text_of(nb_cell.outputs)
+        watchdog.cell_started(None)
+        output, error = text_of(nb_cell.outputs)
         outcome: CellOutcome = "ok" if error is None else "error"
-        if time.monotonic() - cell_started >= limits.cell_timeout_s:
+        backstop = limits.cell_timeout_s * (BACKSTOP if watchdog.own_time else 1)
+        waited = time.monotonic() - cell_started >= backstop
+        if waited or cell.number in watchdog.interrupted:
             outcome = "timeout"
             error = CellError(
                 "CellTimeout",
-                f"the cell ran longer than {limits.cell_timeout_s:g} s and was interrupted",
+                f"the cell ran longer than {limits.cell_timeout_s:g} s "
+                + ("of its own time " if watchdog.own_time else "")
+                + "and was interrupted",
                 error.traceback if error else "",
             )
         runs.append(
             CellRun(
-                cell.number, cell.source, outcome, time.monotonic() - cell_started, error, output
+                cell.number,
+                cell.source,
+                outcome,
+                time.monotonic() - cell_started,
+                error,
+                output,
+                cell.execution_count,
             )
         )
-        hit = _limit_hit(runs[-1])
+        hit = limit_hit(runs[-1])
         if hit:
             limit_hits.append(hit)
         if outcome == "timeout" and not _responsive(client, notebook):
             return "timeout", f"cell {cell.number} ignored the interrupt", runs, limit_hits
-    dump = nbformat.v4.new_code_cell(FINAL_DUMP)
+    dump = nbformat.v4.new_code_cell(final_cell(nonce))
     notebook.cells.append(dump)
     try:
         client.execute_cell(dump, len(notebook.cells) - 1)
     except DeadKernelError:
         return watchdog.breach or "kernel_died", "", runs, limit_hits
-    _, error = _text_of(dump.outputs)
+    _, error = text_of(dump.outputs)
     return (
         "completed",
         f"final dump: {error.name}: {error.value}"[:300] if error else "",
@@ -219,12 +182,14 @@ def run_in(
     folders stay until ``kernel.close()``: the evidence is read from ``kernel.artifacts``."""
     started = time.monotonic()
     limits = kernel.settings.limits
+    # Without a cgroup, time is the kernel's own (``watchdog``): the wall clock is the backstop.
+    own_time = not kernel.resources.limited and os.name == "posix"
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c.source) for c in submission.cells]
-    client = _CappedClient(
+    client = CappedClient(
         notebook,
         km=kernel.km,
-        timeout=int(limits.cell_timeout_s),
+        timeout=int(limits.cell_timeout_s * (BACKSTOP if own_time else 1)),
         interrupt_on_timeout=True,
         error_on_timeout={
             "ename": "CellTimeout",
@@ -239,12 +204,22 @@ def run_in(
     client.kc = kernel.kc
     # The launcher wrote its report before the kernel existed; the kernel answered, so it is
     # complete.
-    held = isolation.assess(scratch.read_report(kernel.place), kernel.support)
-    watchdog = Watchdog(kernel.pid, limits, [kernel.place.root, kernel.artifacts])
+    held = isolation.assess(scratch.read_report(kernel.place), kernel.support, kernel.resources)
+    # The seal's key leaves the kernel's folder before any cell of the submission runs.
+    key, nonce = take_key(kernel.artifacts), secrets.token_hex(16)
+    on_disk = [kernel.place.root] + ([] if kernel.resources.evidence() else [kernel.artifacts])
+    watchdog = Watchdog(
+        kernel.pid,
+        limits,
+        on_disk,
+        kernel.resources.group if kernel.resources.limited else None,
+        kernel.resources.mounted,
+        own_time,
+    )
     watchdog.start()
     try:
         status, detail, runs, limit_hits = _run_cells(
-            client, notebook, submission, watchdog, limits, progress, started
+            client, notebook, submission, watchdog, limits, progress, started, nonce
         )
     finally:
         watchdog.stop()
@@ -256,7 +231,9 @@ def run_in(
     status, detail = _final_status(status, detail, watchdog, runs, limit_hits, client, limits)
     ran = {r.number for r in runs}
     runs.extend(
-        CellRun(c.number, c.source, "not_run", 0.0) for c in submission.cells if c.number not in ran
+        CellRun(c.number, c.source, "not_run", 0.0, execution_count=c.execution_count)
+        for c in submission.cells
+        if c.number not in ran
     )
     return Execution(
         status,
@@ -265,6 +242,7 @@ def run_in(
         client.truncated,
         detail,
         held,
+        SealKey(key, nonce) if key is not None else None,
     )
 
 
@@ -279,7 +257,7 @@ def _responsive(client: NotebookClient, notebook: Any) -> bool:
     started = time.monotonic()
     try:
         client.execute_cell(probe, len(notebook.cells) - 1)
-        _, error = _text_of(probe.outputs)
+        _, error = text_of(probe.outputs)
         # A timed-out probe gets a synthetic error reply with no output: judge by the clock.
         return error is None and time.monotonic() - started < client.timeout
     except DeadKernelError:

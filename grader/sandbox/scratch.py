@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grader
 from grader.boundary.execution import Limits
 from grader.datasets import NAMES, cache_dir
 from grader.datasets.cache import cached_path
-from grader.sandbox import filesystem_plan, isolation
+from grader.sandbox import filesystem_plan, isolation, off_limits
 from grader.sandbox.kernel.boot import CONFIG_ENV
 from grader.sandbox.system.host import SIMULATE_ENV
 
@@ -55,8 +54,6 @@ ENV_ALLOWED = frozenset(
     }
 )
 ENV_ALLOWED_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_")
-# Packages the student's code must not import (the guard's fast refusal; Landlock hides the files).
-PROTECTED_MODULES = ("reference",)
 FONT_CACHE = "matplotlib"
 
 
@@ -109,10 +106,9 @@ def font_cache() -> Path:
     return folder
 
 
-def guard_config(
-    limits: Limits, writable: list[Path], private: Sequence[Path] = ()
-) -> dict[str, Any]:
-    package = Path(grader.__file__).resolve().parent
+def guard_config(limits: Limits, off: off_limits.OffLimits, granted: list[str]) -> dict[str, Any]:
+    """The in-kernel guard's configuration: its limits, and what ``off`` declares (``granted``:
+    what Landlock's plan grants for reading, ``OffLimits.guard``)."""
     return {
         "max_processes": limits.max_processes,
         # Twice the parent's cap: the parent's own cap is the one reported; this one stops floods
@@ -122,14 +118,7 @@ def guard_config(
         # it uses.
         "memory_mb": 2 * limits.memory_mb,
         "file_mb": limits.disk_mb,
-        "protected_paths": [
-            str(package.parent / "reference"),
-            str(package / "assignments"),
-            *map(str, private),
-            *([os.environ["GRADER_ASSIGNMENTS"]] if os.environ.get("GRADER_ASSIGNMENTS") else []),
-        ],
-        "protected_modules": list(PROTECTED_MODULES),
-        "writable_paths": [str(w) for w in writable],
+        **off.guard(granted),
     }
 
 
@@ -161,8 +150,8 @@ def lay_out(root: Path) -> Path:
         folder.mkdir()
     pythonpath = root / "pythonpath"
     (pythonpath / "grader").mkdir(parents=True)
-    package = Path(grader.__file__).resolve().parent
-    for part in filesystem_plan.KERNEL_PACKAGE_PARTS:
+    package = off_limits.package()
+    for part in off_limits.KERNEL_PACKAGE_PARTS:
         # Only what the kernel imports: the package's own folder is never listed or read there.
         (pythonpath / "grader" / part).parent.mkdir(parents=True, exist_ok=True)
         _link(pythonpath / "grader" / part, package / part)
@@ -204,33 +193,37 @@ def prepare(
     private: Sequence[Path] = (),
     preload: bool = True,
     compat: Mapping[str, bool] | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> Scratch:
-    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan;
-    ``private`` are folders (the course's assignments) hidden from it besides the usual ones;
+    """Lay out ``root`` for one kernel: folders, kernel spec, environment and confinement plan
+    (with ``resources``, what its first process takes: ``filesystem_plan.write_plan``);
+    ``private`` are folders (the course's assignments) hidden from it besides the usual ones
+    (``off_limits.declare``);
     ``preload``: whether the kernel imports TensorFlow and the rest before it answers
     (``boot.WARM_MODULES``); ``compat``: the assignment's ``[compat]`` switches
     (``legacy_paths.SWITCHES``; one not given is on)."""
     scratch = Scratch(root)
     pythonpath = lay_out(root)
+    off = off_limits.declare(private, [*scratch.writable, artifacts])
+    support = isolation.probe()
+    datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
+    granted = filesystem_plan.write_plan(
+        scratch.plan,
+        support,
+        off,
+        read_only=[pythonpath],
+        readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
+        report=scratch.report,
+        resources=resources,
+    )
     config = {
         "artifacts": str(artifacts),
         "budget": budget,
         "compat": dict(compat or {}),
         "preload": preload,
-        "guard": guard_config(limits, [*scratch.writable, artifacts], private),
+        "guard": guard_config(limits, off, granted),
     }
     env = {CONFIG_ENV: json.dumps(config), **kernel_env(root, pythonpath)}
-    support = isolation.probe()
-    datasets = [p for name in NAMES if (p := cached_path(name)) is not None]
-    filesystem_plan.write_plan(
-        scratch.plan,
-        support,
-        read_write=[*scratch.writable, artifacts],
-        read_only=[pythonpath],
-        readable=datasets + [p.with_suffix(".json") for p in datasets] + [scratch.connection_file],
-        report=scratch.report,
-        hidden=filesystem_plan.hidden_paths([cache_dir(), *private]),
-    )
     spec_dir = scratch.kernels / KERNEL_NAME
     spec_dir.mkdir(parents=True)
     # Started as it is only off Linux: there, every kernel is forked by the fork server

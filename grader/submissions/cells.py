@@ -32,11 +32,18 @@ MAGIC = (
 )
 
 
+# The most a saved execution count is believed (a larger one is not a count Jupyter wrote).
+MAX_EXECUTION_COUNT = 10**7
+
+
 @dataclass(frozen=True)
 class Cell:
     # 1-based number among the code cells, as a student counts them.
     number: int
     source: str
+    # The execution count saved with the cell ([5]): when the student last ran it, in their
+    # session; None for a cell never run, or a module.
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,16 @@ class InvalidSubmission(Exception):
         self.detail = detail
 
 
-def _cells(sources: list[str]) -> tuple[Cell, ...]:
-    sources = [s for s in sources if s.strip()]
-    return tuple(Cell(i + 1, s) for i, s in enumerate(sources))
+def _cells(sources: list[tuple[str, int | None]]) -> tuple[Cell, ...]:
+    kept = [(source, count) for source, count in sources if source.strip()]
+    return tuple(Cell(i + 1, source, count) for i, (source, count) in enumerate(kept))
+
+
+def _execution_count(cell: dict[str, Any]) -> int | None:
+    count = cell.get("execution_count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        return None
+    return count if 0 < count <= MAX_EXECUTION_COUNT else None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -123,8 +137,9 @@ def _strip_outputs(data: dict[str, Any]) -> None:
                     cell["outputs"] = []
 
 
-def _code_sources(notebook: Any) -> list[str]:
-    """The sources of the code cells, or a refusal when the structure is not a notebook's."""
+def _code_sources(notebook: Any) -> list[tuple[str, int | None]]:
+    """The sources of the code cells with their saved execution counts, or a refusal when the
+    structure is not a notebook's."""
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise InvalidSubmission("submission.not_notebook", "('cells' is not a list)")
@@ -139,7 +154,7 @@ def _code_sources(notebook: Any) -> list[str]:
             raise InvalidSubmission(
                 "submission.not_notebook", f"(cell {number} has no source text)"
             )
-        sources.append(source)
+        sources.append((source, _execution_count(cell)))
     return sources
 
 
@@ -175,7 +190,7 @@ def _module_cells(path: Path) -> tuple[Cell, ...]:
         if line.startswith("# %%"):
             chunks.append([])
         chunks[-1].append(line)
-    return _cells(["".join(chunk) for chunk in chunks])
+    return _cells([("".join(chunk), None) for chunk in chunks])
 
 
 def read_submission(path: Path) -> Submission:

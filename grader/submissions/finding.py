@@ -2,7 +2,8 @@
 
 A submission is a file (``alice.ipynb``: id ``alice``) or a student's folder (``alice/hw8.ipynb``,
 as LMS exports lay them out: id ``alice``).  A class folder holds either.  Canvas's and Moodle's
-download names also give the LMS's user id and late mark (``lms_names.py``), kept beside the id.  A
+download names also give the LMS's user id and late mark (``lms_names.py``), kept beside the id:
+the LMS is decided once for the whole command, and every name read with its pattern alone.  A
 student's folder must hold exactly one notebook or module; otherwise the student still gets a record
 (``invalid_submission``) saying what was found, never a silent gap in the gradebook.
 """
@@ -16,7 +17,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.submissions.lms_names import LmsMark, lms_mark
+from grader.submissions.lms_names import (
+    LmsMark,
+    System,
+    choose_system,
+    lms_mark,
+    systems_matching,
+)
 
 SUFFIXES = (".ipynb", ".py")
 # Folders editors and archivers leave behind; never a student's work.
@@ -32,6 +39,8 @@ class Job:
     problem: tuple[str, str] | None = None
     # What an LMS's download said of it (its user id, late), read from the file or folder name.
     lms: LmsMark | None = None
+    # The names an LMS may have given it: the student's folder, then the file (``with_lms``).
+    names: tuple[str, ...] = ()
 
 
 def _visible(path: Path) -> bool:
@@ -55,13 +64,12 @@ def _student_folder(folder: Path, student: str) -> Job:
     files = _candidates(folder)
     notebooks = [f for f in files if f.suffix.lower() == ".ipynb"]
     chosen = notebooks if notebooks else files
-    mark = lms_mark(folder.name)
     if len(chosen) == 1:
-        return Job(student, chosen[0], lms=mark or lms_mark(chosen[0].name))
+        return Job(student, chosen[0], names=(folder.name, chosen[0].name))
     if not chosen:
-        return Job(student, folder, ("submission.folder_empty", folder.name), mark)
-    names = ", ".join(str(f.relative_to(folder)) for f in chosen[:5])
-    return Job(student, folder, ("submission.folder_several", names), mark)
+        return Job(student, folder, ("submission.folder_empty", folder.name), names=(folder.name,))
+    listed = ", ".join(str(f.relative_to(folder)) for f in chosen[:5])
+    return Job(student, folder, ("submission.folder_several", listed), names=(folder.name,))
 
 
 def safe_id(name: str) -> str:
@@ -79,21 +87,47 @@ def _expand(argument: Path) -> list[Job]:
     if not folders and len(files) <= 1:
         # One student's folder, named on the command line.
         return [_student_folder(argument, safe_id(argument.name))]
-    jobs = [Job(safe_id(f.stem), f, lms=lms_mark(f.name)) for f in files]
+    jobs = [Job(safe_id(f.stem), f, names=(f.name,)) for f in files]
     jobs += [_student_folder(f, safe_id(f.name)) for f in folders]
     return jobs
 
 
-def one_submission(argument: Path) -> Job:
+def with_lms(jobs: list[Job], system: System | None) -> list[Job]:
+    """``jobs`` with the mark ``system``'s download put in their names (``None``: the LMS the
+    names agree on, if any: ``choose_system``); a name is never read with another LMS's
+    pattern."""
+    system = system or choose_system(name for job in jobs for name in job.names)
+    if system is None:
+        return jobs
+    return [
+        dataclasses.replace(
+            job, lms=next(filter(None, (lms_mark(name, system) for name in job.names)), None)
+        )
+        for job in jobs
+    ]
+
+
+def undecided(jobs: list[Job]) -> bool:
+    """Whether names look like an LMS's download, but no LMS was decided for them (both LMSs'
+    names, or only names that match both patterns)."""
+    return all(job.lms is None for job in jobs) and any(
+        systems_matching(name) for job in jobs for name in job.names
+    )
+
+
+def one_submission(argument: Path, lms: System | None = None) -> Job:
     """``argument`` as a single student's submission, whatever the folder holds (Gradescope)."""
     if argument.is_dir():
-        return _student_folder(argument, safe_id(argument.name))
-    return Job(safe_id(argument.stem), argument, lms=lms_mark(argument.name))
+        job = _student_folder(argument, safe_id(argument.name))
+    else:
+        job = Job(safe_id(argument.stem), argument, names=(argument.name,))
+    return with_lms([job], lms)[0]
 
 
-def find_submissions(arguments: list[Path]) -> list[Job]:
-    """Every submission the arguments name, with unique ids, in a stable order."""
-    jobs = [job for argument in arguments for job in _expand(argument)]
+def find_submissions(arguments: list[Path], lms: System | None = None) -> list[Job]:
+    """Every submission the arguments name, with unique ids, in a stable order; ``lms``: the LMS
+    whose download they are (else the one their names agree on)."""
+    jobs = with_lms([job for argument in arguments for job in _expand(argument)], lms)
     counts = Counter(job.id for job in jobs)
     unique = []
     for job in jobs:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-# Marks: a daemon left behind runs ``sleep <ORPHAN>``; a stolen file lands in ``leak``.
+# Marks: a daemon left behind runs ``sleep <ORPHAN>``; a stolen file lands in ``leak``; a key
+# left in a keyring is named ``KEY``.
 ORPHAN = "765432"
 FORGED = "FORGED-BY-THE-ATTACKER"
+KEY = "grader-escape-key"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ import glob, json, os, signal, socket, subprocess, sys
 T = json.load(open("targets.json"))
 TAG = sys.argv[1] if len(sys.argv) > 1 else "kernel"
 FORGED = "FORGED-BY-THE-ATTACKER"
+KEY = "grader-escape-key"
 
 
 def attempt(name, action):
@@ -185,6 +188,17 @@ def ask_the_server():
         raise refused[0]
 
 
+def add_keys():
+    """A key in the session keyring and one in the user's (shared by every process of the user):
+    the next kernel would read either."""
+    import ctypes, platform
+    libc = ctypes.CDLL(None, use_errno=True)
+    number = {"x86_64": 248, "aarch64": 217}[platform.machine()]
+    for keyring in (-3, -4):  # KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING
+        if libc.syscall(number, b"user", KEY.encode(), FORGED.encode(), len(FORGED), keyring) < 0:
+            raise OSError(ctypes.get_errno(), "add_key")
+
+
 def stop_the_grader():
     for pid in graders():
         for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -197,7 +211,7 @@ for name in json.load(open("attacks.json")):
               "environments": steal_environments, "records": forge_records,
               "measurements": forge_measurements, "dataset": damage_dataset,
               "home": touch_home, "tcp": connect, "udp": send_udp, "daemons": leave_daemons,
-              "grader": stop_the_grader, "server": ask_the_server}[name]
+              "grader": stop_the_grader, "server": ask_the_server, "keyring": add_keys}[name]
     attempt(name, action)
 '''
 
@@ -243,9 +257,10 @@ EVERY_ATTACK = (
     "daemons",
     "grader",
     "server",
+    "keyring",
 )
 # What a machine without Landlock would let through anyway: attacks on the other layers only.
-NOT_FILES = ("tcp", "udp", "daemons", "grader", "server")
+NOT_FILES = ("tcp", "udp", "daemons", "grader", "server", "keyring")
 
 
 def notebook(targets: Targets, attacks: tuple[str, ...] = EVERY_ATTACK) -> bytes:

@@ -121,6 +121,33 @@ class Case:
     needs_netns: bool = False
 
 
+# A model the grader must not build: 1.6 billion parameters (6 GB of weights).
+HUGE_CONFIG = json.dumps(
+    {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 784], "name": "in"}},
+                {"class_name": "Dense", "config": {"name": "wide", "units": 2_000_000}},
+                {"class_name": "Dense", "config": {"name": "out", "units": 10}},
+            ],
+        },
+    }
+)
+# Evidence left in place of what fit trained on: a FIFO (it blocked a batch worker for good) and a
+# link to the grader's own standard input.
+FIFO_EVIDENCE = (
+    b"import json, os\nartifacts = json.loads(os.environ['GRADER_SANDBOX'])['artifacts']\n"
+    b"arrays = os.path.join(artifacts, 'arrays')\nos.makedirs(arrays, exist_ok=True)\n"
+    b"os.mkfifo(os.path.join(arrays, 'a990.npy'))\n"
+    b"os.symlink('/proc/self/fd/0', os.path.join(arrays, 'a991.npy'))\n"
+    b"with open(os.path.join(artifacts, 'events.jsonl'), 'a') as f:\n"
+    b"    f.write(json.dumps({'kind': 'fit_start', 'model': 'm0', 'x': 'a990.npy',\n"
+    b"                        'y': 'a991.npy'}) + '\\n')\n"
+)
+
+
 def _fake_model(config: str) -> str:
     """A stand-in ``model`` that hands the grader ``config`` as its Keras JSON."""
     return (
@@ -409,6 +436,16 @@ def cases(out: Path) -> list[Case]:
             b"time.sleep(3)\n",
         ),
         Case(
+            # Files below folders deeper than a path can name: a scan would not count them.
+            "r_disk_deep",
+            "r_disk_deep.py",
+            "resource_limit",
+            "disk",
+            b"import subprocess, sys, time\nsubprocess.run([sys.executable, '-c', 'import os\\n"
+            b'for _ in range(1200):\\n    os.mkdir("dddd")\\n    os.chdir("dddd")\\n'
+            b'open("big.bin", "wb").write(bytes(100 * 2**20))\'])\ntime.sleep(3)\n',
+        ),
+        Case(
             "r_orphan",
             "r_orphan.py",
             "graded",
@@ -544,6 +581,22 @@ def cases(out: Path) -> list[Case]:
             "graded",
             "not JSON",
             _fake_model("'[' * 100000 + ']' * 100000").encode(),
+            outcomes=("ok",),
+        ),
+        Case(
+            "t_huge_model",
+            "t_huge_model.py",
+            "graded",
+            "the grader does not train a model this large",
+            _fake_model(repr(HUGE_CONFIG)).encode(),
+            outcomes=("ok",),
+        ),
+        Case(
+            "t_fifo_evidence",
+            "t_fifo_evidence.py",
+            "graded",
+            "arrays/a990.npy is a FIFO",
+            FIFO_EVIDENCE,
             outcomes=("ok",),
         ),
         Case(

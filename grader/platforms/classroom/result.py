@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course.visibility import shown_to_student
+from grader.record import GRADER_FAULTS
 
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
 RESULT_NAME = "result"
@@ -46,7 +47,7 @@ def classroom_result(record: dict[str, Any]) -> dict[str, Any]:
         }
         for check in judged
     ]
-    if record.get("status") == "grader_error":
+    if record.get("status") in GRADER_FAULTS:
         status = "error"
     else:
         status = (

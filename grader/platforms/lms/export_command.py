@@ -20,7 +20,7 @@ from grader.course.assignment import AssignmentError, load_assignment
 from grader.marks.late import LatePolicy, late_policy
 from grader.marks.overrides import AdjustmentError
 from grader.platforms.lms.gradebooks import canvas_csv, moodle_csv
-from grader.report.applied_marks import adjust_folder
+from grader.report.applied_marks import adjust_folder, late_without_time_note
 from grader.report.folder import FEEDBACK_DIR, RecordFolder
 from grader.report.gradebook import gradebook_csv
 
@@ -62,11 +62,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
             raise AdjustmentError(
                 f"no records in {out} (grade into it with grader grade --out first)"
             )
-        adjusted = adjust_folder(out, records, _late(records, args.assignments), FEEDBACK_DIR)
+        late = _late(records, args.assignments)
+        adjusted = adjust_folder(out, records, late, FEEDBACK_DIR)
         path = _write(args, out, adjusted)
+        note = late_without_time_note(out, adjusted, late, str(records[0].get("language", "en")))
     except (AdjustmentError, AssignmentError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         return EXIT_USAGE
+    if note:
+        console.print(note, highlight=False, markup=False)
     console.print(f"→ {path}", highlight=False)
     return EXIT_OK
 

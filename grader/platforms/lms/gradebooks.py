@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from grader.marks.overrides import AdjustmentError
+from grader.record import GRADER_FAULTS
 from grader.report.gradebook import final_score, spreadsheet_safe
 
 ASSIGNMENT_COLUMN = re.compile(r"^(?P<name>.+) \((?P<id>\d+)\)$")
@@ -36,7 +37,7 @@ def scores_by_user(
         if (
             not isinstance(lms, dict)
             or lms.get("system") != system
-            or record.get("status") == "grader_error"
+            or record.get("status") in GRADER_FAULTS
         ):
             continue
         score = float(final_score(record) or 0.0)

@@ -3,7 +3,8 @@
 
 It closes every file the handler had open (the grader's connection among them, but for the
 handler that became it: no kernel can ask the server for anything) and leads a process group of
-its own; enters new namespaces, as ``unshare(1)`` would (``namespaces``); forks the launcher
+its own; enters its cgroup, then new namespaces, as ``unshare(1)`` would (``namespaces``), and
+mounts its folders' tmpfs in the new mount namespace (``resources``); forks the launcher
 (``confine.launch``: the PID namespace's first process, which mounts its own ``/proc``), whose
 child confines itself, reports what held, takes the kernel's own environment, folder and
 arguments, and runs ``boot.main``; then waits for the launcher and ends with its exit code.  A
@@ -21,7 +22,7 @@ import sys
 import tempfile
 from typing import Any, NoReturn
 
-from grader.sandbox.kernel import boot, confine, namespaces
+from grader.sandbox.kernel import boot, confine, namespaces, resources
 
 # The server's own folder on ``sys.path`` (the grader package's kernel side); each kernel gets its
 # own.
@@ -56,6 +57,9 @@ def _first_process(request: dict[str, Any], grader: int | None) -> int:
     confine.keep_only(*([] if grader is None else [grader]))
     with open(request["plan"]) as f:
         plan = json.load(f)
+    asked = plan.get("resources", {})
+    # Before anything is forked: the launcher, the kernel and all they start are in the group.
+    taken: dict[str, Any] = {"cgroup": resources.join_cgroup(asked.get("cgroup", []))}
     spaces = namespaces.Unshare(int(request["unshare"]))
     try:
         namespaces.enter(spaces)
@@ -63,6 +67,11 @@ def _first_process(request: dict[str, Any], grader: int | None) -> int:
         spaces = (
             namespaces.Unshare()
         )  # the launcher reports the namespaces it is in: the grader sees them missing
+    if asked.get("tmpfs"):
+        taken["tmpfs"] = (
+            resources.mount_tmpfs(asked["tmpfs"]) if spaces.proc else "no mount namespace"
+        )
+    plan["taken"] = taken  # reported by the launcher (``confine``)
     launcher = confine.fork_tied()
     if launcher:
         # ``--fork --kill-child``: this process waits for the launcher (the namespace's first

@@ -1,7 +1,8 @@
 """Kernel side: the student's kernel process starts here.
 
-The kernelspec runs ``main()`` of this module (see ``scratch.KERNEL_ARGV``); it installs the network
-guard, the offline datasets and the Keras hooks, imports what every notebook imports
+The kernelspec runs ``main()`` of this module (see ``scratch.KERNEL_ARGV``); it installs the seal
+(``sealing``) before anything else, then the network guard, the offline datasets and the Keras
+hooks, imports what every notebook imports
 (``WARM_MODULES``: the kernel is often started before its submission is known, so this is not the
 student's time), then starts an ordinary IPython kernel.  The configuration arrives as JSON in
 ``$GRADER_SANDBOX``.
@@ -17,8 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.boundary.legacy_apis import SWITCH as LEGACY_APIS
 from grader.boundary.refusals import NETWORK_MESSAGE
-from grader.sandbox.kernel import guard, legacy, offline, shell_commands
+from grader.sandbox.kernel import (
+    guard,
+    legacy,
+    legacy_apis,
+    offline,
+    sealing,
+    self_check,
+    shell_commands,
+)
 from grader.sandbox.kernel.hooks import Budget, KerasHooks
 from grader.sandbox.kernel.recorder import Recorder
 from grader.sandbox.kernel.saving import SavingHooks
@@ -96,8 +106,18 @@ def _watch_matplotlib(pyplot: Any) -> None:
     _watch_savefig(matplotlib.figure.Figure)
 
 
-def final_dump(namespace: dict[str, Any]) -> None:
-    """Called by the grader after the last cell: figures still open, watched variables."""
+def final_dump(_frame: Any = sys._getframe, _audit: Any = sys.audit) -> None:
+    """Called by the grader's last cell (``seals.final_cell``): figures still open, the watched
+    variables of the notebook's namespace (the caller's globals); the seal then seals the end."""
+    ended = False
+    try:
+        _dump(_frame(1).f_globals)
+        ended = True
+    finally:
+        _audit("grader.end", ended)
+
+
+def _dump(namespace: dict[str, Any]) -> None:
     assert _recorder is not None
     _capture_figures()
     watched: dict[str, Any] = {}
@@ -125,6 +145,11 @@ def final_dump(namespace: dict[str, Any]) -> None:
         _saving.final(namespace)
 
 
+def _cell_started(info: Any) -> None:
+    """Each cell the kernel runs is sealed (the grader matches them with the cells it sent)."""
+    sys.audit("grader.cell", str(getattr(info, "raw_cell", "")))
+
+
 def _warm_up() -> None:
     for name in WARM_MODULES:
         try:
@@ -147,10 +172,11 @@ def main(argv: list[str] | None = None) -> None:
     arguments)."""
     global _recorder, _saving
     config = json.loads(os.environ[CONFIG_ENV])
+    sealing.install(Path(config["artifacts"]))
     sys.addaudithook(_block_network)
     if "guard" in config:
         guard.install(guard.GuardConfig(**config["guard"]))
-    _recorder = Recorder(Path(config["artifacts"]))
+    _recorder = Recorder(Path(config["artifacts"]), sealed=True)
     offline.install(
         lambda dataset: _recorder.event("dataset", name=dataset.name, synthetic=dataset.synthetic)
     )
@@ -160,7 +186,10 @@ def main(argv: list[str] | None = None) -> None:
     _saving.install()
     offline.after_import("matplotlib.pyplot", _watch_matplotlib)
     shell_commands.install(_recorder.event)
-    legacy.install(_recorder.event, **config.get("compat", {}))
+    compat = config.get("compat", {})
+    legacy.install(_recorder.event, compat.get("keras2_paths", True), compat.get("colab", True))
+    # After the Keras hooks: ``fit(nb_epoch=...)`` reaches them as ``epochs``.
+    legacy_apis.install(_recorder.event, compat.get(LEGACY_APIS, True))
     if config.get("preload", True):
         _warm_up()
 
@@ -171,4 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     assert app.shell is not None
     # ``%matplotlib inline`` would close figures behind our back; keep the Agg backend.
     app.shell.register_magic_function(lambda line="": None, "line", "matplotlib")
+    # The notebook's own ``%grade`` / ``grader.check``: no grading from inside its grading.
+    self_check.install(app.shell)
+    app.shell.events.register("pre_run_cell", _cell_started)
+    sealing.arm([_recorder, hooks, _saving], final_dump, _cell_started)
     app.start()

@@ -7,9 +7,10 @@ everything the kernel starts: it is a *child subreaper*, so a process that detac
 stays inside the tree the grader's watchdog kills; in a PID namespace it is that namespace's init,
 whose end ends every process in it.
 
-Its child confines itself, for good and for everything it will start, before it becomes
-the kernel: ``no_new_privs``, every capability dropped (root in CI included), Landlock
-(files, TCP, signals), the seccomp filter.  It then writes what actually held to the
+It joins a fresh session keyring (``resources``), which the kernel inherits.  Its child confines
+itself, for good and for everything it will start, before it becomes the kernel:
+``no_new_privs``, every capability dropped (root in CI included), Landlock (files, TCP, signals),
+the seccomp filter.  It then writes what actually held (and what the first process took) to the
 report file (opened before the restriction, closed before any student code exists, in a
 folder the kernel cannot write) and becomes the kernel.
 """
@@ -24,7 +25,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox.kernel import landlock, seccomp
+from grader.sandbox.kernel import landlock, resources, seccomp
 from grader.sandbox.system.processes import living, parent_of, process_tree, stop_then_kill
 
 (
@@ -237,6 +238,8 @@ def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
         signal.signal(signum, signal.SIG_IGN)
     prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     report = os.open(plan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    # What the first process took (its cgroup, its tmpfs), and a keyring of the kernel's own.
+    taken = {**plan.get("taken", {}), "keyring": resources.own_session_keyring()}
     kernel = fork_tied()
     if kernel == 0:
         code = 127
@@ -250,6 +253,7 @@ def launch(plan: dict[str, Any], become_kernel: Callable[[], None]) -> int:
                 held = confine(plan)
             except Exception as exc:  # noqa: BLE001 - reported; the grader decides what a missing layer means
                 held = {"error": f"{type(exc).__name__}: {exc}"}
+            held["taken"] = taken
             os.write(report, json.dumps(held).encode())
             os.close(report)
             become_kernel()

@@ -3,8 +3,9 @@
 Installed by ``boot`` before any student code runs.  An audit hook (which cannot be
 removed once added) refuses: starting more than a few processes, or any process from a
 forked child (a fork bomb stops at once); signals to processes outside the kernel's own
-tree (the grader); opening, listing or importing the reference solution and the
-assignment folders; creating, changing or deleting files outside the notebook's own
+tree (the grader); opening, listing or importing what the grader's side declares hidden
+(``off_limits``: the reference solution, the assignment folders, the cache, the rest of the
+grader's package); creating, changing or deleting files outside the notebook's own
 scratch folders (the grader's output and dataset cache, other students' files).
 Resource limits (where the system has the ``resource`` module: not Windows) make a huge
 allocation raise ``MemoryError`` and a huge file raise ``OSError`` at once, and the
@@ -68,10 +69,12 @@ class GuardConfig:
     output_chars: int
     memory_mb: int
     file_mb: int
+    # What may not be read (``off_limits.OffLimits``), but for the readable paths beneath it.
     protected_paths: tuple[str, ...]
     protected_modules: tuple[str, ...]
     # Where files may be created or changed; empty means anywhere.
     writable_paths: tuple[str, ...] = ()
+    readable_paths: tuple[str, ...] = ()
 
 
 class _Hook:
@@ -84,6 +87,7 @@ class _Hook:
             f"/proc/{os.getppid()}",
         )
         self.writable = tuple(os.path.realpath(p) for p in config.writable_paths)
+        self.readable = tuple(os.path.realpath(p) for p in config.readable_paths)
         # Set while the hook itself reads /proc or resolves a path (those raise events too).
         self._local = threading.local()
 
@@ -135,7 +139,12 @@ class _Hook:
 
     def _path(self, path: Any) -> None:
         real = self._resolve(path)
-        if real is not None and _under(real, self.protected):
+        if real is None:
+            return
+        # The nearest folder above decides, as in Landlock's grant: a readable path beneath a
+        # protected folder stays readable, a protected folder beneath a readable one does not.
+        hidden = _nearest(real, self.protected)
+        if hidden >= 0 and hidden >= _nearest(real, self.readable):
             raise PermissionError(PROTECTED_MESSAGE)
 
     def _write(self, path: Any) -> None:
@@ -167,6 +176,11 @@ class _Hook:
 
 def _under(path: str, folders: tuple[str, ...]) -> bool:
     return any(path == f or path.startswith(f + os.sep) for f in folders)
+
+
+def _nearest(path: str, folders: tuple[str, ...]) -> int:
+    """How deep the nearest of ``folders`` at or above ``path`` is (its length), -1 if none."""
+    return max((len(f) for f in folders if path == f or path.startswith(f + os.sep)), default=-1)
 
 
 def _writes(mode: Any, flags: Any) -> bool:

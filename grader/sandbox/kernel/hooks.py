@@ -81,6 +81,13 @@ def _model_json(model: Any) -> str | None:
         return None
 
 
+def _count(count_params: Any, model: Any) -> int | None:
+    try:
+        return int(count_params(model))
+    except Exception:  # noqa: BLE001 - the student's model may raise anything
+        return None
+
+
 class KerasHooks:
     def __init__(self, recorder: Recorder, budget: Budget) -> None:
         self.recorder = recorder
@@ -131,6 +138,9 @@ class KerasHooks:
 
         original_compile = model_class.compile
         original_fit = model_class.fit
+        # Keras's own count, whatever a subclass of the student's says: checked against the model
+        # the grader rebuilds from the configuration this fit reports.
+        count_params = keras.layers.Layer.count_params
         original_evaluate = model_class.evaluate
         original_predict = model_class.predict
 
@@ -224,6 +234,7 @@ class KerasHooks:
                 history=getattr(history, "history", None),
                 params=getattr(history, "params", None),
                 kernels=hooks.kernels(self),
+                param_count=_count(count_params, self),
             )
             return history
 

@@ -86,11 +86,18 @@ def enter(spaces: Unshare) -> None:
         _write("/proc/self/gid_map", f"0 {gid} 1")
 
 
+def make_private() -> None:
+    """In a mount namespace of this process's own: no mount made from now on reaches the
+    machine's (nor one of the machine's this one)."""
+    assert _LIBC is not None
+    _check(_LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+
+
 def mount_proc() -> None:
     """In the PID namespace's first process: its own ``/proc``, on mounts no longer shared with
     the machine's (``--mount-proc``)."""
     assert _LIBC is not None
-    _check(_LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+    make_private()
     _check(
         _LIBC.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
         "mounting /proc",

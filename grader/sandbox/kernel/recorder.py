@@ -3,14 +3,18 @@
 Everything here runs inside the student's process and can be tampered with; that is fine,
 because these files are only evidence.  The grader re-derives every verdict from them
 (it rebuilds the model from its config and trains it itself) and trusts no number the
-student's process reports about itself.
+student's process reports about itself.  Each record also goes through the kernel's seal
+(``sealing.py``, an audit hook): the seal writes each event line itself and seals it with every
+array and file, so that the grader can tell the evidence was changed after it was written.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +64,12 @@ def _floats(values: Any) -> list[float] | str:
 
 
 class Recorder:
-    """Appends events to ``events.jsonl`` and stores arrays once each."""
+    """Appends events to ``events.jsonl`` and stores arrays once each; ``sealed``: the kernel's
+    seal is installed and writes the events itself."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, sealed: bool = False) -> None:
         self.directory = directory
+        self.sealed = sealed
         (directory / ARRAYS_DIR).mkdir(parents=True, exist_ok=True)
         (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
         self._arrays: dict[int, tuple[Any, str]] = {}
@@ -71,7 +77,11 @@ class Recorder:
         self._model_files = 0
 
     def event(self, kind: str, **fields: Any) -> None:
-        line = json.dumps({"kind": kind, **_plain(fields)}, allow_nan=False)
+        data = {"kind": kind, **_plain(fields)}
+        if self.sealed:
+            sys.audit("grader.event", kind, data)
+            return
+        line = json.dumps(data, allow_nan=False)
         with open(self.directory / EVENTS_FILE, "a", encoding="utf-8") as f:
             f.write(line + "\n")
             f.flush()
@@ -90,6 +100,7 @@ class Recorder:
             return {"unstorable": f"{type(value).__name__} of dtype {data.dtype}"}
         name = f"a{len(self._arrays)}.npy"
         np.save(self.directory / ARRAYS_DIR / name, data, allow_pickle=False)
+        sys.audit("grader.array", name, data)
         self._arrays[key] = (value, name)
         return name
 
@@ -113,9 +124,9 @@ class Recorder:
         try:
             width, height = fig.get_size_inches() * FIGURE_DPI
             if 0 < width * height <= MAX_FIGURE_PIXELS:
-                fig.canvas.print_figure(
-                    self.directory / FIGURES_DIR / f"{name}.png", dpi=FIGURE_DPI, format="png"
-                )
+                buffer = io.BytesIO()
+                fig.canvas.print_figure(buffer, dpi=FIGURE_DPI, format="png")
+                self._write(self.directory / FIGURES_DIR / f"{name}.png", buffer.getvalue())
                 png = f"{name}.png"
         except Exception:  # noqa: BLE001
             png = None
@@ -167,9 +178,10 @@ class Recorder:
             size = os.path.getsize(path)
             if size > MAX_MODEL_FILE_BYTES:
                 return {"unstorable": f"{size} bytes, more than {MAX_MODEL_FILE_BYTES}"}
+            with open(path, "rb") as source:
+                data = source.read(MAX_MODEL_FILE_BYTES)
             target = self._model_file_name(suffix)
-            with open(path, "rb") as source, open(target, "wb") as copy:
-                copy.write(source.read(MAX_MODEL_FILE_BYTES))
+            self._write(target, data)
         except OSError as exc:
             return {"unstorable": f"{type(exc).__name__}: {exc}"[:200]}
         return target.name
@@ -180,5 +192,10 @@ class Recorder:
         if len(data) > MAX_MODEL_FILE_BYTES:
             return {"unstorable": f"{len(data)} bytes, more than {MAX_MODEL_FILE_BYTES}"}
         target = self._model_file_name(".json")
-        target.write_bytes(data)
+        self._write(target, data)
         return target.name
+
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write a figure or model file and have it sealed."""
+        target.write_bytes(data)
+        sys.audit("grader.file", target.name, data)

@@ -2,7 +2,8 @@
 
 Landlock (``landlock``) decides which files and TCP ports a process may use; some doors are not
 files: a UDP or raw socket, a connection to a Unix socket such as a container engine's, an
-``io_uring`` that would carry the same calls past the filter, ``ptrace``. (TCP sockets may be made,
+``io_uring`` that would carry the same calls past the filter, ``ptrace``, the keyrings that every
+process of the user shares (``add_key``, ``request_key``, ``keyctl``). (TCP sockets may be made,
 never connected.)  This filter refuses them with an error number (never a crash), for the process
 and every process it starts, and cannot be lifted.  Where no PID namespace hides the grader, it also
 refuses signals aimed at the grader's own processes (their pids are known before the filter is
@@ -48,6 +49,9 @@ _ARCHES = {
             "rt_sigqueueinfo": 129,
             "rt_tgsigqueueinfo": 297,
             "pidfd_open": 434,
+            "add_key": 248,
+            "request_key": 249,
+            "keyctl": 250,
         },
     ),
     "aarch64": (
@@ -65,6 +69,9 @@ _ARCHES = {
             "rt_sigqueueinfo": 138,
             "rt_tgsigqueueinfo": 240,
             "pidfd_open": 434,
+            "add_key": 217,
+            "request_key": 218,
+            "keyctl": 219,
         },
     ),
 }
@@ -74,6 +81,11 @@ _REFUSED = {
     "process_vm_readv": errno.EPERM,
     "process_vm_writev": errno.EPERM,
     "io_uring_setup": errno.ENOSYS,
+    # Keyrings are shared by every process of the user (root's ``@u``): refused as on a Linux
+    # built without them.
+    "add_key": errno.ENOSYS,
+    "request_key": errno.ENOSYS,
+    "keyctl": errno.ENOSYS,
 }
 _SIGNALS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
 
@@ -81,6 +93,11 @@ _SIGNALS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "
 def supported() -> bool:
     """Whether this machine's architecture is one the filter is written for."""
     return platform.machine() in _ARCHES
+
+
+def number(name: str) -> int | None:
+    """The number of the system call ``name`` on this machine (one the filter knows), if known."""
+    return _ARCHES.get(platform.machine(), (0, {}))[1].get(name)
 
 
 @dataclass(frozen=True)

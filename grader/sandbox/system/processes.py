@@ -192,3 +192,65 @@ def stop_then_kill(pids: list[int]) -> None:
                 action(process)
             except psutil.Error:
                 pass
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[bytes]:
+    """``/proc/<pid>/stat`` after the command name (state first); empty when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time ``pids`` have used, with that of their children they have waited for: for a
+    tree under a subreaper, every process it ever held but the living ones' unwaited children."""
+    if not host.has_proc():
+        import psutil
+
+        total = 0.0
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+    ticks = 0
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if len(fields) > 14:
+            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / _TICK
+
+
+def _started(pid: int) -> float:
+    if host.has_proc():
+        fields = _stat_fields(pid)
+        return float(fields[19]) if len(fields) > 19 else 0.0
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return 0.0
+
+
+def kernel_of(root: int) -> int:
+    """The kernel in the tree of ``root`` (the kernel's first process): below the launcher, the
+    oldest process that leads its own group; ``root`` itself where there is no launcher (not
+    Linux)."""
+    if not host.is_linux():
+        return root
+    leaders = []
+    for pid in process_tree(root)[1:]:
+        try:
+            if os.getpgid(pid) == pid:
+                leaders.append((_started(pid), pid))
+        except OSError:
+            continue
+    return min(leaders)[1] if leaders else root

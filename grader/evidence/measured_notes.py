@@ -1,0 +1,48 @@
+"""What the record notes about the grader's own measurement: the test images it used (the dataset's
+own, prepared as the student prepared theirs), those it left out, and how the student's own test
+images differ from them.  The student's evaluation stays a fact about their notebook; these notes
+say why the grader's figure is not theirs."""
+
+from __future__ import annotations
+
+from grader.evidence.facts import Facts
+from grader.outcome import Message, Term
+
+
+def measured_notes(facts: Facts) -> list[Message]:
+    training, on = facts.training, facts.measured_on
+    if training is None:
+        return []
+    measured = {
+        "samples": training.samples,
+        "epochs": training.epochs,
+        "test": training.test_samples,
+    }
+    if on is None:
+        return [Message("note.measured", measured)]
+    notes = [
+        Message(
+            "note.measured_on",
+            {
+                **measured,
+                "size": on.split_size,
+                "like": on.preparation.like,
+                "transform": Term(f"transform.{on.preparation.transform.kind}"),
+            },
+        )
+    ]
+    if on.left_out:
+        notes.append(Message("note.measured_left_out", {"left_out": on.left_out}))
+    test = facts.provenance.test
+    if test is None:
+        return notes
+    images = test.images
+    if not images.traced:
+        notes.append(Message("note.measured_test_untraced", {"name": test.name}))
+    elif images.train_rows:
+        notes.append(Message("note.measured_test_train", {"name": test.name}))
+    elif images.order in ("subset", "repeated"):
+        notes.append(
+            Message("note.measured_test_subset", {"rows": images.rows, "size": images.split_size})
+        )
+    return notes
