@@ -26,9 +26,11 @@ from grader.evidence.integrity import check as check_integrity
 from grader.evidence.reading import read_evidence
 from grader.evidence.reloading import saving_facts
 from grader.measurement.bounds import Bounds
+from grader.measurement.confidence import Policy, false_fail_chance, needs_more
 from grader.measurement.inputs import training_data
 from grader.measurement.measurer import Measurer, TrainingData
-from grader.model.training import BuildError
+from grader.model.architecture import Architecture
+from grader.model.training import BuildError, Training
 from grader.outcome import Message
 
 # A record names at most this many refused files (each its own note), then how many more.
@@ -71,7 +73,8 @@ def judge(
     evidence = read_evidence(artifacts, evidence_limit(assignment))
     facts, arrays = gather(evidence, execution, dataset)
     gathered = time.monotonic()
-    facts = measure(facts, arrays, dataset, assignment.expected, seed, measurer)
+    policy = Policy.of(assignment.measure, assignment.expected.threshold)
+    facts = measure(facts, arrays, dataset, assignment.expected, seed, measurer, policy)
     if any(check_id.startswith("saving.") for check_id in assignment.points):
         check = measurer.bounds.check
         facts = dataclasses.replace(facts, saving=saving_facts(evidence, facts.architecture, check))
@@ -87,8 +90,10 @@ def measure(
     expected: Expected,
     seed: int,
     measurer: Measurer,
+    policy: Policy,
 ) -> Facts:
-    """``facts`` with the rebuilt layers and the grader's measurement of the student's model."""
+    """``facts`` with the rebuilt layers and the grader's measurement of the student's model,
+    measured again with the next seeds while the verdict is within ``policy``'s margin."""
     architecture = facts.architecture
     if architecture is None:
         return facts
@@ -111,8 +116,31 @@ def measure(
         facts,
         built=measured.built,
         training=measured.training,
+        trials=_trials(measured.training, architecture, seed, data, measurer, policy),
+        false_fail_chance=false_fail_chance(policy, expected.reference_accuracy),
         measured_on=data.on if data is not None else None,
     )
+
+
+def _trials(
+    first: Training | None,
+    architecture: Architecture,
+    seed: int,
+    data: TrainingData | None,
+    measurer: Measurer,
+    policy: Policy,
+) -> tuple[tuple[int, float], ...]:
+    """Each measurement's seed and accuracy: the first, then one per further seed while the mean
+    is within the margin below the threshold (``measurement.confidence``)."""
+    if first is None or first.accuracy is None or first.error is not None:
+        return ()
+    trials = [(seed, first.accuracy)]
+    while needs_more([accuracy for _, accuracy in trials], policy):
+        again = measurer.measure(architecture, seed + len(trials), data).training
+        if again is None or again.accuracy is None or again.error is not None:
+            break
+        trials.append((seed + len(trials), again.accuracy))
+    return tuple(trials)
 
 
 def refusal_notes(refused: tuple[tuple[str, str], ...]) -> tuple[Message, ...]:

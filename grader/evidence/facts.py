@@ -120,6 +120,12 @@ class Facts:
     fit: FitFacts | None = None
     figures: tuple[FigureFacts, ...] = ()
     training: Training | None = None
+    # Each measurement's seed and accuracy, the first one's (``training``) first: more than one
+    # where it was near the threshold (``measurement.confidence``).
+    trials: tuple[tuple[int, float], ...] = ()
+    # The chance that a correct model fails the measurement's procedure, where the assignment gives
+    # the spread of its measurements (``measurement.confidence.false_fail_chance``).
+    false_fail_chance: float | None = None
     shown: Shown = field(default_factory=Shown)
     notes: tuple[str, ...] = field(default=())
     # Round trips of saved models (only for assignments with saving checks).

@@ -8,6 +8,27 @@ from __future__ import annotations
 from grader.evidence.facts import Facts
 from grader.outcome import Message, Term
 
+# How the measurements are listed, in each language ("0.7412, then 0.7890").
+THEN = {"en": ", then ", "ja": "、次に "}
+
+
+def remeasured_note(trials: tuple[tuple[int, float], ...]) -> list[Message]:
+    """The note of a measurement near the threshold, measured again with other seeds."""
+    if len(trials) < 2:
+        return []
+    accuracies = [f"{accuracy:.4f}" for _, accuracy in trials]
+    return [
+        Message(
+            "note.remeasured",
+            {
+                "count": len(trials),
+                "seeds": ", ".join(str(seed) for seed, _ in trials),
+                "measurements": {lang: then.join(accuracies) for lang, then in THEN.items()},
+                "mean": round(sum(a for _, a in trials) / len(trials), 4),
+            },
+        )
+    ]
+
 
 def measured_notes(facts: Facts) -> list[Message]:
     training, on = facts.training, facts.measured_on
@@ -19,7 +40,7 @@ def measured_notes(facts: Facts) -> list[Message]:
         "test": training.test_samples,
     }
     if on is None:
-        return [Message("note.measured", measured)]
+        return [Message("note.measured", measured), *remeasured_note(facts.trials)]
     notes = [
         Message(
             "note.measured_on",
@@ -31,6 +52,7 @@ def measured_notes(facts: Facts) -> list[Message]:
             },
         )
     ]
+    notes.extend(remeasured_note(facts.trials))
     if on.left_out:
         notes.append(Message("note.measured_left_out", {"left_out": on.left_out}))
     test = facts.provenance.test

@@ -85,6 +85,10 @@ def to_data(view: View) -> dict[str, Any]:
                 "epochs": facts.training.epochs,
                 "test_samples": facts.training.test_samples,
                 "error": facts.training.error,
+                # Every measurement (more than one near the threshold), and the chance that a
+                # correct model fails this way (``measurement.confidence``).
+                "trials": [{"seed": seed, "accuracy": a} for seed, a in facts.trials],
+                "false_fail_chance": facts.false_fail_chance,
             }
         data["synthetic_data"] = facts.synthetic_data
     if record.isolation is not None:
