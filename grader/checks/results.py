@@ -12,7 +12,6 @@ from grader.checks.expected import Expected
 from grader.checks.method import transform_term
 from grader.checks.registry import check
 from grader.evidence.facts import Facts
-from grader.measurement.confidence import judged
 from grader.model.compile_forms import same_setting
 from grader.outcome import PASSED, Outcome, Term, failed, not_run, skipped
 
@@ -90,8 +89,7 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
     }
     if training.error is not None:
         return failed("results.train_error", reason=training.error, **budget)
-    # Measured more than once near the threshold: the mean of the measurements is judged.
-    accuracy = judged([a for _, a in facts.trials]) if facts.trials else training.accuracy
+    accuracy = facts.judged_accuracy
     if accuracy is None or accuracy >= expected.threshold:
         return PASSED
     params = dict(

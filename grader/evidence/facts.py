@@ -138,3 +138,11 @@ class Facts:
     measured_on: MeasuredOn | None = None
     # Why it could not be measured, as a message key (the test split could not be prepared).
     unmeasured: str | None = None
+
+    @property
+    def judged_accuracy(self) -> float | None:
+        """The accuracy the verdict reads: the mean of the measurements (more than one where the
+        first was near the threshold, ``measurement.confidence``), else the one measured."""
+        if self.trials:
+            return sum(accuracy for _, accuracy in self.trials) / len(self.trials)
+        return self.training.accuracy if self.training is not None else None
