@@ -136,10 +136,11 @@ def _trials(
         return ()
     trials = [(seed, first.accuracy)]
     while needs_more([accuracy for _, accuracy in trials], policy):
-        again = measurer.measure(architecture, seed + len(trials), data).training
+        following = seed + len(trials)
+        again = measurer.measure(architecture, following, data).training
         if again is None or again.accuracy is None or again.error is not None:
             break
-        trials.append((seed + len(trials), again.accuracy))
+        trials.append((following, again.accuracy))
     return tuple(trials)
 
 

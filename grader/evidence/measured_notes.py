@@ -12,9 +12,10 @@ from grader.outcome import Message, Term
 THEN = {"en": ", then ", "ja": "、次に "}
 
 
-def remeasured_note(trials: tuple[tuple[int, float], ...]) -> list[Message]:
+def remeasured_note(facts: Facts) -> list[Message]:
     """The note of a measurement near the threshold, measured again with other seeds."""
-    if len(trials) < 2:
+    trials, mean = facts.trials, facts.judged_accuracy
+    if len(trials) < 2 or mean is None:
         return []
     accuracies = [f"{accuracy:.4f}" for _, accuracy in trials]
     return [
@@ -24,7 +25,7 @@ def remeasured_note(trials: tuple[tuple[int, float], ...]) -> list[Message]:
                 "count": len(trials),
                 "seeds": ", ".join(str(seed) for seed, _ in trials),
                 "measurements": {lang: then.join(accuracies) for lang, then in THEN.items()},
-                "mean": round(sum(a for _, a in trials) / len(trials), 4),
+                "mean": round(mean, 4),
             },
         )
     ]
@@ -40,7 +41,7 @@ def measured_notes(facts: Facts) -> list[Message]:
         "test": training.test_samples,
     }
     if on is None:
-        return [Message("note.measured", measured), *remeasured_note(facts.trials)]
+        return [Message("note.measured", measured), *remeasured_note(facts)]
     notes = [
         Message(
             "note.measured_on",
@@ -52,7 +53,7 @@ def measured_notes(facts: Facts) -> list[Message]:
             },
         )
     ]
-    notes.extend(remeasured_note(facts.trials))
+    notes.extend(remeasured_note(facts))
     if on.left_out:
         notes.append(Message("note.measured_left_out", {"left_out": on.left_out}))
     test = facts.provenance.test

@@ -57,12 +57,15 @@ def judged(accuracies: Sequence[float]) -> float:
     return float(np.mean(accuracies))
 
 
+def _near(mean: Any, policy: Policy) -> Any:
+    """Whether a mean (or each of an array of means) is below the threshold, within the margin."""
+    return (policy.threshold - policy.margin <= mean) & (mean < policy.threshold)
+
+
 def needs_more(accuracies: Sequence[float], policy: Policy) -> bool:
     """Whether to measure once more: the mean is below the threshold but within the margin, and
     the measurements allowed are not used up."""
-    mean = judged(accuracies)
-    near = policy.threshold - policy.margin <= mean < policy.threshold
-    return near and len(accuracies) < 1 + policy.extra
+    return bool(_near(judged(accuracies), policy)) and len(accuracies) < 1 + policy.extra
 
 
 def false_fail_chance(policy: Policy, mean: float) -> float | None:
@@ -70,27 +73,15 @@ def false_fail_chance(policy: Policy, mean: float) -> float | None:
     fails under ``policy``; ``None`` where the spread is unknown."""
     if policy.spread is None:
         return None
-    return _simulated(policy.threshold, policy.margin, policy.extra, policy.spread, mean)
+    return _simulated(policy, mean, policy.spread)
 
 
 @functools.lru_cache(maxsize=64)
-def _simulated(threshold: float, margin: float, extra: int, spread: float, mean: float) -> float:
-    draws = np.random.default_rng(0).normal(mean, spread, size=(DRAWS, 1 + extra))
-    failed = _final_means(draws, _taken(draws, threshold, margin, extra)) < threshold
-    return float(failed.mean())
-
-
-def _taken(draws: np.ndarray, threshold: float, margin: float, extra: int) -> np.ndarray:
-    """How many measurements each row of ``draws`` takes under the procedure."""
-    cumulative = np.cumsum(draws, axis=1)
-    taken = np.ones(len(draws), dtype=np.int64)
-    for count in range(1, 1 + extra):
-        means = cumulative[:, count - 1] / count
-        more = (taken == count) & (threshold - margin <= means) & (means < threshold)
-        taken[more] = count + 1
-    return taken
-
-
-def _final_means(draws: np.ndarray, taken: np.ndarray) -> np.ndarray:
-    cumulative = np.cumsum(draws, axis=1)
-    return cumulative[np.arange(len(draws)), taken - 1] / taken
+def _simulated(policy: Policy, mean: float, spread: float) -> float:
+    """``needs_more`` applied to ``DRAWS`` seeded rows of normal measurements at once."""
+    draws = np.random.default_rng(0).normal(mean, spread, size=(DRAWS, 1 + policy.extra))
+    means = np.cumsum(draws, axis=1) / np.arange(1, 2 + policy.extra)
+    taken = np.ones(DRAWS, dtype=np.int64)
+    for count in range(1, 1 + policy.extra):
+        taken[(taken == count) & _near(means[:, count - 1], policy)] = count + 1
+    return float((means[np.arange(DRAWS), taken - 1] < policy.threshold).mean())
