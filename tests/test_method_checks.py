@@ -197,9 +197,15 @@ def test_the_range_check_judges_the_map_not_only_the_range(
     [
         (lambda y: y[np.random.default_rng(0).permutation(len(y))], "data.y_permuted", "order"),
         (lambda y: np.roll(y, 1, axis=0), "data.y_offset", "image i-1"),
-        (lambda y: np.zeros_like(y) + np.eye(10)[3], "data.y_agree", "only 9.8%"),
+        (
+            lambda y: np.eye(10)[np.random.default_rng(0).integers(0, 10, len(y))],
+            "data.y_agree",
+            "are the class of their image",
+        ),
+        (lambda y: np.roll(y, 1, axis=1), "data.y_relabelled", "0 → 1, 1 → 2"),
+        (lambda y: np.zeros_like(y) + np.eye(10)[3], "data.y_one_label", "the label 3"),
     ],
-    ids=["permuted", "offset", "disagree"],
+    ids=["permuted", "offset", "disagree", "relabelled", "one label"],
 )
 def test_labels_apart_from_their_images(
     mnist, lecture, expected, labels, key: str, phrase: str
@@ -224,7 +230,7 @@ def test_images_that_cannot_be_traced_are_not_judged_by_method(mnist, lecture, e
     noisy = lecture["x_train"] + np.random.default_rng(0).normal(0, 0.01, lecture["x_train"].shape)
     facts = facts_of(mnist, dict(lecture, x_train=noisy))
     assert_says(method.train_data(facts, expected), "not_run", "method.train_untraced", "x_train")
-    assert_says(data.y_agree(facts, expected), "not_run", "data.y_unknown")
+    assert_says(data.y_agree(facts, expected), "not_run", "data.y_untraced", "noise, flips")
     assert method.test_data(facts, expected).passed
 
 
@@ -254,7 +260,7 @@ def _measured(facts: Facts, accuracy: float = 0.1) -> Facts:
         (
             {"y_train": lambda a: a["y_train"][np.random.default_rng(0).permutation(TRAIN)]},
             "results.accuracy_labels",
-            "labels that do not belong",
+            "labels that are not the classes of their images",
         ),
         ({"x_train": lambda a: a["x_train"] * 255}, "results.accuracy_raw", "not scaled"),
         ({}, "results.accuracy", "prepared as your x_test"),

@@ -77,13 +77,25 @@ MISTAKES = [
         "labels_shuffled_apart",
         [(ONE_HOT, ONE_HOT + "\ny_train = y_train[np.random.default_rng(0).permutation(60000)]")],
         {"data.y_agree": "holds the right labels in another order"},
-        {"results.accuracy": "labels that do not belong to their images"},
+        {"results.accuracy": "labels that are not the classes of their images"},
     ),
     Mistake(
         "labels_offset",
         [(FIT, "history = model.ﬁt(x_train[1:], y_train[:-1], ")],
         {"data.y_agree": "is the label of image i-1"},
-        {"results.accuracy": "labels that do not belong to their images"},
+        {"results.accuracy": "labels that are not the classes of their images"},
+    ),
+    # Labels in step with their images, their values changed: not a shuffle, not a slice.
+    Mistake(
+        "labels_relabelled",
+        [
+            (
+                "y_train = to_categorical(y_train, 10)",
+                "y_train = to_categorical((y_train + 1) % 10, 10)",
+            )
+        ],
+        {"data.y_agree": "each image of a class carries another class's label (0 → 1, 1 → 2"},
+        {"results.accuracy": "labels that are not the classes of their images"},
     ),
     Mistake(
         "standardised",
@@ -154,6 +166,8 @@ def test_each_mistake_is_told_its_cause_and_nothing_else(
         if i not in mistake.fails and not (i in mistake.may_fail and mistake.may_fail[i] in message)
     }
     assert not others, others
+    for check_id in failed.keys() & mistake.may_fail.keys():
+        assert checks[check_id].get("caused_by") in mistake.fails, (check_id, checks[check_id])
     if not mistake.fails:
         assert record["score"] == record["max_score"]
     if mistake.note is not None:

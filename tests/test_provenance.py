@@ -108,7 +108,15 @@ def test_the_labels_are_related_to_their_images(mnist: Dataset, tracer: Tracer) 
         "permuted": tracer.labels_of(shuffled, images),
         "offset": tracer.labels_of(y[:-1], shifted),
         "other split": tracer.labels_of(np.eye(10)[mnist.y_test[:ROWS]], images),
-        "disagree": tracer.labels_of(np.eye(10)[np.zeros(ROWS, dtype=int)], images),
+        "disagree": tracer.labels_of(
+            np.eye(10)[np.random.default_rng(3).integers(0, 10, ROWS)], images
+        ),
+        "plus one": tracer.labels_of(np.eye(10)[(mnist.y_train[:ROWS] + 1) % 10], images),
+        "nine minus": tracer.labels_of((9 - mnist.y_train[:ROWS]).astype("float32"), images),
+        "all zeros": tracer.labels_of(np.eye(10)[np.zeros(ROWS, dtype=int)], images),
+        "few rows": tracer.labels_of(
+            np.eye(10)[(mnist.y_train[:12] + 1) % 10], tracer.images(x[:12])
+        ),
         "unknown": tracer.labels_of(y[:10], images),
     }
     found = {name: labels.relation for name, labels in relations.items() if labels is not None}
@@ -119,8 +127,16 @@ def test_the_labels_are_related_to_their_images(mnist: Dataset, tracer: Tracer) 
         "offset": "offset",
         "other split": "other_split",
         "disagree": "disagree",
+        "plus one": "relabelled",
+        "nine minus": "relabelled",
+        "all zeros": "relabelled",
+        "few rows": "disagree",
         "unknown": "unknown",
     }
+    assert relations["plus one"] is not None
+    assert relations["plus one"].mapping == tuple((c, (c + 1) % 10) for c in range(10))
+    assert relations["nine minus"] is not None and (4, 5) in relations["nine minus"].mapping
+    assert relations["all zeros"] is not None and (0, 0) not in relations["all zeros"].mapping
     assert relations["offset"] is not None and relations["offset"].offset == -1
     assert relations["permuted"] is not None and relations["permuted"].agreement < 0.2
 

@@ -111,8 +111,15 @@ RELATIONS = {
     "permuted": "data.y_permuted",
     "offset": "data.y_offset",
     "other_split": "data.y_other_split",
+    "relabelled": "data.y_relabelled",
     "disagree": "data.y_agree",
 }
+
+
+def _class_name(expected: Expected, index: int) -> str:
+    """A class by its name, where the assignment names its classes, else by its number."""
+    names = expected.class_names
+    return names[index] if 0 <= index < len(names) else str(index)
 
 
 @check("data.y_agree")
@@ -125,10 +132,21 @@ def y_agree(facts: Facts, expected: Expected) -> Outcome:
     def fault(y: LabelFacts) -> Outcome | None:
         origin = origins.get(y.name)
         labels = origin.labels if origin is not None else None
+        if origin is not None and not origin.images.traced:
+            return not_run("data.y_untraced", name=y.name, images=origin.name)
         if labels is None or labels.relation == "unknown" or labels.agreement is None:
             return not_run("data.y_unknown", name=y.name)
         if labels.relation == "agree":
             return None
+        given = {label for _, label in labels.mapping}
+        if len(given) == 1 and len(labels.mapping) == expected.classes - 1:
+            (label,) = given
+            return failed(
+                "data.y_one_label",
+                name=y.name,
+                label=_class_name(expected, label),
+                percent=round(100 * labels.agreement, 1),
+            )
         images = origin.images if origin is not None else None
         other = "train" if images is not None and images.test_rows > images.train_rows else "test"
         return failed(
@@ -137,6 +155,10 @@ def y_agree(facts: Facts, expected: Expected) -> Outcome:
             percent=round(100 * labels.agreement, 1),
             shift=f"{labels.offset:+d}" if labels.offset else "",
             other=Term(f"split.{other}"),
+            mapping=", ".join(
+                f"{_class_name(expected, true)} → {_class_name(expected, given)}"
+                for true, given in labels.mapping
+            ),
         )
 
     return _labels(facts, fault)

@@ -54,6 +54,11 @@ def predictions(facts: Facts, expected: Expected) -> Outcome:
         "results.accuracy_raw_known": ("data.x_range",),
         "results.accuracy_optimizer": ("compile.optimizer",),
         "results.accuracy_optimizer_known": ("compile.optimizer",),
+        # The data the model learnt from says why (``_data_cause``): the check that names it.
+        "results.accuracy_labels": ("data.y_agree",),
+        "results.accuracy_scaling": ("data.x_range",),
+        "results.accuracy_prepared_differently": ("method.same_scaling", "data.x_range"),
+        "results.accuracy_train_data": ("method.train_data",),
         # Below the threshold: labels apart from their images, pixels out of range, another
         # network, loss or optimizer, or another batch size (the grader trains at the student's).
         "results.accuracy": (

@@ -3,8 +3,9 @@
 Each traced image has a true label (the dataset's); the student's labels either ``agree`` with
 them, are the same labels ``permuted`` apart from their images (one of the two shuffled alone),
 are ``offset`` by a few places (images and labels sliced differently), are the ``other_split``'s
-labels in their loaded order (``fit(x_train[:10000], y_test)``), simply ``disagree``, or are
-``unknown`` (no class per row, another number of rows, no traced image).
+labels in their loaded order (``fit(x_train[:10000], y_test)``), are ``relabelled`` (in step with
+their images, but each class turned into another one: ``(y + 1) % 10``, ``9 - y``), simply
+``disagree``, or are ``unknown`` (no class per row, another number of rows, no traced image).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from grader.evidence.provenance import Labels
 AGREE = 0.999
 # A relation other than agreement is named when it explains this share of the labels.
 EXPLAINS = 0.99
+# A class mapping is named only where each class has this many rows on average (with fewer, any
+# labels at all would look like one).
+ROWS_PER_CLASS = 10
 # How far a label may be shifted from its image and still be recognised as offset.
 MAX_OFFSET = 3
 
@@ -37,6 +41,27 @@ def label_classes(y: np.ndarray) -> np.ndarray | None:
     return values.astype(np.int64)
 
 
+def class_mapping(truth: np.ndarray, mine: np.ndarray) -> tuple[tuple[int, int], ...] | None:
+    """The labels as a function of the true class, where one explains them: each true class with
+    the one label its images were given (``(true, given)`` pairs, those that changed), else None.
+
+    Labels that moved apart from their images spread each class over all ten; labels whose values
+    were changed keep every image of a class together under its new label."""
+    classes = np.unique(truth)
+    if len(truth) < ROWS_PER_CLASS * len(classes):
+        return None
+    given: list[tuple[int, int]] = []
+    explained = 0
+    for true in classes:
+        values, counts = np.unique(mine[truth == true], return_counts=True)
+        explained += int(counts.max())
+        given.append((int(true), int(values[np.argmax(counts)])))
+    if explained < EXPLAINS * len(truth):
+        return None
+    changed = tuple((true, label) for true, label in given if true != label)
+    return changed or None
+
+
 def relation(y: np.ndarray, index: np.ndarray, labels: np.ndarray, boundary: int) -> Labels:
     """How ``y`` relates to images whose originals are at ``index`` (-1: none) among the dataset's
     splits laid end to end (``labels``: theirs; the test split starts at ``boundary``)."""
@@ -49,6 +74,9 @@ def relation(y: np.ndarray, index: np.ndarray, labels: np.ndarray, boundary: int
     agreement = float(np.mean(mine == truth))
     if agreement >= AGREE:
         return Labels("agree", agreement)
+    mapping = class_mapping(truth, mine)
+    if mapping is not None:
+        return Labels("relabelled", agreement, mapping=mapping)
     for offset in (sign * k for k in range(1, MAX_OFFSET + 1) for sign in (-1, 1)):
         shifted = where + offset
         same_split = (shifted >= 0) & (shifted < len(labels))

@@ -48,6 +48,8 @@ class Labels:
     agreement: float | None
     # ``offset``: label i is that of the image ``offset`` places away in the dataset's order.
     offset: int | None = None
+    # ``relabelled``: each true class whose images were all given another label, with that label.
+    mapping: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
