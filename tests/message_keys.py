@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import get_args
 
 from grader.boundary.execution import ExecutionStatus
+from grader.evidence import layouts
 
 GRADER = Path(__file__).resolve().parent.parent / "grader"
 # The functions a node lies in, the innermost last.
@@ -149,6 +150,7 @@ TRANSFORMS = {
         "scaled_twice",
         "centred",
         "standardised",
+        "inverted",
         "other",
         "unknown",
     )
@@ -158,6 +160,16 @@ F_STRINGS: dict[str, Callable[[Scan], set[str]]] = {
     "f'transform.{kind}'": lambda scan: TRANSFORMS,
     "f'transform.{origin.images.transform.kind}'": lambda scan: TRANSFORMS,
     "f'transform.{on.preparation.transform.kind}'": lambda scan: TRANSFORMS,
+    # How each image's pixels were laid out (``evidence/layouts.py``).
+    "f'layout.{layout}'": lambda scan: {
+        f"layout.{layout}" for layout in (layouts.AS_LOADED, *layouts.REARRANGED)
+    },
+    # What model.fit validated on, where it was not the test set (``evidence/piece_facts.py``).
+    "f'validation.{fit.validation}'": lambda scan: {
+        "validation.split",
+        "validation.other",
+        "validation.none",
+    },
     # The other split an array's labels come from (``evidence/labelling.py``).
     "f'split.{other}'": lambda scan: {"split.train", "split.test"},
     # Why images could not be traced (``checks/method.py``: unknown or neither).

@@ -156,7 +156,12 @@ def test_validated_on_the_very_images_it_trains_on(mnist, lecture, expected) -> 
     no_validation = facts_of(mnist, lecture, validation=None)
     # No validation data at all: fit.validation's finding, not a validation on training images.
     assert method.validation_data(no_validation, expected).passed
-    assert_says(fit.validation(no_validation, expected), "failed", "fit.validation_test")
+    assert_says(
+        fit.validation(no_validation, expected),
+        "failed",
+        "fit.validation_test",
+        "no validation data",
+    )
 
 
 def test_test_images_scaled_otherwise_than_the_training_images(mnist, lecture, expected) -> None:
@@ -174,14 +179,35 @@ def test_test_images_scaled_otherwise_than_the_training_images(mnist, lecture, e
     assert not method.same_scaling(facts_of(mnist, own), expected).passed
 
 
+def test_images_rearranged_alike_are_traced_and_rearranged_apart_are_named(
+    mnist, lecture, expected
+) -> None:
+    transposed = lambda x: x.transpose(0, 2, 1, 3)  # noqa: E731
+    alike = dict(
+        lecture, x_train=transposed(lecture["x_train"]), x_test=transposed(lecture["x_test"])
+    )
+    facts = facts_of(mnist, alike)
+    assert all(check(facts, expected).passed for check in (*METHOD, *DATA)), facts.provenance
+    apart = facts_of(mnist, dict(lecture, x_train=transposed(lecture["x_train"])))
+    assert_says(
+        method.same_scaling(apart, expected),
+        "failed",
+        "method.laid_out_differently",
+        "x_train transposed (rows and columns swapped), "
+        "x_test laid out as load_data() returns them",
+    )
+    assert data.y_agree(apart, expected).passed and method.train_data(apart, expected).passed
+
+
 @pytest.mark.parametrize(
     ("prepare", "key", "phrase"),
     [
         (lambda x: x / 255, "data.x_scaled_twice", "divided by 255 twice"),
         (lambda x: x * 2 - 1, "data.x_scaled_otherwise", "mapped to [-1, 1]"),
         (lambda x: (x - 0.1307) / 0.3081, "data.x_scaled_otherwise", "standardised"),
+        (lambda x: 1 - x, "data.x_scaled_otherwise", "the pixels were inverted (1 - x / 255)"),
     ],
-    ids=["twice", "centred", "standardised"],
+    ids=["twice", "centred", "standardised", "inverted"],
 )
 def test_the_range_check_judges_the_map_not_only_the_range(
     mnist, lecture, expected, prepare, key: str, phrase: str
@@ -234,7 +260,7 @@ def test_images_that_cannot_be_traced_are_not_judged_by_method(mnist, lecture, e
     assert method.test_data(facts, expected).passed
 
 
-def _measured(facts: Facts, accuracy: float = 0.1) -> Facts:
+def _measured(facts: Facts, accuracy: float = 0.1, samples: int = 2000) -> Facts:
     from dataclasses import replace
 
     prepared = prepared_test_split(
@@ -248,7 +274,7 @@ def _measured(facts: Facts, accuracy: float = 0.1) -> Facts:
         None,
     )
     assert not isinstance(prepared, str)
-    training = Training(accuracy, 2000, 1, 128, prepared[2].images, 1.0)
+    training = Training(accuracy, samples, 1, 128, prepared[2].images, 1.0)
     return replace(facts, training=training, measured_on=prepared[2])
 
 
@@ -292,3 +318,18 @@ def test_the_test_split_is_prepared_the_students_way_less_what_it_trains_on(mnis
     assert np.array_equal(truth, mnist.y_test[100:2100])
     wrong = Preparation("x_test", transform.images.transform, (27, 27))
     assert prepared_test_split(mnist, wrong, None, None) == "results.not_reshaped"
+
+
+def test_a_low_accuracy_from_a_few_training_images_says_so(mnist, lecture, expected) -> None:
+    """fit(x_train[:300], y_train[:300]): the grader trains on those 300, and says that is why; a
+    subset as large as the grader's budget is no cause."""
+    few = dict(lecture, x_train=lecture["x_train"][:300], y_train=lecture["y_train"][:300])
+    facts = _measured(facts_of(mnist, few), samples=300)
+    assert_says(
+        results.accuracy(facts, expected),
+        "failed",
+        "results.accuracy_few_images",
+        f"only 300 of the {len(mnist.x_train)} training images",
+    )
+    enough = _measured(facts_of(mnist, lecture), samples=expected.measure_samples)
+    assert_says(results.accuracy(enough, expected), "failed", "results.accuracy")

@@ -108,7 +108,25 @@ MISTAKES = [
         ],
         {"data.x_range": "standardised ((x - mean) / std)"},
     ),
+    # A subset of the training set, too small to learn from: the accuracy says so.
+    Mistake(
+        "few_training_images",
+        [(FIT, "history = model.ﬁt(x_train[:300], y_train[:300], ")],
+        {"results.accuracy": "model.fit trains on only 300 of the 60000 training images"},
+    ),
     # Correct, written another way: full marks.
+    Mistake(
+        "transposed_alike",
+        [
+            (
+                ONE_HOT,
+                ONE_HOT + "\nx_train = x_train.transpose(0, 2, 1, 3)\n"
+                "x_test = x_test.transpose(0, 2, 1, 3)",
+            )
+        ],
+        {},
+        note="each transposed (rows and columns swapped): the grader traced them so",
+    ),
     Mistake(
         "shuffled_with_labels",
         [

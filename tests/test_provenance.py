@@ -69,8 +69,35 @@ def test_values_that_are_no_rescaling_of_the_pixels_are_not_traced(mnist: Datase
     assert found is not None
     assert (found.images.split, found.images.transform.kind) == ("unknown", "unknown")
     assert not found.images.traced and (found.index < 0).all()
-    flipped = Tracer(mnist).images(_pixels(mnist)[:, ::-1] / 255)
-    assert flipped is not None and flipped.images.split == "neither"
+    other = np.random.default_rng(1).integers(0, 256, (ROWS, 28, 28, 1)).astype("float32") / 255
+    random = Tracer(mnist).images(other)
+    assert random is not None and random.images.split == "neither"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "kind", "layout"),
+    [
+        (lambda x: x[:, ::-1] / 255, "scaled", "flipped_up_down"),
+        (lambda x: x[:, :, ::-1] / 255, "scaled", "flipped_left_right"),
+        (lambda x: x.transpose(0, 2, 1, 3) / 255, "scaled", "transposed"),
+        (lambda x: np.rot90(x, 1, axes=(1, 2)) / 255, "scaled", "rotated_90"),
+        (lambda x: np.rot90(x, 2, axes=(1, 2)) / 255, "scaled", "rotated_180"),
+        (lambda x: 1 - x / 255, "inverted", "as_loaded"),
+        (lambda x: 255 - x.transpose(0, 2, 1, 3), "other", "transposed"),
+    ],
+    ids=["upside down", "mirrored", "transposed", "quarter turn", "half turn", "inverted", "both"],
+)
+def test_images_inverted_or_rearranged_are_traced_as_what_was_done(
+    mnist: Dataset, prepare, kind: str, layout: str
+) -> None:
+    x = prepare(_pixels(mnist))
+    found = Tracer(mnist).images(x)
+    assert found is not None and found.images.split == "train"
+    assert (found.images.transform.kind, found.images.transform.layout) == (kind, layout)
+    assert (found.index == np.arange(ROWS)).all()
+    # Prepared the same way by the grader: the very values the student's array holds.
+    again = found.images.transform.apply(mnist.x_train[:ROWS])
+    assert np.allclose(again.reshape(x.shape), x, atol=1e-5)
 
 
 def test_the_split_and_the_order_are_found(mnist: Dataset, tracer: Tracer) -> None:

@@ -72,7 +72,7 @@ def x_range(facts: Facts, expected: Expected) -> Outcome:
         # The map from the pixels, where it is known, decides: [0, 0.0039] is in [0, 1] too.
         if kind == "scaled":
             return None
-        if kind in ("scaled_twice", "centred", "standardised", "other"):
+        if kind in ("scaled_twice", "centred", "standardised", "inverted", "other"):
             key = "data.x_scaled_twice" if kind == "scaled_twice" else "data.x_scaled_otherwise"
             return failed(key, transform=Term(f"transform.{kind}"), **found)
         if kind is None and (array.finite and array.minimum >= 0 and array.maximum <= 1.0 + 1e-6):

@@ -25,7 +25,7 @@ def validation(facts: Facts, expected: Expected) -> Outcome:
         if validation is not None and validation.images.split in ("train", "both"):
             # Where the images came from says more than "other".
             return failed("fit.validation_training_images", rows=validation.images.train_rows)
-        return failed("fit.validation_test", found=fit.validation)
+        return failed("fit.validation_test", found=Term(f"validation.{fit.validation}"))
     if expected.validation == "split":
         split = expected.validation_split or 0
         if fit.validation != "split" or abs(fit.validation_split - split) > 1e-9:

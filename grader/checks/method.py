@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from grader.checks.expected import Expected
 from grader.checks.registry import check
+from grader.evidence import layouts
 from grader.evidence.facts import Facts
 from grader.evidence.provenance import Origin
 from grader.outcome import PASSED, Outcome, Term, failed, not_run
@@ -96,6 +97,12 @@ def same_scaling(facts: Facts, expected: Expected) -> Outcome:
     a, b = train.images.transform, test.images.transform
     if a.same_as(b):
         return PASSED
+    if a.layout != b.layout:
+        return failed(
+            "method.laid_out_differently",
+            train=layouts.term(a.layout),
+            test=layouts.term(b.layout),
+        )
     return failed(
         "method.scaled_differently",
         train=transform_term(train),

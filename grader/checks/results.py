@@ -11,6 +11,7 @@ from typing import Any
 from grader.checks.expected import Expected
 from grader.checks.method import transform_term
 from grader.checks.registry import check
+from grader.evidence import layouts
 from grader.evidence.facts import Facts
 from grader.model.compile_forms import same_setting
 from grader.outcome import PASSED, Outcome, Term, failed, not_run, skipped
@@ -58,6 +59,7 @@ def predictions(facts: Facts, expected: Expected) -> Outcome:
         "results.accuracy_labels": ("data.y_agree",),
         "results.accuracy_scaling": ("data.x_range",),
         "results.accuracy_prepared_differently": ("method.same_scaling", "data.x_range"),
+        "results.accuracy_laid_out_differently": ("method.same_scaling",),
         "results.accuracy_train_data": ("method.train_data",),
         # Below the threshold: labels apart from their images, pixels out of range, another
         # network, loss or optimizer, or another batch size (the grader trains at the student's).
@@ -108,7 +110,8 @@ def accuracy(facts: Facts, expected: Expected) -> Outcome:
 
 def _data_cause(facts: Facts, expected: Expected, params: dict[str, Any]) -> Outcome | None:
     """The accuracy failed, and the data the model learnt from says why: raw pixels, pixels
-    divided twice, test images prepared otherwise, labels apart from their images, test images."""
+    divided twice, test images prepared otherwise, labels apart from their images, test images,
+    too few training images."""
     train = facts.provenance.train
     traced = train is not None and train.images.traced
     kind = train.images.transform.kind if train is not None and traced else None
@@ -128,6 +131,14 @@ def _data_cause(facts: Facts, expected: Expected, params: dict[str, Any]) -> Out
     if kind == "scaled_twice":
         return failed("results.accuracy_scaling", transform=transform_term(train), **params)
     on = facts.measured_on
+    test_layout = on.preparation.transform.layout if on is not None else None
+    if test_layout is not None and test_layout != train.images.transform.layout:
+        return failed(
+            "results.accuracy_laid_out_differently",
+            train_layout=layouts.term(train.images.transform.layout),
+            test_layout=layouts.term(test_layout),
+            **params,
+        )
     if on is not None and not on.preparation.transform.same_as(train.images.transform):
         return failed(
             "results.accuracy_prepared_differently",
@@ -140,6 +151,18 @@ def _data_cause(facts: Facts, expected: Expected, params: dict[str, Any]) -> Out
         return failed("results.accuracy_labels", **params)
     if train.images.split != "train":
         return failed("results.accuracy_train_data", **params)
+    if (
+        2 * params["samples"] <= expected.measure_samples
+        and train.images.rows < train.images.split_size
+    ):
+        # The grader trains on the student's training images: these few are all it had.
+        return failed(
+            "results.accuracy_few_images",
+            rows=train.images.rows,
+            size=train.images.split_size,
+            budget=expected.measure_samples,
+            **params,
+        )
     return None
 
 

@@ -68,11 +68,7 @@ def test_arrays(
         if event.get("model") == model and event.get("validation_x"):
             validation = evidence.array(event.get("validation_x"))
             return validation, evidence.array(event.get("validation_y")), "validation"
-    variables = evidence.variables
-    pick = lambda n: (
-        evidence.array(variables[n].get("array")) if isinstance(variables.get(n), dict) else None
-    )  # noqa: E731
-    return pick("x_test"), pick("y_test"), "variable"
+    return _variable(evidence, "x_test"), _variable(evidence, "y_test"), "variable"
 
 
 def train_arrays(
@@ -80,11 +76,17 @@ def train_arrays(
 ) -> tuple[dict[str, Any] | None, np.ndarray | None, np.ndarray | None]:
     if (start := evidence.last("fit_start")) is not None:
         return start, evidence.array(start.get("x")), evidence.array(start.get("y"))
-    variables = evidence.variables
-    pick = lambda n: (
-        evidence.array(variables[n].get("array")) if isinstance(variables.get(n), dict) else None
-    )  # noqa: E731
-    return None, pick("x_train"), pick("y_train")
+    return None, _variable(evidence, "x_train"), _variable(evidence, "y_train")
+
+
+def _variable(evidence: Evidence, name: str) -> np.ndarray | None:
+    """The array the notebook's variable ``name`` held at its end."""
+    found = evidence.variables.get(name)
+    return evidence.array(found.get("array")) if isinstance(found, dict) else None
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return a is not None and b is not None and a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def gather(
@@ -105,6 +107,9 @@ def gather(
     validation_is_test = traced_validation is not None and (
         traced_validation.images.test_rows > 0.99 * traced_validation.images.rows
     )
+    # Images the grader cannot trace (another dataset, noise) that are the student's own x_test:
+    # they did validate on their test set.
+    validation_is_test = validation_is_test or _same(validation[0], _variable(evidence, "x_test"))
     end = next((e for e in reversed(evidence.of_kind("fit_end")) if e.get("model") == model), None)
     compile_event = next(
         (e for e in reversed(evidence.of_kind("compile")) if e.get("model") == model), None

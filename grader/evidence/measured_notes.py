@@ -5,6 +5,7 @@ say why the grader's figure is not theirs."""
 
 from __future__ import annotations
 
+from grader.evidence import layouts
 from grader.evidence.facts import Facts
 from grader.outcome import Message, Term
 
@@ -31,6 +32,17 @@ def remeasured_note(facts: Facts) -> list[Message]:
     ]
 
 
+def _laid_out(facts: Facts) -> list[Message]:
+    """The note of images the student rearranged (transposed, flipped, rotated) alike: traced, and
+    the test images prepared the same way.  Laid out differently, the method check says so."""
+    origins = [o for o in (facts.provenance.train, facts.provenance.test) if o is not None]
+    found = {o.images.transform.layout for o in origins if o.images.traced}
+    if len(found) != 1 or found == {layouts.AS_LOADED}:
+        return []
+    names = ", ".join(o.name for o in origins if o.images.traced)
+    return [Message("note.laid_out", {"names": names, "layout": layouts.term(found.pop())})]
+
+
 def measured_notes(facts: Facts) -> list[Message]:
     training, on = facts.training, facts.measured_on
     if training is None:
@@ -54,6 +66,7 @@ def measured_notes(facts: Facts) -> list[Message]:
         )
     ]
     notes.extend(remeasured_note(facts))
+    notes.extend(_laid_out(facts))
     if on.left_out:
         notes.append(Message("note.measured_left_out", {"left_out": on.left_out}))
     test = facts.provenance.test

@@ -3,8 +3,10 @@
 ``Tracer.images`` finds the map from pixels to the student's values (``transforms.guess``), turns
 the images back into pixels, finds each among the dataset's originals (``alignment.locate``: the
 split the array is meant to be from is searched first), and refits the map against the matched
-originals.  The index it keeps (into the training split and the test split laid end to end) also
-says what each label should be (``labelling.relation``) and which images two arrays share.
+originals.  Where that matches too few, it asks what else happened to the images, on a sample:
+pixels inverted, or each image transposed, flipped or rotated (``layouts``).  The index it keeps
+(into the training split and the test split laid end to end) also says what each label should be
+(``labelling.relation``) and which images two arrays share.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.datasets import Dataset
-from grader.evidence import transforms
+from grader.evidence import layouts, transforms
 from grader.evidence.alignment import image_rows, locate, to_pixels
 from grader.evidence.labelling import relation
 from grader.evidence.provenance import Images, Labels, Origin, Preparation, Provenance
@@ -45,6 +47,7 @@ class Tracer:
             [np.asarray(dataset.y_train).reshape(-1), np.asarray(dataset.y_test).reshape(-1)]
         ).astype(np.int64)
         self.pixels = int(np.prod(dataset.x_train.shape[1:]))
+        self.image_shape = tuple(int(d) for d in dataset.x_train.shape[1:])
         self._traced: dict[int, tuple[np.ndarray, Traced | None]] = {}
         self._statistics: tuple[tuple[float, float], ...] | None = None
 
@@ -68,11 +71,29 @@ class Tracer:
     def _trace(self, x: np.ndarray, meant: str) -> Traced:
         dtype = str(x.dtype)
         rows = image_rows(x, self.pixels)
-        found = transforms.guess(rows) if rows is not None else None
         nothing = np.full(len(x) if x.ndim else 0, -1, dtype=np.int64)
-        if rows is None or found is None:
+        found = transforms.guess(rows) if rows is not None else None
+        layout = layouts.AS_LOADED
+        index = self._located(rows, found, layout, meant) if rows is not None and found else None
+        if rows is not None and (index is None or np.mean(index >= 0) < MIN_MATCHED):
+            otherwise = self._otherwise(rows)
+            if otherwise is not None:
+                found, layout = otherwise
+                index = self._located(rows, found, layout, meant)
+        if rows is None or found is None or index is None:
             return Traced(self._images(nothing, transforms.unknown(dtype)), nothing)
+        transform = self._refitted(rows, index, found, dtype, layout)
+        return Traced(self._images(index, transform), index)
+
+    def _located(
+        self, rows: np.ndarray, found: tuple[float, float], layout: str, meant: str
+    ) -> np.ndarray:
+        """Where each row is among the originals (training split first), its values mapped back
+        by ``found`` and its pixels put back as loaded."""
         pixels = to_pixels(rows, *found)
+        order = layouts.permutation(layout, self.image_shape)
+        if order is not None:
+            pixels = layouts.undo(pixels, order)
         splits = self.splits if meant == "train" else self.splits[::-1]
         index = locate(pixels, splits)
         if meant != "train":  # laid end to end test first: back to training split first
@@ -80,26 +101,51 @@ class Tracer:
             index = np.where(
                 index < 0, -1, np.where(index < test, index + self.boundary, index - test)
             )
-        transform = self._refitted(rows, index, found, dtype)
-        return Traced(self._images(index, transform), index)
+        return index
+
+    def _otherwise(self, rows: np.ndarray) -> tuple[tuple[float, float], str] | None:
+        """The map and layout that find most of a sample of ``rows`` among the originals, where
+        the images as laid out, mapped by an increasing map, are not found: the pixels inverted,
+        each image rearranged, or both."""
+        sample = rows[: transforms.SAMPLE_ROWS]
+        possible = [
+            layout
+            for layout in layouts.REARRANGED
+            if layouts.permutation(layout, self.image_shape) is not None
+        ]
+        for inverted in (False, True):
+            found = transforms.guess(sample, inverted)
+            tried = [layouts.AS_LOADED, *possible] if inverted else possible
+            for layout in tried if found is not None else []:
+                assert found is not None
+                if np.mean(self._located(sample, found, layout, "train") >= 0) >= MIN_MATCHED:
+                    return found, layout
+        return None
 
     def _refitted(
-        self, rows: np.ndarray, index: np.ndarray, found: tuple[float, float], dtype: str
+        self,
+        rows: np.ndarray,
+        index: np.ndarray,
+        found: tuple[float, float],
+        dtype: str,
+        layout: str,
     ) -> Transform:
         """The map fitted on matched rows against their originals, with its name."""
         matched = np.flatnonzero(index >= 0)[:FIT_ROWS]
         scale, offset = found
+        order = layouts.permutation(layout, self.image_shape)
         if len(matched):
             gids = index[matched]
             in_train = gids < self.boundary
             originals = np.empty((len(matched), self.pixels), dtype=self.splits[0].dtype)
             originals[in_train] = self._flat(0)[gids[in_train]]
             originals[~in_train] = self._flat(1)[gids[~in_train] - self.boundary]
-            scale, offset = transforms.fitted(rows[matched], originals)
-        transform = transforms.named(scale, offset, dtype)
+            values = rows[matched] if order is None else layouts.undo(rows[matched], order)
+            scale, offset = transforms.fitted(values, originals)
+        transform = transforms.named(scale, offset, dtype, layout=layout)
         # The splits' statistics cost a pass over each: looked up only for a map no other name fits.
         if transform.kind == "other":
-            transform = transforms.named(scale, offset, dtype, self.statistics())
+            transform = transforms.named(scale, offset, dtype, self.statistics(), layout)
         return transform
 
     def _flat(self, split: int) -> np.ndarray:

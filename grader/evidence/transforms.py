@@ -1,7 +1,8 @@
 """How a student's prepared images were made from the dataset's pixels: ``x = scale * p + offset``.
 
 Students divide by 255 (once, or by mistake twice), map to [-1, 1] (``/ 127.5 - 1``),
-standardise with a mean and a standard deviation, or leave the pixels alone.  Each of these is
+standardise with a mean and a standard deviation, invert (``1 - x / 255``), or leave the pixels
+alone; some also rearrange each image (``layouts``: transposed, flipped, rotated).  Each of these is
 one affine map of the original 0-255 pixels, so it is found from the data: first a guess from a
 few rows (the smallest and largest value are pixels 0 and 255, else one of the usual maps),
 accepted only when it turns every value back into a whole pixel; then, once the images are
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.evidence import layouts
+
 # Rows looked at to guess the map, and how far a value may be from a whole pixel (float16 and
 # float32 round-trips stay well within it; a wrong map puts values anywhere between).
 SAMPLE_ROWS = 256
@@ -28,6 +31,9 @@ USUAL = (
     (1 / 255**2, 0.0),
     (1 / 127.5, -1.0),
 )
+# The usual inverted maps (``1 - x / 255``, ``255 - x``), tried where the images are not found as
+# an increasing map of the pixels.
+USUAL_INVERTED = ((-1 / 255, 1.0), (-1.0, PIXEL_MAX))
 # How close a fitted map must be to a named one (relative to the scale; absolute on the offset,
 # in units of the scale).
 RELATIVE = 0.01
@@ -38,13 +44,16 @@ class Transform:
     """The map from original pixels to the student's values, and the array's dtype.
 
     ``kind``: ``unchanged``, ``scaled`` (/255), ``scaled_twice`` (/255 twice), ``centred``
-    (/127.5 - 1), ``standardised`` ((p - mean) / std, with the split's mean and std), ``other``
-    (another affine map) or ``unknown`` (not an affine map of the pixels: nothing matched)."""
+    (/127.5 - 1), ``standardised`` ((p - mean) / std, with the split's mean and std),
+    ``inverted`` (1 - p / 255), ``other`` (another affine map) or ``unknown`` (not an affine map of
+    the pixels: nothing matched).  ``layout``: how each image's pixels were laid out
+    (``layouts``)."""
 
     kind: str
     scale: float | None
     offset: float | None
     dtype: str
+    layout: str = layouts.AS_LOADED
 
     @property
     def known(self) -> bool:
@@ -61,6 +70,8 @@ class Transform:
             return False
         assert self.scale is not None and other.scale is not None
         assert self.offset is not None and other.offset is not None
+        if self.layout != other.layout:
+            return False
         return abs(self.scale - other.scale) <= RELATIVE / 2 * abs(other.scale) and abs(
             self.offset - other.offset
         ) <= RELATIVE / 2 * max(abs(other.scale) * PIXEL_MAX, 1e-12)
@@ -68,7 +79,15 @@ class Transform:
     def apply(self, pixels: np.ndarray) -> np.ndarray:
         """``pixels`` (the dataset's uint8) mapped as the student mapped theirs, in float32: a named
         map as students write it (``/ 255``: the very values theirs has), any other by its fit
-        (rounded, so that two fits of one map give one array)."""
+        (rounded, so that two fits of one map give one array); then laid out as theirs."""
+        mapped = self._mapped(pixels)
+        order = layouts.permutation(self.layout, tuple(pixels.shape[1:]))
+        if order is None:
+            return mapped
+        flat = mapped.reshape(len(mapped), -1)
+        return layouts.redo(flat, order).reshape(mapped.shape)
+
+    def _mapped(self, pixels: np.ndarray) -> np.ndarray:
         assert self.scale is not None and self.offset is not None
         out = pixels.astype(np.float32)
         canonical = NAMED.get(self.kind)
@@ -113,16 +132,22 @@ def _whole(values: np.ndarray, scale: float, offset: float) -> bool:
     return bool(np.abs(pixels - np.rint(pixels)).max() <= WHOLE_PIXEL)
 
 
-def guess(rows: np.ndarray) -> tuple[float, float] | None:
+def guess(rows: np.ndarray, inverted: bool = False) -> tuple[float, float] | None:
     """A map that turns the first rows of ``rows`` (images as rows) back into whole pixels; ``None``
-    when neither the sample's extremes nor a usual map does."""
+    when neither the sample's extremes nor a usual map does.  ``inverted``: a decreasing map (the
+    largest value is pixel 0)."""
     sample = np.asarray(rows[:SAMPLE_ROWS], dtype=np.float64)
     if sample.size == 0 or not np.isfinite(sample).all():
         return None
     low, high = float(sample.min()), float(sample.max())
-    candidates = [((high - low) / PIXEL_MAX, low)] if high > low else []
-    for scale, offset in (*candidates, *USUAL):
-        if scale > 0 and _whole(sample, scale, offset):
+    if inverted:
+        candidates = [((low - high) / PIXEL_MAX, high)] if high > low else []
+        usual = USUAL_INVERTED
+    else:
+        candidates = [((high - low) / PIXEL_MAX, low)] if high > low else []
+        usual = USUAL
+    for scale, offset in (*candidates, *usual):
+        if (scale < 0) == inverted and _whole(sample, scale, offset):
             return scale, offset
     return None
 
@@ -138,7 +163,11 @@ def fitted(values: np.ndarray, pixels: np.ndarray) -> tuple[float, float]:
 
 
 def named(
-    scale: float, offset: float, dtype: str, statistics: tuple[tuple[float, float], ...] = ()
+    scale: float,
+    offset: float,
+    dtype: str,
+    statistics: tuple[tuple[float, float], ...] = (),
+    layout: str = layouts.AS_LOADED,
 ) -> Transform:
     """The map with its name; ``statistics``: the (mean, std) of the dataset's splits, which a
     standardisation divides by."""
@@ -147,7 +176,7 @@ def named(
         return abs(a - b) <= RELATIVE * abs(b)
 
     def offset_is(value: float) -> bool:
-        return abs(offset - value) <= RELATIVE * scale * PIXEL_MAX
+        return abs(offset - value) <= RELATIVE * abs(scale) * PIXEL_MAX
 
     kind = "other"
     if near(scale, 1.0) and offset_is(0.0):
@@ -158,6 +187,8 @@ def named(
         kind = "scaled_twice"
     elif near(scale, 1 / 127.5) and offset_is(-1.0):
         kind = "centred"
+    elif near(scale, -1 / 255) and offset_is(1.0):
+        kind = "inverted"
     elif any(near(1 / scale, std) and offset_is(-mean / std) for mean, std in statistics):
         kind = "standardised"
-    return Transform(kind, scale, offset, dtype)
+    return Transform(kind, scale, offset, dtype, layout)
