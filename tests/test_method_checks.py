@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from grader.boundary.execution import Execution
-from grader.checks import data, fit, method, results
+from grader.checks import compile, data, fit, method, results
 from grader.checks.expected import Expected
 from grader.course.assignment import load_assignment
 from grader.datasets import Dataset, load
-from grader.evidence.facts import Facts, FitFacts
+from grader.evidence.facts import CompileFacts, Facts, FitFacts
 from grader.evidence.piece_facts import image_facts, label_facts
 from grader.evidence.provenance import Preparation
 from grader.evidence.tracing import Tracer, trace
@@ -333,3 +333,19 @@ def test_a_low_accuracy_from_a_few_training_images_says_so(mnist, lecture, expec
     )
     enough = _measured(facts_of(mnist, lecture), samples=expected.measure_samples)
     assert_says(results.accuracy(enough, expected), "failed", "results.accuracy")
+
+
+def test_class_numbers_with_the_sparse_loss_cost_one_point_said_as_it_is(
+    mnist, lecture, expected
+) -> None:
+    """Integer labels with sparse_categorical_crossentropy train the same model: the label check
+    says the assignment asks for one-hot labels; the loss is the one those labels call for."""
+    numbers = dict(lecture, y_train=mnist.y_train[:TRAIN], y_test=mnist.y_test[:TEST])
+    sparse = CompileFacts("sparse_categorical_crossentropy", "adam", {}, ("accuracy",))
+    facts = facts_of(mnist, numbers, compile=sparse)
+    assert_says(data.y_onehot(facts, expected), "failed", "data.y_sparse", "trains the same model")
+    assert compile.loss(facts, expected).passed
+    # One-hot labels with the sparse loss: the loss is wrong, and said so.
+    mismatched = facts_of(mnist, lecture, compile=sparse)
+    assert data.y_onehot(mismatched, expected).passed
+    assert_says(compile.loss(mismatched, expected), "failed", "compile.loss")

@@ -197,3 +197,14 @@ def test_a_named_map_applied_to_the_originals_gives_the_students_very_values(
     assert np.array_equal(found.images.transform.apply(pixels), student)
     other = Transform("other", 2.0, 1.0, "float32")
     assert np.array_equal(other.apply(pixels[:1]), pixels[:1].astype("float32") * 2 + 1)
+
+
+def test_images_divided_by_their_own_maximum_are_traced_where_it_is_255(mnist: Dataset) -> None:
+    """x / x.max(axis=(1, 2, 3), keepdims=True): nine in ten MNIST images have 255 as their
+    largest pixel, so those are the dataset's images divided by 255, and the rest are not found."""
+    x = _pixels(mnist)
+    found = Tracer(mnist).images(x / x.max(axis=(1, 2, 3), keepdims=True))
+    assert found is not None and found.images.split == "train"
+    assert found.images.transform.kind == "scaled"
+    brightest = x.reshape(ROWS, -1).max(axis=1) == 255
+    assert ((found.index >= 0) == brightest).all() and 0.8 < brightest.mean() < 0.95

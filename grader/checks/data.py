@@ -92,9 +92,26 @@ def x_range(facts: Facts, expected: Expected) -> Outcome:
     return _images(facts, fault)
 
 
+SPARSE_LOSS = "sparse_categorical_crossentropy"
+
+
+def class_numbers(y: LabelFacts | None) -> bool:
+    """Whether ``y`` holds one class number per image (``(N,)`` or ``(N, 1)``) of whole numbers."""
+    return (
+        y is not None
+        and (len(y.shape) == 1 or (len(y.shape) == 2 and y.shape[1] == 1))
+        and y.dtype.startswith(("int", "uint"))
+    )
+
+
 @check("data.y_onehot")
 def y_onehot(facts: Facts, expected: Expected) -> Outcome:
+    sparse = facts.compile is not None and facts.compile.loss == SPARSE_LOSS
+
     def fault(y: LabelFacts) -> Outcome | None:
+        if sparse and class_numbers(y):
+            # Class numbers with the sparse loss: the same training, another form than taught.
+            return failed("data.y_sparse", name=y.name, shape=y.shape, classes=expected.classes)
         if len(y.shape) != 2 or not y.one_hot:
             return failed("data.y_not_onehot", name=y.name, shape=y.shape, classes=expected.classes)
         if y.shape[1] != expected.classes:
