@@ -349,3 +349,12 @@ def test_class_numbers_with_the_sparse_loss_cost_one_point_said_as_it_is(
     mismatched = facts_of(mnist, lecture, compile=sparse)
     assert data.y_onehot(mismatched, expected).passed
     assert_says(compile.loss(mismatched, expected), "failed", "compile.loss")
+
+
+def test_labels_encoded_twice_are_named_and_what_follows_rests_on_it(
+    mnist, lecture, expected
+) -> None:
+    twice = dict(lecture, y_train=np.eye(10, dtype="float32")[lecture["y_train"].astype(int)])
+    facts = facts_of(mnist, twice)
+    assert_says(data.y_onehot(facts, expected), "failed", "data.y_encoded_twice", "already one-hot")
+    assert_says(data.y_agree(facts, expected), "not_run", "data.y_unknown")

@@ -114,6 +114,32 @@ MISTAKES = [
         [(FIT, "history = model.ﬁt(x_train[:300], y_train[:300], ")],
         {"results.accuracy": "model.fit trains on only 300 of the 60000 training images"},
     ),
+    # to_categorical twice: labels of shape (N, 10, 10); fit fails, and everything rests on it.
+    Mistake(
+        "one_hot_twice",
+        [(ONE_HOT, ONE_HOT + "\ny_train = to_categorical(y_train, 10)")],
+        {
+            "data.y_onehot": "to_categorical was applied to labels that were already one-hot",
+            "run.cells": "raised an error",
+        },
+        {
+            "data.y_agree": "could not be compared with its images",
+            "fit.history": "no finished fit",
+            "results.accuracy": "training failed",
+            "plots.loss": "no training history",
+            "plots.accuracy": "no training history",
+        },
+    ),
+    # Class numbers with the sparse loss: the same training, not the form taught; one point.
+    Mistake(
+        "class_numbers_sparse_loss",
+        [
+            ("y_train = to_categorical(y_train, 10)\n", ""),
+            (ONE_HOT, ""),
+            ("loss='categorical_crossentropy'", "loss='sparse_categorical_crossentropy'"),
+        ],
+        {"data.y_onehot": "with loss='sparse_categorical_crossentropy' that trains the same model"},
+    ),
     # Correct, written another way: full marks.
     Mistake(
         "transposed_alike",

@@ -112,6 +112,11 @@ def y_onehot(facts: Facts, expected: Expected) -> Outcome:
         if sparse and class_numbers(y):
             # Class numbers with the sparse loss: the same training, another form than taught.
             return failed("data.y_sparse", name=y.name, shape=y.shape, classes=expected.classes)
+        if y.shape[1:] == (expected.classes, expected.classes):
+            # to_categorical of labels already one-hot: each 0 and 1 became a row of its own.
+            return failed(
+                "data.y_encoded_twice", name=y.name, shape=y.shape, classes=expected.classes
+            )
         if len(y.shape) != 2 or not y.one_hot:
             return failed("data.y_not_onehot", name=y.name, shape=y.shape, classes=expected.classes)
         if y.shape[1] != expected.classes:
@@ -139,7 +144,7 @@ def _class_name(expected: Expected, index: int) -> str:
     return names[index] if 0 <= index < len(names) else str(index)
 
 
-@check("data.y_agree")
+@check("data.y_agree", after={"data.y_unknown": ("data.y_onehot",)})
 def y_agree(facts: Facts, expected: Expected) -> Outcome:
     """The labels against their own images' true labels, whichever split the images are from: a
     notebook that trained on (x_test, y_test) has labels that belong to their images (the method

@@ -146,7 +146,7 @@ def guess(rows: np.ndarray, inverted: bool = False) -> tuple[float, float] | Non
     low, high = float(sample.min()), float(sample.max())
     if inverted:
         candidates = [((low - high) / PIXEL_MAX, high)] if high > low else []
-        usual = USUAL_INVERTED
+        usual: tuple[tuple[float, float], ...] = USUAL_INVERTED
     else:
         candidates = [((high - low) / PIXEL_MAX, low)] if high > low else []
         usual = USUAL
