@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from grader.boundary.execution import Isolation
 from grader.course.visibility import Visibility, Withheld
@@ -27,15 +27,7 @@ Status = Literal[
     "grader_error",
     "grader_timeout",
 ]
-STATUSES: tuple[Status, ...] = (
-    "graded",
-    "student_error",
-    "timeout",
-    "resource_limit",
-    "invalid_submission",
-    "grader_error",
-    "grader_timeout",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 # The statuses of a grading the grader itself could not finish: never a score, graded again by a
 # rerun of the batch.
 GRADER_FAULTS: frozenset[str] = frozenset({"grader_error", "grader_timeout"})

@@ -260,3 +260,34 @@ def test_a_fit_cut_short_is_the_cause_of_the_model_and_history_it_never_gave() -
     # A model the notebook never trains, in a notebook that runs, is the layer check's own.
     verdicts[0] = passed("run.cells")
     assert "model.layers" not in causes(verdicts, DECLARED)
+
+
+@pytest.mark.parametrize(
+    ("cause", "key"),
+    [
+        (failed("data.y_agree", "data.y_relabelled"), "results.accuracy_labels"),
+        (failed("data.x_range", "data.x_scaled_twice"), "results.accuracy_scaling"),
+        (
+            failed("method.same_scaling", "method.laid_out_differently"),
+            "results.accuracy_laid_out_differently",
+        ),
+        (
+            failed("method.same_scaling", "method.scaled_differently"),
+            "results.accuracy_prepared_differently",
+        ),
+        (failed("method.train_data", "method.trained_on_test"), "results.accuracy_train_data"),
+        (failed("method.train_data", "method.trained_on_test"), "results.no_test_left"),
+    ],
+    ids=["labels", "scaling", "layout", "prepared", "train data", "nothing left"],
+)
+def test_a_low_accuracy_the_data_explains_rests_on_the_check_that_names_it(
+    cause: Verdict, key: str
+) -> None:
+    """Each data cause the accuracy check names (``results._data_cause``) has the check that names
+    it as its cause, so the report leads with that check."""
+    consequence = (
+        not_run("results.accuracy", key)
+        if key == "results.no_test_left"
+        else failed("results.accuracy", key)
+    )
+    assert causes([cause, consequence], DECLARED) == {"results.accuracy": cause.id}
