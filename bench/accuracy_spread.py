@@ -11,7 +11,9 @@ seeds near the threshold), for:
 
 - ``reference``: the reference solution, in its order and shuffled;
 - ``raw pixels`` (0-255, not divided by 255), a planted slow learner;
-- ``sgd``: the reference compiled with SGD at its default rate, a planted slow learner.
+- ``sgd``: the reference compiled with SGD at its default rate, a planted slow learner;
+- ``default rate``: the reference's optimizer at Keras's default settings (``Adadelta()`` where
+  the reference sets ``learning_rate=1.0``), where that differs from the reference's own.
 
 It prints, per variant, the mean, standard deviation, minimum and maximum of the single
 measurements, how often one measurement falls below the threshold, and how often the grader's
@@ -49,11 +51,15 @@ def _variants(module: Any, keras: Any) -> dict[str, tuple[Any, dict[str, Any], b
     architecture = compiled.to_json()
     optimizer = keras.optimizers.serialize(compiled.optimizer)
     sgd = keras.optimizers.serialize(keras.optimizers.SGD())
-    return {
+    default = keras.optimizers.serialize(type(compiled.optimizer)())
+    found = {
         "reference": (architecture, {"optimizer": optimizer, "loss": module.LOSS}, False),
         "raw pixels": (architecture, {"optimizer": optimizer, "loss": module.LOSS}, True),
         "sgd": (architecture, {"optimizer": sgd, "loss": module.LOSS}, False),
     }
+    if default["config"] != optimizer["config"]:
+        found["default rate"] = (architecture, {"optimizer": default, "loss": module.LOSS}, False)
+    return found
 
 
 def spread(name: str, orders: int, variants: list[str]) -> list[str]:
@@ -133,7 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         default="reference,raw pixels,sgd",
-        help="which of: reference, raw pixels, sgd (comma-separated)",
+        help="which of: reference, raw pixels, sgd, default rate (comma-separated)",
     )
     options = parser.parse_args()
     offline.install()

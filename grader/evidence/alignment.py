@@ -99,9 +99,12 @@ def locate(pixels: np.ndarray, splits: Sequence[np.ndarray]) -> np.ndarray:
             known, order = _index(flat, originals)
             slots = np.clip(np.searchsorted(known[order], wanted[rows]), 0, len(order) - 1)
             candidates = order[slots]
-            # A hash match is confirmed pixel for pixel.
+            # A hash match is confirmed pixel for pixel, a chunk at a time (a training set's
+            # copies would cost three times its pixels).
             same = known[candidates] == wanted[rows]
-            same[same] = (flat[candidates[same]] == pixels[rows[same]]).all(axis=1)
+            for first in range(0, len(rows), CHUNK_ROWS):
+                part = first + np.flatnonzero(same[first : first + CHUNK_ROWS])
+                same[part] = (flat[candidates[part]] == pixels[rows[part]]).all(axis=1)
             found[rows[same]] = candidates[same] + start
         start += len(flat)
     return found
