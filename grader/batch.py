@@ -21,13 +21,13 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import grader
 from grader.boundary.execution import Progress
 from grader.course.assignment import Assignment, load_assignment, self_check, with_limits
 from grader.engine import grade_within, grader_failure, prepare_kernel, refused
 from grader.record import GRADER_FAULTS, Record
+from grader.record_data import RecordData
 from grader.report.graded import Graded, failure_document, package, view_of
 from grader.report.view import View
 from grader.sandbox import kernels
@@ -162,15 +162,13 @@ def grade_job(job: Job, settings: Settings, more_follow: bool = True) -> Graded:
         )
 
 
-def grader_error(
-    job: Job, settings: Settings, detail: str, trace: str | None = None
-) -> dict[str, Any]:
+def grader_error(job: Job, settings: Settings, detail: str, trace: str | None = None) -> RecordData:
     """The record of a job the grader failed on, in the same JSON shape as every record."""
     record = grader_failure(settings.assignment, job.path, settings.max_score, detail, trace)
     return failure_document(job, record, settings.lang, settings.assignment_digest)
 
 
-def is_done(record: dict[str, Any] | None, job: Job, settings: Settings) -> bool:
+def is_done(record: RecordData | None, job: Job, settings: Settings) -> bool:
     """Whether a record on disk still stands for ``job`` (else the job is graded again)."""
     return (
         record is not None

@@ -14,7 +14,6 @@ import argparse
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -48,6 +47,7 @@ from grader.messages import default_language, text
 from grader.platforms.classroom.result import write_classroom
 from grader.platforms.gradescope.results import write_gradescope
 from grader.record import GRADER_FAULTS
+from grader.record_data import RecordData
 from grader.report.applied_marks import late_without_time_note
 from grader.report.folder import RecordFolder
 from grader.report.graded import Graded, package
@@ -58,7 +58,7 @@ from grader.submissions.finding import Job, find_submissions, one_submission, un
 from grader.submissions.lms_names import LmsSettingError, assignment_lms
 
 # One submission's results in a platform's own format: --format NAME.
-FORMATS: dict[str, Callable[[dict[str, Any], Path | None], Path]] = {
+FORMATS: dict[str, Callable[[RecordData, Path | None], Path]] = {
     "gradescope": write_gradescope,
     "classroom": write_classroom,
 }
@@ -146,7 +146,7 @@ def _grade_here(
     settings: Settings,
     console: Console,
     outputs: RecordFolder | None,
-) -> dict[str, Any]:
+) -> RecordData:
     """One submission, in this process, with a live status line and the full report."""
     start_kernel_for(job, assignment)
     with console.status("") as status:
@@ -170,9 +170,9 @@ def _grade_batch(
     args: argparse.Namespace,
     console: Console,
     outputs: RecordFolder | None,
-) -> list[dict[str, Any]] | None:
+) -> list[RecordData] | None:
     """Many submissions on parallel workers, with a progress bar; resumes from ``--out``."""
-    done: list[dict[str, Any]] = []
+    done: list[RecordData] = []
     todo = jobs
     if outputs is not None and not args.regrade:
         existing = {job.id: outputs.existing(job) for job in jobs}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.messages import text
+from grader.record_data import CheckData, RecordData
 from grader.report.html_page import esc
 
 # The frame's height until the page inside it says its own (where the front end runs the handler).
@@ -40,8 +41,18 @@ class Check:
     visibility: str
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Check:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+    def of(cls, data: CheckData) -> Check:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            area=data["area"],
+            status=data["status"],
+            passed=data["passed"],
+            points=data["points"],
+            max_points=data["max_points"],
+            message=data["message"],
+            visibility=data["visibility"],
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -59,7 +70,7 @@ class SelfCheck:
     submission_sha256: str | None
     lang: str
     # The record as ``grader grade --out`` writes it, the feedback page, the terminal report.
-    record: dict[str, Any] = field(compare=False)
+    record: RecordData = field(compare=False)
     page: str | None = field(compare=False)
     text: str = field(compare=False)
     # The warnings said before grading (a file saved before the latest cell ran).
@@ -70,7 +81,7 @@ class SelfCheck:
         cls, graded: dict[str, Any], submission: Path, warnings: tuple[str, ...] = ()
     ) -> SelfCheck:
         """From what ``notebook_grading`` wrote: the record, the page and the report."""
-        record = graded["record"]
+        record: RecordData = graded["record"]
         return cls(
             assignment=record["assignment"],
             submission=submission,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from grader.marks.late import LatePolicy
 from grader.marks.overrides import TOTAL, Override
+from grader.record_data import RecordData
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Final:
     submitted: datetime | None = None
 
 
-def submitted_at(record: Mapping[str, Any], times: Mapping[str, datetime]) -> datetime | None:
+def submitted_at(record: RecordData, times: Mapping[str, datetime]) -> datetime | None:
     """When ``record``'s submission came in: by its id, else by the LMS's user id."""
     if str(record.get("id")) in times:
         return times[str(record.get("id"))]
@@ -45,9 +46,7 @@ def submitted_at(record: Mapping[str, Any], times: Mapping[str, datetime]) -> da
     return times.get(user) if user else None
 
 
-def late_by_name_only(
-    records: Sequence[Mapping[str, Any]], times: Mapping[str, datetime]
-) -> list[str]:
+def late_by_name_only(records: Sequence[RecordData], times: Mapping[str, datetime]) -> list[str]:
     """The ids of records whose LMS marked them late in the file's name (Canvas's ``_LATE_``) but
     for which no submission time is listed: the late deduction needs the LMS's own time."""
     return [
@@ -64,7 +63,7 @@ def _changed(current: float, override: Override) -> float:
 
 
 def adjust(
-    record: Mapping[str, Any],
+    record: RecordData,
     overrides: Sequence[Override],
     late: LatePolicy | None,
     submitted: datetime | None,

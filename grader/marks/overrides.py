@@ -13,7 +13,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from grader.record_data import RecordData
 
 FILE = "overrides.csv"
 TOTAL = "total"
@@ -81,7 +82,7 @@ def read_overrides(directory: Path) -> list[Override]:
 
 
 def resolve(
-    overrides: Sequence[Override], records: Sequence[dict[str, Any]], source: str = FILE
+    overrides: Sequence[Override], records: Sequence[RecordData], source: str = FILE
 ) -> dict[str, list[Override]]:
     """The overrides by record id; an unknown id or check is an error naming it and its line."""
     by_id = {str(r.get("id")): r for r in records}

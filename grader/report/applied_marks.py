@@ -9,7 +9,6 @@ The graded ``score`` stays as graded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from grader.atomic_write import write_atomic
 from grader.course.visibility import shown_to_student
@@ -18,11 +17,10 @@ from grader.marks.late import LatePolicy
 from grader.marks.overrides import TOTAL, read_overrides, resolve
 from grader.marks.submission_times import read_submitted
 from grader.messages import text
+from grader.record_data import RecordData
 from grader.report import json_record
 from grader.report.feedback_html import ADJUSTMENTS_END, ADJUSTMENTS_START
 from grader.report.html_page import esc
-
-ADDED = ("final_score", "adjustments", "submitted")
 
 
 def reason(adjustment: Adjustment, lang: str) -> str:
@@ -48,9 +46,13 @@ def reason(adjustment: Adjustment, lang: str) -> str:
     )
 
 
-def with_final(record: dict[str, Any], final: Final) -> dict[str, Any]:
+def with_final(record: RecordData, final: Final) -> RecordData:
     """``record`` with its final score and adjustments (none: as graded)."""
-    document = {k: v for k, v in record.items() if k not in ADDED}
+    document = record.copy()
+    # What an earlier run added: worked out again from the overrides and the policy as they are.
+    document.pop("final_score", None)
+    document.pop("adjustments", None)
+    document.pop("submitted", None)
     if not final.adjustments:
         return document
     lang = str(record.get("language", "en"))
@@ -71,7 +73,7 @@ def with_final(record: dict[str, Any], final: Final) -> dict[str, Any]:
     return document
 
 
-def section(record: dict[str, Any]) -> str:
+def section(record: RecordData) -> str:
     """The feedback page's section on the changes to the score ('' when there are none).
 
     The page is the student's: while a check's result is not theirs to read, neither is a change
@@ -115,10 +117,10 @@ def splice(page: str, content: str) -> str:
 
 def adjust_folder(
     directory: Path,
-    records: list[dict[str, Any]],
+    records: list[RecordData],
     late: LatePolicy | None,
     feedback_dir: str = "feedback",
-) -> list[dict[str, Any]]:
+) -> list[RecordData]:
     """Apply ``directory``'s overrides and the late policy to ``records``; rewrite what changed."""
     overrides = resolve(read_overrides(directory), records, str(directory / "overrides.csv"))
     times = read_submitted(directory) if late is not None else {}
@@ -138,7 +140,7 @@ def adjust_folder(
 
 
 def late_without_time(
-    directory: Path, records: list[dict[str, Any]], late: LatePolicy | None
+    directory: Path, records: list[RecordData], late: LatePolicy | None
 ) -> list[str]:
     """Under a late policy, the ids the LMS's file names marked late that ``submitted.csv`` gives
     no time for (so no deduction was made: the listing is what the deduction comes from)."""
@@ -146,7 +148,7 @@ def late_without_time(
 
 
 def late_without_time_note(
-    directory: Path, records: list[dict[str, Any]], late: LatePolicy | None, lang: str
+    directory: Path, records: list[RecordData], late: LatePolicy | None, lang: str
 ) -> str | None:
     """What to tell the instructor about ``late_without_time``, or ``None``."""
     ids = late_without_time(directory, records, late)

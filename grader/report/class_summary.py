@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from grader.record import GRADER_FAULTS, STATUSES
+from grader.record_data import RecordData
 
 # The integrity statuses the summary lists, in its order.
 FLAGGED = ("tampered", "unverified")
@@ -122,7 +123,7 @@ def histogram(scores: Sequence[float], max_score: float) -> tuple[Bin, ...]:
     )
 
 
-def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
+def _check_rates(records: Sequence[RecordData]) -> tuple[CheckRate, ...]:
     order: list[str] = []
     failed: Counter[str] = Counter()
     not_run: Counter[str] = Counter()
@@ -144,7 +145,7 @@ def _check_rates(records: Sequence[Mapping[str, Any]]) -> tuple[CheckRate, ...]:
     return tuple(CheckRate(c, failed[c], not_run[c], counted[c]) for c in order)
 
 
-def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
+def _mistakes(records: Sequence[RecordData]) -> tuple[Mistake, ...]:
     """Failures grouped by message key, each counted once per submission, most frequent first."""
     submissions: Counter[tuple[str, str | None]] = Counter()
     examples: dict[tuple[str, str | None], Counter[str]] = {}
@@ -153,7 +154,7 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
         if record.get("status") in GRADER_FAULTS:
             continue
         seen: set[tuple[str, str | None]] = set()
-        found = [
+        found: list[tuple[object, object, object]] = [
             (check.get("key"), check.get("id"), check.get("params"))
             for check in record.get("checks") or ()
             if isinstance(check, dict) and check.get("status") == "failed"
@@ -178,7 +179,7 @@ def _mistakes(records: Sequence[Mapping[str, Any]]) -> tuple[Mistake, ...]:
     )
 
 
-def flagged(records: Sequence[Mapping[str, Any]]) -> tuple[Flagged, ...]:
+def flagged(records: Sequence[RecordData]) -> tuple[Flagged, ...]:
     """The records whose ``integrity`` is not ``intact``: tampered ones first."""
     found = []
     for record in records:
@@ -194,7 +195,7 @@ def flagged(records: Sequence[Mapping[str, Any]]) -> tuple[Flagged, ...]:
     return tuple(sorted(found, key=lambda f: (FLAGGED.index(f.status), f.id)))
 
 
-def summarise(records: Sequence[Mapping[str, Any]]) -> ClassSummary:
+def summarise(records: Sequence[RecordData]) -> ClassSummary:
     """The summary of a batch from its JSON documents (as ``json.load`` returns them)."""
     statuses = Counter(str(r.get("status", "?")) for r in records)
     known = [s for s in STATUSES if statuses[s]] + sorted(s for s in statuses if s not in STATUSES)

@@ -11,11 +11,11 @@ resumed batch writes them whole; after ``compare`` (a class's batch), ``similari
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from grader.atomic_write import write_atomic
 from grader.marks.late import LatePolicy, late_policy
 from grader.marks.similarity import Code, Pair, boilerplate, compare, read_code
+from grader.record_data import RecordData
 from grader.report import json_record
 from grader.report.applied_marks import adjust_folder
 from grader.report.gradebook import gradebook_csv
@@ -60,7 +60,7 @@ class RecordFolder:
         }
         self.similar = (compare(list(codes.values()), boilerplate(assignment_folder)), codes)
 
-    def existing(self, job: Job) -> dict[str, Any] | None:
+    def existing(self, job: Job) -> RecordData | None:
         return json_record.read(self.directory / f"{job.id}.json")
 
     def add(self, graded: Graded) -> None:
@@ -69,7 +69,7 @@ class RecordFolder:
         # The record goes last: its presence marks the submission done.
         json_record.write(graded.record, self.directory)
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RecordData]:
         found = (json_record.read(p) for p in sorted(self.directory.glob("*.json")))
         return [r for r in found if r is not None and "checks" in r]
 

@@ -13,6 +13,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from grader.record_data import RecordData
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIXED_COLUMNS = ("id", "submission", "status", "score", "final_score", "max_score", "duration_s")
 # After the checks: why the final score differs from the graded one (overrides, late days).
@@ -26,12 +28,12 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def final_score(record: dict[str, Any]) -> Any:
+def final_score(record: RecordData) -> Any:
     """The score after overrides and late deductions (the graded score when there are none)."""
     return record.get("final_score", record.get("score"))
 
 
-def check_ids(records: Sequence[dict[str, Any]]) -> list[str]:
+def check_ids(records: Sequence[RecordData]) -> list[str]:
     """Every check id, in the order the records list them."""
     ids: dict[str, None] = {}
     for record in records:
@@ -40,7 +42,7 @@ def check_ids(records: Sequence[dict[str, Any]]) -> list[str]:
     return list(ids)
 
 
-def gradebook_csv(records: Sequence[dict[str, Any]]) -> str:
+def gradebook_csv(records: Sequence[RecordData]) -> str:
     columns = check_ids(records)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

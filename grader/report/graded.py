@@ -8,11 +8,11 @@ Only plain data (``Graded``) crosses back from a worker to the process that writ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from grader.course.assignment import Assignment
 from grader.course.visibility import disclosure
 from grader.record import Record
+from grader.record_data import RecordData
 from grader.report.curves import reference_curves
 from grader.report.feedback_html import feedback_page
 from grader.report.json_record import to_data
@@ -24,7 +24,7 @@ from grader.submissions.finding import Job, fingerprint
 class Graded:
     job: Job
     # The JSON document (``report/json_record.py``) and the feedback page, if there is one.
-    record: dict[str, Any]
+    record: RecordData
     feedback: str | None
 
 
@@ -63,11 +63,15 @@ def package(view: View, job: Job) -> Graded:
     return Graded(job, with_lms(to_data(view), job), feedback_page(view))
 
 
-def failure_document(job: Job, record: Record, lang: str, assignment_sha256: str) -> dict[str, Any]:
+def failure_document(job: Job, record: Record, lang: str, assignment_sha256: str) -> RecordData:
     """The JSON document of a job the grader failed on (no feedback page, no file digest)."""
     return with_lms(to_data(build_view(record, lang, job.id, None, assignment_sha256)), job)
 
 
-def with_lms(document: dict[str, Any], job: Job) -> dict[str, Any]:
+def with_lms(document: RecordData, job: Job) -> RecordData:
     """The JSON document with what the LMS's download said of the job (``lms``), if anything."""
-    return {**document, "lms": job.lms.to_data()} if job.lms is not None else document
+    if job.lms is None:
+        return document
+    marked = document.copy()
+    marked["lms"] = job.lms.to_data()
+    return marked

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grader.messages import text
+from grader.record_data import RecordData
 
 
 def _layers(data: Mapping[str, Any], lang: str) -> str:
@@ -32,10 +33,10 @@ def record_line(data: Mapping[str, Any] | None, lang: str) -> tuple[str, bool] |
     return text(lang, "ui", "isolation_held", layers=_layers(data, lang)), True
 
 
-def batch_line(records: Sequence[Mapping[str, Any]], lang: str) -> tuple[str, bool] | None:
+def batch_line(records: Sequence[RecordData], lang: str) -> tuple[str, bool] | None:
     """The sentence for a batch: the layers of the first run if all held everywhere, else
     how many submissions ran with a layer missing, and which."""
-    ran = [r["isolation"] for r in records if isinstance(r.get("isolation"), Mapping)]
+    ran = [r["isolation"] for r in records if "isolation" in r]
     if not ran:
         return None
     short = [r for r in ran if _missing(r)]

@@ -4,40 +4,44 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import grader
 from grader.atomic_write import write_atomic
 from grader.boundary.artifacts import as_json
 from grader.messages import text
-from grader.report.view import View
+from grader.record_data import CheckData, RecordData
+from grader.report.view import CheckView, View
 
 
-def to_data(view: View) -> dict[str, Any]:
+def _check(c: CheckView) -> CheckData:
+    data: CheckData = {
+        "id": c.result.id,
+        "title": c.title,
+        "area": c.result.area,
+        "status": c.result.status,
+        "passed": c.result.passed,
+        "points": c.result.points,
+        "max_points": c.result.max_points,
+        "message": c.message.line if c.message else "",
+        # The catalog key and its parameters: what the class summary groups mistakes by.
+        "key": c.message.message.key if c.message else None,
+        "params": as_json(c.message.params, str) if c.message else {},
+        "visibility": c.result.visibility,
+        # The check whose failure this one follows from (``checks/dependencies.py``).
+        "caused_by": c.result.caused_by,
+    }
+    # A consequence says whether it kept its points (``[scoring] consequences``).
+    if c.result.caused_by is not None:
+        data["waived"] = c.result.waived
+    return data
+
+
+def to_data(view: View) -> RecordData:
     """The record as plain JSON data."""
     record = view.record
-    checks = [
-        {
-            "id": c.result.id,
-            "title": c.title,
-            "area": c.result.area,
-            "status": c.result.status,
-            "passed": c.result.passed,
-            "points": c.result.points,
-            "max_points": c.result.max_points,
-            "message": c.message.line if c.message else "",
-            # The catalog key and its parameters: what the class summary groups mistakes by.
-            "key": c.message.message.key if c.message else None,
-            "params": as_json(c.message.params, str) if c.message else {},
-            "visibility": c.result.visibility,
-            # The check whose failure this one follows from (``checks/dependencies.py``).
-            "caused_by": c.result.caused_by,
-        }
-        # A consequence says whether it kept its points (``[scoring] consequences``).
-        | ({"waived": c.result.waived} if c.result.caused_by is not None else {})
-        for c in view.checks
-    ]
-    data: dict[str, Any] = {
+    checks = [_check(c) for c in view.checks]
+    data: RecordData = {
         "id": view.id,
         "assignment": record.assignment,
         "submission": record.submission,
@@ -54,6 +58,7 @@ def to_data(view: View) -> dict[str, Any]:
         # An instructor's grading ran every check; a self-check left some for after submission.
         "instructor": view.instructor,
         "released": view.released,
+        "assignment_sha256": view.assignment_sha256,
     }
     if record.withheld.checks:
         data["graded_after_submission"] = {
@@ -107,25 +112,24 @@ def to_data(view: View) -> dict[str, Any]:
         }
     if record.grader_traceback:
         data["grader_traceback"] = record.grader_traceback
-    data["assignment_sha256"] = view.assignment_sha256
     return data
 
 
-def write(data: dict[str, Any], directory: Path) -> Path:
+def write(data: RecordData, directory: Path) -> Path:
     """Write ``<directory>/<id>.json`` atomically (a reader never sees half a file)."""
     return write_atomic(
         directory / f"{data['id']}.json", json.dumps(data, ensure_ascii=False, indent=2)
     )
 
 
-def read(path: Path) -> dict[str, Any] | None:
-    """A record written by ``write``; ``None`` when it is missing or not one of ours."""
+def read(path: Path) -> RecordData | None:
+    """A record written by ``write``; ``None`` when it is missing or not one of ours (the output
+    folder is the grader's own: a document with an id and a status is taken as ``to_data`` made
+    it)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return (
-        data
-        if isinstance(data, dict) and isinstance(data.get("id"), str) and "status" in data
-        else None
-    )
+    if isinstance(data, dict) and isinstance(data.get("id"), str) and "status" in data:
+        return cast(RecordData, data)
+    return None

@@ -7,13 +7,13 @@ what it follows from (and a ``caused_by`` property); the cause's message says wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from xml.etree import ElementTree as ET
 
+from grader.record_data import CheckData, RecordData
 from grader.report.causes import because, following, ordered
 
 
-def _message(check: dict[str, Any], under: list[dict[str, Any]], cause: str, lang: str) -> str:
+def _message(check: CheckData, under: list[CheckData], cause: str, lang: str) -> str:
     """A failing case's message: its cause first (a consequence), what follows last (a cause)."""
     message = str(check.get("message") or check.get("status"))
     if cause:
@@ -24,7 +24,7 @@ def _message(check: dict[str, Any], under: list[dict[str, Any]], cause: str, lan
     return message
 
 
-def _case(suite: ET.Element, record: dict[str, Any], check: dict[str, Any]) -> ET.Element:
+def _case(suite: ET.Element, record: RecordData, check: CheckData) -> ET.Element:
     return ET.SubElement(
         suite,
         "testcase",
@@ -33,13 +33,13 @@ def _case(suite: ET.Element, record: dict[str, Any], check: dict[str, Any]) -> E
     )
 
 
-def _fail(case: ET.Element, check: dict[str, Any], message: str) -> None:
+def _fail(case: ET.Element, check: CheckData, message: str) -> None:
     if not check.get("passed"):
         tag = "skipped" if check.get("status") in ("not_run", "skipped") else "failure"
         ET.SubElement(case, tag, message=message)
 
 
-def junit_xml(records: Sequence[dict[str, Any]]) -> str:
+def junit_xml(records: Sequence[RecordData]) -> str:
     suites = ET.Element("testsuites", name="grader")
     for record in sorted(records, key=lambda r: str(r.get("id"))):
         checks = record.get("checks", [])

@@ -8,9 +8,8 @@ each check, the most common mistakes with a concrete example, and the timings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -20,6 +19,7 @@ from rich.text import Text
 from grader.atomic_write import write_atomic
 from grader.messages import one_line, text
 from grader.outcome import Message
+from grader.record_data import RecordData
 from grader.report.class_summary import Bin, ClassSummary, Mistake, summarise
 from grader.report.html_page import esc, page
 from grader.report.integrity_section import integrity_html, integrity_renderable
@@ -183,7 +183,7 @@ def _timing_table(summary: ClassSummary, lang: str) -> str:
     )
 
 
-def summary_page(records: Sequence[Mapping[str, Any]], lang: str, extra: str = "") -> str:
+def summary_page(records: Sequence[RecordData], lang: str, extra: str = "") -> str:
     """``summary.html`` for a batch, from its per-submission JSON documents (and ``extra``
     sections already rendered, such as the similarity report)."""
     summary = summarise(records)
@@ -211,13 +211,13 @@ def summary_page(records: Sequence[Mapping[str, Any]], lang: str, extra: str = "
 
 
 def write_summary(
-    records: Sequence[Mapping[str, Any]], lang: str, directory: Path, extra: str = ""
+    records: Sequence[RecordData], lang: str, directory: Path, extra: str = ""
 ) -> Path:
     """Write ``<directory>/summary.html`` atomically."""
     return write_atomic(directory / "summary.html", summary_page(records, lang, extra))
 
 
-def summary_renderable(records: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
+def summary_renderable(records: Sequence[RecordData], lang: str) -> RenderableType:
     """The same summary for the terminal (everything from the records escaped)."""
     summary = summarise(records)
     t = _t(lang)

@@ -7,8 +7,6 @@ notebook cannot restyle the report.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
@@ -16,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.messages import text
+from grader.record_data import RecordData
 from grader.report.causes import Cascade, because_short, cascades, causing, following_cascade
 from grader.report.view import MessageView, View
 
@@ -150,7 +149,7 @@ def report(view: View) -> RenderableType:
     return Group(*parts)
 
 
-def result_line(record: dict[str, Any], lang: str) -> str:
+def result_line(record: RecordData, lang: str) -> str:
     """A batch's one line for a submission, from its JSON document."""
     return text(
         lang,

@@ -17,12 +17,13 @@ from typing import Any
 
 from grader.course.visibility import shown_to_student
 from grader.record import GRADER_FAULTS
+from grader.record_data import RecordData
 
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
 RESULT_NAME = "result"
 
 
-def classroom_result(record: dict[str, Any]) -> dict[str, Any]:
+def classroom_result(record: RecordData) -> dict[str, Any]:
     """The reporter's document (version 1): a test per judged check the student may read, its points
     as ``score``.  The reporter has no hidden tests and the workflow's log is the student's, so a
     check the student may not read yet (an instructor's grading) is left out, its points and message
@@ -63,14 +64,14 @@ def classroom_result(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def encoded(record: dict[str, Any]) -> str:
+def encoded(record: RecordData) -> str:
     """The document as the reporter reads it: base64 of its JSON."""
     return base64.b64encode(
         json.dumps(classroom_result(record), ensure_ascii=False).encode("utf-8")
     ).decode("ascii")
 
 
-def write_classroom(record: dict[str, Any], out: Path | None) -> Path:
+def write_classroom(record: RecordData, out: Path | None) -> Path:
     """Append ``result=...`` to ``$GITHUB_OUTPUT`` (in a workflow), else write
     ``OUT/classroom_output.txt``."""
     target = (

@@ -15,12 +15,13 @@ from typing import Any
 
 from grader.atomic_write import write_atomic
 from grader.messages import text
+from grader.record_data import CheckData, RecordData
 
 ROOT_VARIABLE = "GRADER_GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
 
 
-def _test(number: int, check: dict[str, Any]) -> dict[str, Any]:
+def _test(number: int, check: CheckData) -> dict[str, Any]:
     return {
         "name": str(check.get("title") or check.get("id")),
         "number": str(number),
@@ -35,7 +36,7 @@ def _test(number: int, check: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
+def gradescope_results(record: RecordData) -> dict[str, Any]:
     """The specification's document: a test per judged check, with its points and visibility.
 
     Gradescope shows the top-level ``output`` to the student, so it holds only what every student
@@ -51,9 +52,8 @@ def gradescope_results(record: dict[str, Any]) -> dict[str, Any]:
     seen = [c for c in judged if c.get("visibility", "visible") == "visible"]
     unseen = [c for c in judged if c.get("visibility", "visible") != "visible"]
     lang = str(record.get("language") or "en")
-    score, max_score = (
-        float(sum(float(c.get(k, 0.0)) for c in seen)) for k in ("points", "max_points")
-    )
+    score = float(sum(c["points"] for c in seen))
+    max_score = float(sum(c["max_points"] for c in seen))
     output = [f"{record.get('status')}: {score:g}/{max_score:g}"]
     if unseen:
         output.append(
@@ -92,7 +92,7 @@ def default_results_path(out: Path | None) -> Path:
     return (out or Path(".")) / "results.json"
 
 
-def write_gradescope(record: dict[str, Any], out: Path | None) -> Path:
+def write_gradescope(record: RecordData, out: Path | None) -> Path:
     """Write the results of ``record`` where Gradescope reads them (``default_results_path``)."""
     return write_atomic(
         default_results_path(out),

@@ -20,6 +20,7 @@ from grader.course.assignment import AssignmentError, load_assignment
 from grader.marks.late import LatePolicy, late_policy
 from grader.marks.overrides import AdjustmentError
 from grader.platforms.lms.gradebooks import canvas_csv, moodle_csv
+from grader.record_data import RecordData
 from grader.report.applied_marks import adjust_folder, late_without_time_note
 from grader.report.folder import FEEDBACK_DIR, RecordFolder
 from grader.report.gradebook import gradebook_csv
@@ -28,7 +29,7 @@ FORMATS = ("canvas", "moodle", "csv")
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def _late(records: list[dict[str, Any]], assignments: list[Path]) -> LatePolicy | None:
+def _late(records: list[RecordData], assignments: list[Path]) -> LatePolicy | None:
     names = sorted({str(r.get("assignment")) for r in records})
     if len(names) > 1:
         raise AdjustmentError(
@@ -37,7 +38,7 @@ def _late(records: list[dict[str, Any]], assignments: list[Path]) -> LatePolicy 
     return late_policy(load_assignment(names[0], explicit=assignments).folder) if names else None
 
 
-def _write(args: argparse.Namespace, out: Path, records: list[dict[str, Any]]) -> Path:
+def _write(args: argparse.Namespace, out: Path, records: list[RecordData]) -> Path:
     gradebook = Path(args.gradebook).read_text(encoding="utf-8-sig") if args.gradebook else None
     if args.format == "canvas":
         if gradebook is None:

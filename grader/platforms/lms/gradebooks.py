@@ -14,10 +14,10 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from grader.marks.overrides import AdjustmentError
 from grader.record import GRADER_FAULTS
+from grader.record_data import RecordData
 from grader.report.gradebook import final_score, spreadsheet_safe
 
 ASSIGNMENT_COLUMN = re.compile(r"^(?P<name>.+) \((?P<id>\d+)\)$")
@@ -27,7 +27,7 @@ PARTICIPANT = "Participant {}"
 
 
 def scores_by_user(
-    records: Sequence[dict[str, Any]], system: str, possible: float | None = None
+    records: Sequence[RecordData], system: str, possible: float | None = None
 ) -> dict[str, float]:
     """Each LMS user's final score (out of ``possible`` when given): from their latest
     resubmission, then the best of their files."""
@@ -85,7 +85,7 @@ def assignment_column(header: Sequence[str], assignment: str, column: str | None
 
 
 def canvas_csv(
-    export: str, records: Sequence[dict[str, Any]], assignment: str, column: str | None = None
+    export: str, records: Sequence[RecordData], assignment: str, column: str | None = None
 ) -> str:
     """Canvas's exported gradebook ``export`` with ``assignment``'s column filled from
     ``records``."""
@@ -112,7 +112,7 @@ def canvas_csv(
     return out.getvalue()
 
 
-def moodle_csv(records: Sequence[dict[str, Any]], worksheet: str | None = None) -> str:
+def moodle_csv(records: Sequence[RecordData], worksheet: str | None = None) -> str:
     """Moodle's grading worksheet with its Grade column filled, or a new one from the records."""
     scores = scores_by_user(records, "moodle")
     out = io.StringIO()
