@@ -63,7 +63,8 @@ def sources() -> list[dict[str, str]]:
 def download(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for source in sources():
-        url = f"https://raw.githubusercontent.com/{source['repo']}/{source['commit']}/{urllib.request.quote(source['path'])}"
+        path = urllib.request.quote(source["path"])
+        url = f"https://raw.githubusercontent.com/{source['repo']}/{source['commit']}/{path}"
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - a fixed https host
             (folder / source["file"]).write_bytes(response.read())
 

@@ -89,7 +89,8 @@ def start_worker(workers: int, settings: Settings | None = None) -> None:
     if settings is not None:
         try:
             prepare_kernel(_assignment(settings))
-        except Exception:  # noqa: BLE001 - the first grading starts its own kernel, and says what failed
+        except Exception:
+            # The first grading starts its own kernel, and says what failed.
             pass
 
 

@@ -77,7 +77,8 @@ def _ipynbname() -> Path | None:
 
     try:
         path = Path(ipynbname.path())
-    except Exception:  # noqa: BLE001 - FileNotFoundError, or a server or connection file it cannot read
+    except Exception:
+        # FileNotFoundError, or a server or connection file it cannot read.
         return None
     return path.resolve() if path.is_file() else None
 

@@ -54,7 +54,7 @@ ALSO_MISSING = {
     "processes": ["disk"],
 }
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.batch]
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def test_both_front_ends_write_the_same_record(
 ) -> None:
     """The same notebook, handed in as ``alice.ipynb`` and graded by ``pytest`` as
     ``my_notebook.ipynb``."""
-    same = lambda r: {k: v for k, v in normalised(r).items() if k not in ("id", "submission")}  # noqa: E731
+    same = lambda r: {k: v for k, v in normalised(r).items() if k not in ("id", "submission")}
     assert same(week8_under_pytest.record) == same(cli_record)
     assert cli_record["assignment_sha256"] == digest(load_assignment("week8"))
 

@@ -215,7 +215,7 @@ def _files_held(pids: list[int]) -> set[str]:
 
 
 @pytest.mark.slow
-def test_a_forked_kernel_holds_no_file_of_its_fork_server_and_counts_only_its_share_of_shared_memory(  # noqa: E501
+def test_a_forked_kernel_holds_no_server_file_and_counts_only_its_share_of_shared_memory(
     tmp_path: Path,
 ) -> None:
     kernel = kernels.take(SETTINGS)

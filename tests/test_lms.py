@@ -63,7 +63,8 @@ def test_canvas_names_give_user_id_late_mark_and_resubmission() -> None:
         on_time.submission_id,
     ) == ("1001", False, 0, "5001")
     # A hyphen in the uploaded name that is not a resubmission count stays part of it.
-    assert lms_mark("leeann_1003_5003_my-week8.ipynb", "canvas").original == "my-week8.ipynb"  # type: ignore[union-attr]
+    hyphen = lms_mark("leeann_1003_5003_my-week8.ipynb", "canvas")
+    assert hyphen is not None and hyphen.original == "my-week8.ipynb"
     assert (
         lms_mark("alice.ipynb", "canvas") is None and lms_mark("alice_12.ipynb", "canvas") is None
     )

@@ -73,7 +73,8 @@ class EarlyMeasurement(threading.Thread):
             try:
                 if self._decided():
                     return
-            except Exception:  # noqa: BLE001 - a head start only: the grading measures what it needs anyway
+            except Exception:
+                # A head start only: the grading measures what it needs anyway.
                 return
 
     def stop(self) -> None:

@@ -111,7 +111,8 @@ class Measurer:
     def _quietly(self, architecture: Architecture, seed: int, data: TrainingData | None) -> None:
         try:
             self.measure(architecture, seed, data)
-        except Exception:  # noqa: BLE001 - never a thread's traceback on the terminal: the grading asks again and reports it
+        except Exception:
+            # Never a thread's traceback on the terminal: the grading asks again and reports it.
             pass
 
     def measure(self, architecture: Architecture, seed: int, data: TrainingData | None) -> Measured:

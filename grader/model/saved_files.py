@@ -176,7 +176,8 @@ def _guarded(where: str, read: Any) -> Any:
         return read()
     except ModelFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - zipfile, zlib and h5py raise many kinds on malformed data
+    except Exception as exc:
+        # Zipfile, zlib and h5py raise many kinds on malformed data.
         raise ModelFileError(f"{where} is damaged ({type(exc).__name__})") from None
 
 

@@ -120,7 +120,8 @@ def take(settings: KernelSettings) -> Kernel:
     if kernel is not None:
         try:
             kernel.answer()
-        except Exception:  # noqa: BLE001 - it died or hangs while waiting: a fresh one takes its place
+        except Exception:
+            # It died or hangs while waiting: a fresh one takes its place.
             kernel.close()
             kernel = None
     if kernel is None:
@@ -142,5 +143,6 @@ def ran(kernel: Kernel) -> None:
     if _WAITING.ahead:
         try:
             prepare(kernel.settings)
-        except Exception:  # noqa: BLE001 - the next take starts its own (and says what failed); this grading goes on
+        except Exception:
+            # The next take starts its own (and says what failed); this grading goes on.
             pass

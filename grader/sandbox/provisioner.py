@@ -98,7 +98,8 @@ class ForkedProvisioner(LocalProvisioner):
             "cwd": str(kwargs.get("cwd") or os.getcwd()),
         }
         # Popen's interface, all that the provisioner and the manager use of it.
-        self.process = ForkedKernel(self.owner, self.owner.spawn(request, self.last))  # type: ignore[assignment]
+        forked = ForkedKernel(self.owner, self.owner.spawn(request, self.last))
+        self.process = forked  # type: ignore[assignment]
         self.pgid = None  # its own group: the provisioner signals the process itself
         self.cwd = request["cwd"]
         return self.connection_info

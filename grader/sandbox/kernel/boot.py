@@ -154,7 +154,8 @@ def _warm_up() -> None:
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module missing here fails in the student's cell, as it would
+        except Exception:
+            # A module missing here fails in the student's cell, as it would.
             pass
 
 

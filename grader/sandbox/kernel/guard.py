@@ -233,7 +233,8 @@ def _cap_streams(chars: int) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     if hasattr(InteractiveShell, "_tee"):
-        InteractiveShell._tee = lambda self, channel: contextlib.nullcontext()  # type: ignore[method-assign, assignment, return-value]
+        untee = lambda self, channel: contextlib.nullcontext()
+        InteractiveShell._tee = untee  # type: ignore[method-assign, assignment]
 
 
 def install(config: GuardConfig) -> None:
