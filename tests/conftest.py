@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,19 +26,6 @@ CACHE_ROOT = pytest.StashKey[Path]()
 WEEK8 = ROOT / "assignments" / "week8"
 SOLUTION = WEEK8 / "solution.ipynb"
 LECTURE = WEEK8 / "examples" / "lecture.ipynb"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules that grade a batch first, then the others by their number of tests (xdist's own
-    order): with ``--dist loadfile`` a module is one unit of work, and a long one handed out last
-    is a tail that one worker runs while the other waits."""
-    counts = Counter(item.nodeid.split("::")[0] for item in items)
-    items.sort(
-        key=lambda item: (
-            item.get_closest_marker("batch") is None,
-            -counts[item.nodeid.split("::")[0]],
-        )
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -27,9 +27,6 @@ from tests.cascade import (
 )
 from tests.conftest import ROOT, finished, grade_many, read_records
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 ASSIGNMENTS = ("mlp", "mnist-cnn", "cifar10")
 
 

@@ -28,9 +28,6 @@ from grader.report.graded import Graded
 from grader.submissions.finding import Job, find_submissions
 from tests.conftest import ROOT, SOLUTION, WEEK8, cli_env, grader_cli
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 EXPECTED_STATUS = {
     "alice": "graded",
     "bob": "graded",

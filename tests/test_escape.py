@@ -54,7 +54,7 @@ ALSO_MISSING = {
     "processes": ["disk"],
 }
 
-pytestmark = [pytest.mark.slow, pytest.mark.batch]
+pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)

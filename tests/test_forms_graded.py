@@ -13,9 +13,6 @@ import pytest
 
 from tests.conftest import LECTURE, edited, finished, grade_many, mutate
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 IMPORTS = (
     "from tensorflow.keras.layers import Conv2D, MaxPooling2D, Dropout, Flatten, Dense",
     "from tensorflow.keras.layers import Conv2D, MaxPooling2D, Dropout, Flatten, Dense, ReLU\n"

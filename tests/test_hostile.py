@@ -19,9 +19,6 @@ import pytest
 from grader.sandbox.isolation import expected as expected_isolation
 from tests.hostile import cases as hostile
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 CASES = hostile.cases(Path("/out"))
 
 

@@ -51,7 +51,7 @@ DEEP = (
     'for _ in range(1200):\\n    os.mkdir("dddd")\\n    os.chdir("dddd")\\n'
     'open("f", "w").write("x")\'])\ntime.sleep(3)'
 )
-pytestmark = [pytest.mark.slow, pytest.mark.batch]
+pytestmark = pytest.mark.slow
 
 
 def _short_folder() -> Path:

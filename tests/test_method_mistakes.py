@@ -13,9 +13,6 @@ import pytest
 
 from tests.conftest import LECTURE, finished, grade_many, mutate
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 FIT = "history = model.ﬁt(x_train, y_train, "
 EVALUATE = "score = model.evaluate(x_test, y_test, verbose=0)"
 SCALE_TRAIN = "x_train = x_train.astype('float32') / 255"

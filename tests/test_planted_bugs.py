@@ -21,9 +21,6 @@ from tests.cascade import (
 from tests.conftest import LECTURE, finished, grade_many, mutate, read_records
 from tests.golden import PLANTED, differences
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 ALL_CHECKS = {
     "run.cells",
     "data.x_shape",

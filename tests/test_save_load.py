@@ -30,9 +30,6 @@ from tests.article_marks import article, assert_full_marks
 from tests.cascade import assert_items, assert_junit, assert_page, assert_record
 from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
 
-# Grades its notebooks as one batch, in a module fixture: scheduled first (conftest).
-pytestmark = pytest.mark.batch
-
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
 PLANTED = {
     "saved_before_training": {

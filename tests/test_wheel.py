@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import ROOT, WEEK8
 
-pytestmark = [pytest.mark.slow, pytest.mark.batch]
+pytestmark = pytest.mark.slow
 # What the running environment has of the grader itself (an editable install of the repository).
 NOT_DEPENDENCIES = ("grader", "__editable__", "reference", "_grader")
 ASSIGNMENTS = ("week8", "mlp", "mnist-cnn", "cifar10", "save-load")
