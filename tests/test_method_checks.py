@@ -256,7 +256,7 @@ def test_images_that_cannot_be_traced_are_not_judged_by_method(mnist, lecture, e
     noisy = lecture["x_train"] + np.random.default_rng(0).normal(0, 0.01, lecture["x_train"].shape)
     facts = facts_of(mnist, dict(lecture, x_train=noisy))
     assert_says(method.train_data(facts, expected), "not_run", "method.train_untraced", "x_train")
-    assert_says(data.y_agree(facts, expected), "not_run", "data.y_untraced", "noise, flips")
+    assert_says(data.y_agree(facts, expected), "not_run", "data.y_untraced", "noise, crops")
     assert method.test_data(facts, expected).passed
 
 
