@@ -28,7 +28,14 @@ from grader.sandbox.kernel.recorder import ARRAYS_DIR, EVENTS_FILE, MODELS_DIR
 from grader.sandbox.runner import Execution
 from tests.article_marks import article, assert_full_marks
 from tests.cascade import assert_items, assert_junit, assert_page, assert_record
-from tests.conftest import SAVE_LOAD, PytestRun, finished, grade_many, graded_under_pytest
+from tests.conftest import (
+    SAVE_LOAD,
+    PytestRun,
+    finished,
+    grade_many,
+    graded_under_pytest,
+    mutate,
+)
 
 SAVING_CHECKS = {"saving.keras", "saving.h5", "saving.json_weights", "saving.reloaded_predictions"}
 PLANTED = {
@@ -65,6 +72,19 @@ def save_load_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
         SAVE_LOAD / "starter_en.ipynb",
         *(SAVE_LOAD / "examples" / f"{name}.ipynb" for name in PLANTED),
         article("save-load"),
+        # A copy trained once more after it was loaded (a fit that raises in Keras 3): the
+        # notebook's training is still the one it evaluated.
+        mutate(
+            SAVE_LOAD / "examples" / "student.ipynb",
+            tmp_path_factory.mktemp("save-load-notebooks") / "retrained_copy.ipynb",
+            [
+                (
+                    "h5_copy = load_model('model.h5')",
+                    "h5_copy = load_model('model.h5')\n"
+                    "h5_copy.fit(x_train[:1000], y_train[:1000], epochs=1, verbose=0)",
+                )
+            ],
+        ),
     ]
     return finished(grade_many("save-load", submissions, out), out)
 
@@ -107,6 +127,18 @@ def test_planted_mistake_fails_the_right_checks(
     }
     assert not wrongly_failed
     assert_record(save_load_records[name], CASCADES[name])
+
+
+@pytest.mark.slow
+def test_a_copy_trained_after_loading_is_not_read_as_the_training(
+    save_load_records: dict[str, dict],
+) -> None:
+    """Its fit raised (the loaded optimizer does not know the new variables): that cell fails,
+    and nothing else: the epochs and the grader's measurement are the evaluated model's."""
+    record = save_load_records["retrained_copy"]
+    failed = {c: v["message"] for c, v in checks_of(record).items() if not v["passed"]}
+    assert set(failed) == {"run.cells"}, failed
+    assert record["measured"]["samples"] == 4000
 
 
 @pytest.mark.slow

@@ -74,7 +74,7 @@ def test_arrays(
 def train_arrays(
     evidence: Evidence,
 ) -> tuple[dict[str, Any] | None, np.ndarray | None, np.ndarray | None]:
-    if (start := evidence.last("fit_start")) is not None:
+    if (start := evidence.main_fit()) is not None:
         return start, evidence.array(start.get("x")), evidence.array(start.get("y"))
     return None, _variable(evidence, "x_train"), _variable(evidence, "y_train")
 

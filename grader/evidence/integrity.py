@@ -157,7 +157,7 @@ def _model_findings(evidence: Evidence, facts: Facts | None) -> list[Message]:
     rebuilt from the configuration that ``fit`` reported."""
     if facts is None or facts.built is None:
         return []
-    start = evidence.last("fit_start")
+    start = evidence.main_fit()
     model = start.get("model") if start else None
     for event in evidence.of_kind("fit_end"):
         counted = event.get("param_count")

@@ -62,6 +62,30 @@ class Evidence:
         found = self.of_kind(kind)
         return found[-1] if found else None
 
+    def main_fit(self) -> dict[str, Any] | None:
+        """The ``fit_start`` of the training the notebook is about: the last fit that finished of
+        the model it evaluated last, else the last fit that finished, else the last fit.  A copy
+        trained a little more after it was loaded, or a fit that raised, is not that training."""
+        starts = [i for i, e in enumerate(self.events) if e.get("kind") == "fit_start"]
+        finished = [i for i in starts if self._finished(i)]
+        for evaluated in reversed(self.of_kind("evaluate")):
+            model = evaluated.get("model")
+            theirs = [i for i in finished if self.events[i].get("model") == model]
+            if theirs:
+                return self.events[theirs[-1]]
+        chosen = finished or starts
+        return self.events[chosen[-1]] if chosen else None
+
+    def _finished(self, start: int) -> bool:
+        """Whether the fit that began at ``events[start]`` ended (fits run one after another)."""
+        model = self.events[start].get("model")
+        for event in self.events[start + 1 :]:
+            if event.get("kind") == "fit_end":
+                return bool(event.get("model") == model)
+            if event.get("kind") == "fit_start":
+                return False
+        return False
+
     def array(self, ref: Any) -> np.ndarray | None:
         """The array an event refers to, read-only, in this process's memory; ``None`` if absent
         or refused."""

@@ -120,8 +120,8 @@ def saving_facts(
 ) -> SavingFacts:
     """Round trips of every format, and the reloaded models' recorded predictions, checked;
     ``check`` bounds each architecture before it is built."""
-    fits = evidence.of_kind("fit_start")
-    key = fits[-1].get("model") if fits else None
+    fit = evidence.main_fit()
+    key = fit.get("model") if fit else None
     weights = trained_weights(evidence, key)
     empty = {fmt: RoundTrip(fmt, None, None) for fmt in FORMATS}
     if not any(evidence.of_kind(kind) for kind in SAVING_EVENTS):
