@@ -49,7 +49,9 @@ class TrialData(TypedDict):
 
 
 class MeasuredData(TypedDict):
+    # The first measurement; ``judged_accuracy``: what the verdict read (the mean of ``trials``).
     accuracy: float | None
+    judged_accuracy: float | None
     samples: int
     epochs: int
     test_samples: int

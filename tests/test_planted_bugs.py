@@ -432,3 +432,15 @@ def test_a_missing_one_hot_leads_every_writer_with_its_cause(
     assert_page(page, record, expected)
     assert_junit((planted_out / "junit.xml").read_text(encoding="utf-8"), record, expected)
     assert_items(items_of(pytester, monkeypatch, record), record, expected)
+
+
+@pytest.mark.slow
+def test_the_record_carries_the_accuracy_the_verdict_judged(records: dict[str, dict]) -> None:
+    """``measured.accuracy`` is the first measurement, ``judged_accuracy`` the mean of every trial
+    (the one the accuracy check compared with the threshold)."""
+    measured = [(n, r["measured"]) for n, r in records.items() if r.get("measured")]
+    assert measured
+    for name, found in measured:
+        accuracies = [trial["accuracy"] for trial in found["trials"]]
+        assert found["accuracy"] == accuracies[0], name
+        assert found["judged_accuracy"] == pytest.approx(sum(accuracies) / len(accuracies)), name

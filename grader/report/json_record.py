@@ -86,6 +86,7 @@ def to_data(view: View) -> RecordData:
         if facts.training is not None and (view.instructor or view.disclosure.shows("measured")):
             data["measured"] = {
                 "accuracy": facts.training.accuracy,
+                "judged_accuracy": facts.judged_accuracy,
                 "samples": facts.training.samples,
                 "epochs": facts.training.epochs,
                 "test_samples": facts.training.test_samples,
