@@ -438,7 +438,11 @@ def test_a_missing_one_hot_leads_every_writer_with_its_cause(
 def test_the_record_carries_the_accuracy_the_verdict_judged(records: dict[str, dict]) -> None:
     """``measured.accuracy`` is the first measurement, ``judged_accuracy`` the mean of every trial
     (the one the accuracy check compared with the threshold)."""
-    measured = [(n, r["measured"]) for n, r in records.items() if r.get("measured")]
+    measured = [
+        (name, r["measured"])
+        for name, r in records.items()
+        if r.get("measured") and r["measured"]["error"] is None and r["measured"]["trials"]
+    ]
     assert measured
     for name, found in measured:
         accuracies = [trial["accuracy"] for trial in found["trials"]]
