@@ -2,13 +2,13 @@
 
 Students divide by 255 (once, or by mistake twice), map to [-1, 1] (``/ 127.5 - 1``),
 standardise with a mean and a standard deviation, invert (``1 - x / 255``), or leave the pixels
-alone; some also rearrange each image (``layouts``: transposed, flipped, rotated).  Each of these is
-one affine map of the original 0-255 pixels, so it is found from the data: first a guess from a
-few rows (the smallest and largest value are pixels 0 and 255, else one of the usual maps),
-accepted only when it turns every value back into a whole pixel; then, once the images are
-matched to the originals (``alignment``), fitted by least squares against them.  A map that is
-not affine (noise added, per-pixel standardisation, augmentation) is ``unknown``: no image is
-matched through a guess.
+alone.  Each of these is one affine map of the original 0-255 pixels, so it is found from the
+data: first a guess from a few rows (the smallest and largest value are pixels 0 and 255, else one
+of the usual maps), accepted when it turns most of those rows (``WHOLE_ROWS``) back into whole
+pixels; then, once the images are matched to the originals (``alignment``), fitted by least
+squares against them.  A map that is not affine (noise added, per-pixel standardisation,
+augmentation) is ``unknown``: no image is matched through a guess.  Some students also rearrange
+each image (transposed, flipped, rotated): that is the map's ``layout`` (``layouts``).
 """
 
 from __future__ import annotations

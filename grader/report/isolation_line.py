@@ -36,7 +36,7 @@ def record_line(data: Mapping[str, Any] | None, lang: str) -> tuple[str, bool] |
 def batch_line(records: Sequence[RecordData], lang: str) -> tuple[str, bool] | None:
     """The sentence for a batch: the layers of the first run if all held everywhere, else
     how many submissions ran with a layer missing, and which."""
-    ran = [r["isolation"] for r in records if "isolation" in r]
+    ran = [r["isolation"] for r in records if isinstance(r.get("isolation"), Mapping)]
     if not ran:
         return None
     short = [r for r in ran if _missing(r)]
