@@ -147,6 +147,31 @@ def test_an_array_that_breaks_a_rule_is_refused_at_once_with_its_reason(
         os.close(each)
 
 
+def test_the_leading_rows_are_read_without_the_rest_of_the_file(folder: Path) -> None:
+    """The early measurement reads only the rows it trains on: within a limit the whole file
+    would break, as its own copy, and only where the rows lie one after another."""
+    many = np.arange(100_000 * 3, dtype=np.float32).reshape(100_000, 3)
+    np.save(folder / ARRAYS_DIR / "a1.npy", many)
+    # Room for a look at its header and its first two rows, not for its 1.2 MB.
+    evidence = read_evidence(folder, limit_bytes=2 * hostile_files.NPY_HEADER_BYTES)
+    first = evidence.leading_rows("a1.npy", 2)
+    assert first is not None and not first.flags.writeable and evidence.refused == []
+    assert np.array_equal(first, many[:2])
+    assert evidence.array("a1.npy") is None  # the whole of it is over that limit
+    os.truncate(folder / ARRAYS_DIR / "a1.npy", 0)
+    assert float(first.sum()) == 15.0
+    # More rows than it has: all of them.
+    whole = np.arange(12, dtype=np.float32).reshape(4, 3)
+    assert np.array_equal(read_evidence(folder).leading_rows("a0.npy", 10), whole)
+    np.save(folder / ARRAYS_DIR / "a2.npy", np.asfortranarray(many))
+    (folder / ARRAYS_DIR / "a3.npy").symlink_to(folder.parent / "secret.npy")
+    evidence = read_evidence(folder)
+    assert evidence.leading_rows("a2.npy", 2) is None
+    assert "does not store its rows one after another" in _refusal(evidence, "a2.npy")
+    assert evidence.leading_rows("a3.npy", 2) is None
+    assert "is a link" in _refusal(evidence, "a3.npy")
+
+
 def test_a_link_on_the_way_to_a_file_is_refused(folder: Path, tmp_path: Path) -> None:
     """No link in an intermediate component either: ``arrays`` itself a link to a folder of the
     kernel's choosing."""

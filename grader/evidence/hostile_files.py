@@ -140,9 +140,9 @@ def _read_into(fd: int, buffer: bytearray, offset: int) -> bytearray:
     return buffer if done == len(buffer) else buffer[:done]
 
 
-def array(data: bytearray, name: str) -> np.ndarray:
-    """The ``.npy`` bytes ``data`` as a read-only array over them (no pickle, numbers only, its
-    header's shape matching its size exactly)."""
+def header(data: bytearray, name: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """The shape, Fortran order and type an ``.npy`` file's bytes ``data`` (all of it, or its first
+    ``NPY_HEADER_BYTES`` at least) declare, and where its values start: numbers only, no pickle."""
     try:
         stream = io.BytesIO(bytes(memoryview(data)[:NPY_HEADER_BYTES]))
         version = npy_format.read_magic(stream)
@@ -156,8 +156,29 @@ def array(data: bytearray, name: str) -> np.ndarray:
         raise Refused(f"{name} is not a .npy array") from None
     if dtype.hasobject or dtype.kind not in NUMBER_KINDS or dtype.fields is not None:
         raise Refused(f"{name} holds {dtype}, not numbers")
+    return tuple(shape), bool(fortran), dtype, stream.tell()
+
+
+def leading_bytes(data: bytearray, name: str, rows: int) -> int:
+    """How many bytes of the ``.npy`` file whose first bytes are ``data`` hold its header and its
+    first ``rows`` rows (``array(..., rows=rows)`` reads them); refused for an array stored in
+    Fortran order or with no rows, whose first rows are not its first bytes."""
+    shape, fortran, dtype, start = header(data, name)
+    if fortran or not shape:
+        raise Refused(f"{name} does not store its rows one after another")
+    return start + min(rows, shape[0]) * math.prod(shape[1:]) * dtype.itemsize
+
+
+def array(data: bytearray, name: str, rows: int | None = None) -> np.ndarray:
+    """The ``.npy`` bytes ``data`` as a read-only array over them (no pickle, numbers only, its
+    header's shape matching its size exactly); with ``rows``, its first ``rows`` rows, from the
+    first ``leading_bytes`` of the file."""
+    shape, fortran, dtype, start = header(data, name)
+    if rows is not None:
+        if fortran or not shape:
+            raise Refused(f"{name} does not store its rows one after another")
+        shape = (min(rows, shape[0]), *shape[1:])
     count = math.prod(shape)  # exact: a shape whose product overflows int64 is no match
-    start = stream.tell()
     if len(data) - start != count * dtype.itemsize:
         raise Refused(
             f"{name} holds {len(data) - start} bytes of data for shape {tuple(shape)} of {dtype}"

@@ -101,6 +101,22 @@ class Evidence:
                 self._arrays[ref] = None
         return self._arrays[ref]
 
+    def leading_rows(self, ref: Any, rows: int) -> np.ndarray | None:
+        """The first ``rows`` rows of the array an event refers to, read-only, read without the
+        rest of the file (kept apart from ``array``'s: only the whole file is that array);
+        ``None`` if absent or refused."""
+        if not isinstance(ref, str) or not ARRAY_NAME.match(ref):
+            return None
+        name = f"{ARRAYS_DIR}/{ref}"
+        try:
+            head = self.read(name, hostile_files.NPY_HEADER_BYTES, prefix=True)
+            size = None if head is None else hostile_files.leading_bytes(head, name, rows)
+            data = None if size is None else self.read(name, size, prefix=True)
+            return None if data is None else hostile_files.array(data, name, rows)
+        except Refused as exc:
+            self.refuse(name, str(exc))
+            return None
+
     def model_file(self, name: str, limit: int) -> bytes:
         """A saved model the kernel copied into its ``models`` folder (at most ``limit`` bytes);
         raises ``Refused`` with the reason when it is absent or refused."""
@@ -110,12 +126,15 @@ class Evidence:
             raise Refused(dict(self.refused).get(path, "the file was not kept"))
         return bytes(data)
 
-    def read(self, name: str, limit: int | None = None) -> bytearray | None:
-        """The bytes of ``name`` in the folder (at most ``limit``), within what is left of
-        ``limit_bytes``; ``None`` when it is absent or refused (``refused`` says why)."""
+    def read(
+        self, name: str, limit: int | None = None, *, prefix: bool = False
+    ) -> bytearray | None:
+        """The bytes of ``name`` in the folder (at most ``limit``; with ``prefix``, its first
+        ``limit``), within what is left of ``limit_bytes``; ``None`` when it is absent or refused
+        (``refused`` says why)."""
         left = self.limit_bytes - self._bytes_read[0]
         try:
-            data = hostile_files.read(self.directory, name, min(left, limit or left))
+            data = hostile_files.read(self.directory, name, min(left, limit or left), prefix=prefix)
         except TooLarge as exc:
             total = hostile_files.mib(self.limit_bytes)
             alone = limit is not None and limit <= left or left == self.limit_bytes

@@ -132,16 +132,16 @@ class EarlyMeasurement(threading.Thread):
         self.started = True
 
     def _data(self, start: dict[str, Any]) -> TrainingData | None:
-        x, y, validation = (
-            self.evidence.array(start.get(name)) for name in ("x", "y", "validation_x")
-        )
+        expected = self.expected()
+        # Only the rows the measurement trains on are read (the kernel holds the rest).
+        x, y = (self.evidence.leading_rows(start.get(n), expected.measure_samples) for n in "xy")
+        validation = self.evidence.array(start.get("validation_x"))
         if x is None or y is None or validation is None:
             return None
-        expected = self.expected()
         # Traced on copies, whatever the files hold later: the validation images say how the test
         # split is prepared, the first training rows which test images the measurement leaves out.
         tracer = Tracer(self.dataset)
-        images, trained = np.array(validation), np.array(x[: expected.measure_samples])
+        images, trained = np.array(validation), np.array(x)
         provenance = Provenance(
             train=tracer.origin("x_train", trained, None, "train"),
             test=tracer.origin("x_test", images, None, "test"),
