@@ -207,7 +207,7 @@ def neighbours(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
     settings = toml.read_text(encoding="utf-8")
     # Wide margins: the machine may be busy besides.  Enough processes for the hog.
     for old, new in (
-        ("cell_timeout_s = 5", "cell_timeout_s = 10"),
+        (f"cell_timeout_s = {hostile.CELL_S}", "cell_timeout_s = 10"),
         ("max_processes = 16", "max_processes = 64"),
     ):
         settings = settings.replace(old, new)
