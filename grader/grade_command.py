@@ -149,14 +149,17 @@ def _grade_here(
 ) -> RecordData:
     """One submission, in this process, with a live status line and the full report."""
     start_kernel_for(job, assignment)
-    with console.status("") as status:
+    if not console.is_interactive:  # a log or a pipe: no status line to redraw
+        view = grade_one(job, assignment, settings, lambda number, total, seconds: None)
+    else:
+        with console.status("", refresh_per_second=4) as status:
 
-        def progress(number: int, total: int, seconds: float) -> None:
-            status.update(
-                text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds)
-            )
+            def progress(number: int, total: int, seconds: float) -> None:
+                status.update(
+                    text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds)
+                )
 
-        view = grade_one(job, assignment, settings, progress)
+            view = grade_one(job, assignment, settings, progress)
     console.print(report(view))
     graded = package(view, job)
     if outputs is not None:
