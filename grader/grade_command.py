@@ -155,9 +155,8 @@ def _grade_here(
         with console.status("", refresh_per_second=4) as status:
 
             def progress(number: int, total: int, seconds: float) -> None:
-                status.update(
-                    text(settings.lang, "ui", "running", number=number, total=total, seconds=seconds)
-                )
+                running = dict(number=number, total=total, seconds=seconds)
+                status.update(text(settings.lang, "ui", "running", **running))
 
             view = grade_one(job, assignment, settings, progress)
     console.print(report(view))
