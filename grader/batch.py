@@ -35,9 +35,8 @@ from grader.submissions.cells import InvalidSubmission
 from grader.submissions.finding import Job, fingerprint
 
 WORKER_ATTEMPTS = 2
-# TensorFlow's own thread pools (within an operation, between operations), read when TensorFlow
-# starts (in the worker and in each kernel).
-THREADS_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+# TensorFlow's own thread pool, read when TensorFlow starts (in the worker and in each kernel).
+THREADS_VARIABLE = "TF_NUM_INTRAOP_THREADS"
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,10 @@ def share_cores(workers: int) -> None:
     """Run first in each local worker: TensorFlow's threads sized to the worker's share of the
     cores.
 
-    Without it every worker (and every kernel it starts) sizes its pools to all the cores, and
+    Without it every worker (and every kernel it starts) sizes its pool to all the cores, and
     ``workers`` pools on the same cores slow each other down.  A value the user set stays.
     """
-    share = str(max(1, (os.cpu_count() or 1) // workers))
-    for variable in THREADS_VARIABLES:
-        os.environ.setdefault(variable, share)
+    os.environ.setdefault(THREADS_VARIABLE, str(max(1, (os.cpu_count() or 1) // workers)))
 
 
 def start_kernel_for(job: Job, assignment: Assignment) -> None:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from grader.batch import THREADS_VARIABLES
+from grader.batch import THREADS_VARIABLE
 from grader.datasets import DatasetError, provision
 from grader.datasets.cache import CACHE_ENV, cached_path
 from grader.sandbox import resident
@@ -45,11 +45,9 @@ def enter() -> Path:
     # use.
     os.environ.setdefault(resident.IDLE_ENV, "60")
     # Gradings run beside others (two workers, batches of two): one TensorFlow thread per kernel and
-    # measurer in each of its pools, unless set.  One setting for the whole session also means one
-    # fork server per kind of machine simulated, not one more for each thread count a process
-    # happened to have.
-    for variable in THREADS_VARIABLES:
-        os.environ.setdefault(variable, "1")
+    # measurer, unless set.  One setting for the whole session also means one fork server per kind
+    # of machine simulated, not one more for each thread count a process happened to have.
+    os.environ.setdefault(THREADS_VARIABLE, "1")
     if source is not None:
         for path in (source, source.with_suffix(".json")):
             shutil.copyfile(path, cache / path.name)
