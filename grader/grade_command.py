@@ -150,7 +150,7 @@ def _grade_here(
     """One submission, in this process, with a live status line and the full report."""
     start_kernel_for(job, assignment)
     if not console.is_interactive:  # a log or a pipe: no status line to redraw
-        view = grade_one(job, assignment, settings, lambda number, total, seconds: None)
+        view = grade_one(job, assignment, settings)
     else:
         with console.status("", refresh_per_second=4) as status:
 

@@ -159,14 +159,19 @@ def header(data: bytearray, name: str) -> tuple[tuple[int, ...], bool, np.dtype,
     return tuple(shape), bool(fortran), dtype, stream.tell()
 
 
-def leading_bytes(data: bytearray, name: str, rows: int) -> int:
-    """How many bytes of the ``.npy`` file whose first bytes are ``data`` hold its header and its
-    first ``rows`` rows (``array(..., rows=rows)`` reads them); refused for an array stored in
-    Fortran order or with no rows, whose first rows are not its first bytes."""
-    shape, fortran, dtype, start = header(data, name)
+def _leading(shape: tuple[int, ...], fortran: bool, name: str, rows: int) -> tuple[int, ...]:
+    """The shape of the first ``rows`` rows of an array of ``shape``; refused for an array stored
+    in Fortran order or with no rows, whose first rows are not its first bytes."""
     if fortran or not shape:
         raise Refused(f"{name} does not store its rows one after another")
-    return start + min(rows, shape[0]) * math.prod(shape[1:]) * dtype.itemsize
+    return (min(rows, shape[0]), *shape[1:])
+
+
+def leading_bytes(data: bytearray, name: str, rows: int) -> int:
+    """How many bytes of the ``.npy`` file whose first bytes are ``data`` hold its header and its
+    first ``rows`` rows (``array(..., rows=rows)`` reads them)."""
+    shape, fortran, dtype, start = header(data, name)
+    return start + math.prod(_leading(shape, fortran, name, rows)) * dtype.itemsize
 
 
 def array(data: bytearray, name: str, rows: int | None = None) -> np.ndarray:
@@ -175,9 +180,7 @@ def array(data: bytearray, name: str, rows: int | None = None) -> np.ndarray:
     first ``leading_bytes`` of the file."""
     shape, fortran, dtype, start = header(data, name)
     if rows is not None:
-        if fortran or not shape:
-            raise Refused(f"{name} does not store its rows one after another")
-        shape = (min(rows, shape[0]), *shape[1:])
+        shape = _leading(shape, fortran, name, rows)
     count = math.prod(shape)  # exact: a shape whose product overflows int64 is no match
     if len(data) - start != count * dtype.itemsize:
         raise Refused(

@@ -26,8 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from grader.boundary.artifacts import EVENTS_FILE
 from grader.checks.expected import Expected
 from grader.datasets import Dataset
@@ -138,15 +136,15 @@ class EarlyMeasurement(threading.Thread):
         validation = self.evidence.array(start.get("validation_x"))
         if x is None or y is None or validation is None:
             return None
-        # Traced on copies, whatever the files hold later: the validation images say how the test
-        # split is prepared, the first training rows which test images the measurement leaves out.
+        # Traced on the copies read into this process, whatever the files hold later: the validation
+        # images say how the test split is prepared, the first training rows which test images the
+        # measurement leaves out.
         tracer = Tracer(self.dataset)
-        images, trained = np.array(validation), np.array(x)
         provenance = Provenance(
-            train=tracer.origin("x_train", trained, None, "train"),
-            test=tracer.origin("x_test", images, None, "test"),
+            train=tracer.origin("x_train", x, None, "train"),
+            test=tracer.origin("x_test", validation, None, "test"),
         )
-        traced = tracer.images(trained)
+        traced = tracer.images(x)
         batch = start.get("batch_size")
         compiled = self.compiles.get(start.get("model")) or self.last_compile
         data = training_data(
@@ -154,7 +152,7 @@ class EarlyMeasurement(threading.Thread):
                 "x_train": x,
                 "y_train": y,
                 "compile": compiled,
-                "preparation": preparation(provenance, trained, images),
+                "preparation": preparation(provenance, x, validation),
                 "trained_on": traced.index if traced is not None else None,
             },
             self.dataset,
